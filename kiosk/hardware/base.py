@@ -9,7 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from kiosk.receipt import PrintJob
 
 
 class DeviceStatus(StrEnum):
@@ -51,3 +54,57 @@ class DeviceEvent:
 
 
 EventSink = Callable[[DeviceEvent], None]
+
+
+# --- the ports every driver implements ------------------------------------------------------
+# The hub and the journey only ever see these. A real driver and a simulated one (a real
+# driver talking to an emulator over a real transport) both satisfy them.
+
+
+class Device(Protocol):
+    name: str  # "idcard", "sscard", "printer", "ratingpad"
+
+    def start(self, sink: EventSink) -> None:
+        """Open the device and start its background thread(s). Never raises for missing
+        hardware: the status says so and the device keeps trying to reconnect."""
+
+    def stop(self) -> None:
+        """Stop threads and close the transport. Idempotent."""
+
+    def status(self) -> DeviceStatus: ...
+
+    def last_error(self) -> str:
+        """The last error as technician text (no personal data), or ''."""
+
+    def reconnect(self) -> None:
+        """Close and reopen the transport now (technician action)."""
+
+
+class CardReader(Device, Protocol):
+    """ID-card and social-security-card readers. Events: CARD_PLACED (payload: the card's
+    ``Identity`` or ``SocialSecurityCard``), CARD_REMOVED."""
+
+    def current(self) -> Any | None:
+        """The card on the reader now, if one has been read; None otherwise."""
+
+
+class ReceiptPrinter(Device, Protocol):
+    def paper(self) -> PaperStatus:
+        """The last known paper state (from real-time status; UNKNOWN if the printer is silent)."""
+
+    def refresh_status(self) -> tuple[DeviceStatus, PaperStatus]:
+        """Ask the printer now (DLE EOT). Blocking: never call on the UI thread."""
+
+    def print_job(self, job: PrintJob) -> None:
+        """Print a job. Checks status first; raises PaperOutError / PrinterError. A job whose
+        ``printed`` flag is set is not printed again. Blocking."""
+
+
+class RatingPad(Device, Protocol):
+    """Events: RATING (payload: int 1..5), RATING_TIMEOUT."""
+
+    def prompt(self, timeout_s: float) -> None:
+        """Ask the resident to rate; the pad lights up until a key or the timeout."""
+
+    def cancel(self) -> None:
+        """The rating was given on screen: the pad goes dark and ignores keys."""
