@@ -145,3 +145,26 @@ class Identity:
         return f"Identity({self.card_type.value}, {self.masked_name}, {self.masked_id})"
 
     __str__ = __repr__
+
+
+@dataclass(frozen=True, repr=False)
+class SocialSecurityCard:
+    """What the social-security card's EF05 and EF06 say. Wiped with the session."""
+
+    card_number: str  # 社会保障卡卡号 (EF05 tag 07, 9 characters)
+    identity: Identity  # EF06: 社会保障号码 (= ID number), name, sex, nation, birth date
+    issue_date: dt.date | None = None
+    expiry_date: dt.date | None = None
+    card_id: str = ""  # 卡识别码 (EF05 tag 01)
+    card_type: str = ""
+    version: str = ""
+    issuer: str = ""  # 发卡机构代码
+
+    @property
+    def masked_card_number(self) -> str:
+        return mask_number(self.card_number, 4)
+
+    def __repr__(self) -> str:
+        return f"SocialSecurityCard({self.masked_card_number}, {self.identity!r})"
+
+    __str__ = __repr__
