@@ -1,0 +1,124 @@
+"""The composition root: config -> devices, backend client, outbox, journal, journey.
+
+Nothing real is built at import time or in a default argument; everything is built here,
+once, from the validated config. The app, the ``kiosk journey`` command, the soak run and
+the tests all start the kiosk through ``bootstrap()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import KioskConfig
+from kiosk.hardware.base import DeviceEvent, EventSink
+from kiosk.services.catalogue import Catalogue, load_catalogue
+from kiosk.services.journey import Journey, Ports
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Kiosk:
+    config: KioskConfig
+    catalogue: Catalogue
+    hub: Any
+    backend: Any
+    outbox: Any
+    journal: Any
+    delivery: Any
+    secret: bytes
+    journey: Journey
+    _online_listeners: list[Callable[[bool], None]] = field(default_factory=list)
+
+    def start(self, sink: EventSink, on_online_change: Callable[[bool], None] | None = None) -> None:
+        """Start devices and delivery. ``sink`` gets device events on worker threads."""
+        if on_online_change is not None:
+            self._online_listeners.append(on_online_change)
+        self.hub.start(sink)
+        self.delivery.start()
+
+    def _online_changed(self, online: bool) -> None:
+        for listener in list(self._online_listeners):
+            listener(online)
+
+    def stop(self) -> None:
+        for part in (self.delivery, self.hub):
+            try:
+                part.stop()
+            except Exception:  # noqa: BLE001 - shutting down: log and go on with the rest
+                log.exception("stopping %s failed", type(part).__name__)
+        self.backend.close()
+
+
+def ensure_secret(config: KioskConfig) -> bytes:
+    """In simulated set-ups create the terminal secret file on first start."""
+    if config.backend.secret_file is not None:
+        path = config.resolve(config.backend.secret_file)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32) + "\n")
+            path.chmod(0o600)
+    return config.terminal_secret()
+
+
+def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kiosk:
+    from kiosk.backend.client import BackendClient
+    from kiosk.backend.delivery import DeliveryWorker
+    from kiosk.hardware.hub import DeviceHub
+    from kiosk.store.journal import Journal
+    from kiosk.store.outbox import Outbox
+
+    data_dir = config.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = config.terminal_secret()
+    catalogue = load_catalogue(catalogue_path)
+    backend = BackendClient(
+        config.backend.url,
+        config.terminal.id,
+        secret,
+        ca_bundle=config.resolve(config.backend.ca_bundle) if config.backend.ca_bundle else None,
+        connect_timeout=config.backend.connect_timeout_s,
+        read_timeout=config.backend.read_timeout_s,
+    )
+    outbox = Outbox(data_dir / "outbox.sqlite3")
+    journal = Journal(data_dir / "journal.sqlite3", outbox=outbox)
+    hub = DeviceHub(config.devices)
+    ports = Ports(
+        config=config,
+        catalogue=catalogue,
+        backend=backend,
+        outbox=outbox,
+        journal=journal,
+        devices=hub,
+        secret=secret,
+    )
+    journey = Journey(ports)
+    kiosk = Kiosk(
+        config=config,
+        catalogue=catalogue,
+        hub=hub,
+        backend=backend,
+        outbox=outbox,
+        journal=journal,
+        delivery=None,
+        secret=secret,
+        journey=journey,
+    )
+    kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed)
+    return kiosk
+
+
+def dispatch_event(journey: Journey, event: DeviceEvent) -> None:
+    """Hand one device event to the journey; a bad card never takes the kiosk down."""
+    from kiosk.errors import KioskError
+
+    try:
+        journey.on_device_event(event)
+    except KioskError as e:
+        log.info("device event %s/%s refused: %s", event.device, event.kind, e)
+        raise
