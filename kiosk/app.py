@@ -1,0 +1,188 @@
+"""The Kivy application: window, chrome, navigator, idle countdown and the device bridge.
+
+Views only. Device events arrive on hub threads and are handed to the journey on the Kivy
+thread; blocking calls go through ``UiWorker``. Call ``kiosk.kivy_setup.configure_kivy``
+before importing this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import LabelBase
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.metrics import dp, sp
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+
+from kiosk.bootstrap import Kiosk
+from kiosk.errors import KioskError
+from kiosk.fonts import cjk_font_path
+from kiosk.hardware.base import DeviceEvent
+from kiosk.screens.navigator import Navigator
+from kiosk.screens.worker import UiWorker
+from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
+
+log = logging.getLogger(__name__)
+
+
+class UiTheme:
+    """Theme tokens in Kivy units. The app swaps the whole object to switch elder mode,
+    which re-evaluates every kv rule that reads ``app.theme``."""
+
+    def __init__(self, sizes: Sizes, elder: bool) -> None:
+        self.sizes = sizes
+        self.elder = elder
+
+    def dp(self, name: str) -> float:
+        return dp(getattr(self.sizes, name))
+
+    def sp(self, name: str) -> float:
+        return sp(getattr(self.sizes, name))
+
+    def colour(self, key: str) -> str:
+        return COLOURS[key]
+
+
+class KioskRoot(FloatLayout):
+    pass
+
+
+class KioskApp(App):
+    theme = ObjectProperty(None)
+    busy = BooleanProperty(False)
+    online = BooleanProperty(True)
+    clock_text = StringProperty("")
+    idle_left = NumericProperty(0)  # seconds left when the idle warning is up, else 0
+    message_zh = StringProperty("")  # a passing message on the current screen (errors, hints)
+    message_en = StringProperty("")
+    message_level = StringProperty("info")
+
+    def __init__(self, kiosk: Kiosk, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.kiosk = kiosk
+        self.title = kiosk.config.terminal.name
+        self.theme = UiTheme(ELDER if kiosk.config.ui.elder_mode_default else STANDARD,
+                             kiosk.config.ui.elder_mode_default)
+        self.worker = UiWorker(on_busy=lambda b: setattr(self, "busy", b))
+        self.navigator: Navigator | None = None
+        self.last_touch = time.monotonic()
+        self.first_frame_at: float | None = None
+
+    # --- building ---------------------------------------------------------------------------
+
+    def build(self):
+        LabelBase.register(name="Roboto", fn_regular=str(cjk_font_path()))  # every label: CJK
+        Builder.load_file(str(Path(__file__).with_name("app.kv")))
+        import kiosk.widgets.common  # noqa: F401 - loads the widgets' kv rules
+
+        Window.clearcolor = (0.957, 0.965, 0.98, 1)
+        Window.bind(on_request_close=lambda *_: True)  # no way out but the admin screen
+        Window.bind(on_keyboard=self._on_keyboard)
+        root = KioskRoot()
+        self.navigator = Navigator(root.ids.sm)
+        self.kiosk.journey.subscribe(self._journey_changed)
+        self.navigator.go("home")
+        return root
+
+    def on_start(self) -> None:
+        self.kiosk.start(sink=self._device_event, on_online_change=self._online_change)
+        Clock.schedule_interval(self._tick, 1.0)
+        self._tick(0)
+        Clock.schedule_once(self._first_frame, 0)
+
+    def _first_frame(self, _dt: float) -> None:
+        self.first_frame_at = time.monotonic()
+
+    def on_stop(self) -> None:
+        self.worker.shutdown()
+        self.kiosk.stop()
+
+    # --- input and idle ---------------------------------------------------------------------
+
+    def _on_keyboard(self, _window, key, *_args) -> bool:
+        return key == 27  # Escape is swallowed: it must not close a kiosk
+
+    def touched(self) -> None:
+        self.last_touch = time.monotonic()
+        if self.idle_left:
+            self.idle_left = 0
+
+    def keep_going(self) -> None:
+        """The one large 继续办理 button of the idle warning."""
+        self.touched()
+
+    def _tick(self, _dt: float) -> None:
+        self.clock_text = time.strftime("%Y-%m-%d %H:%M")
+        journey = self.kiosk.journey
+        if journey.state == "home":
+            self.idle_left = 0
+            return
+        cfg = self.kiosk.config.session
+        idle = time.monotonic() - self.last_touch
+        timeout = cfg.rating_timeout_s if journey.state == "rating" else cfg.idle_timeout_s
+        left = timeout - idle
+        if left <= 0:
+            self.idle_left = 0
+            if journey.state == "rating":
+                journey.rating_timed_out()
+            else:
+                journey.end("timeout")
+        elif left <= cfg.idle_warning_s and journey.state != "rating":
+            self.idle_left = int(left + 0.999)
+        else:
+            self.idle_left = 0
+
+    # --- journey and devices ----------------------------------------------------------------
+
+    def _journey_changed(self, journey) -> None:
+        self.touched()
+        self.say("", "")
+        if self.navigator is not None:
+            self.navigator.follow(journey)
+
+    def _device_event(self, event: DeviceEvent) -> None:
+        """Hub threads call this; the journey only ever runs on the Kivy thread."""
+        Clock.schedule_once(lambda _dt: self._handle_device_event(event), 0)
+
+    def _handle_device_event(self, event: DeviceEvent) -> None:
+        try:
+            self.kiosk.journey.on_device_event(event)
+        except KioskError as e:
+            self.say(e.message_zh, e.message_en, "error")
+        screen = self.navigator.manager.current_screen if self.navigator else None
+        if screen is not None and hasattr(screen, "on_device_event"):
+            screen.on_device_event(event)
+
+    def _online_change(self, online: bool) -> None:
+        Clock.schedule_once(lambda _dt: self._set_online(online), 0)
+
+    def _set_online(self, online: bool) -> None:
+        self.online = online
+        self.kiosk.journey.backend_online = online
+        if self.navigator is not None and self.navigator.current == "home":
+            self.navigator.manager.current_screen.refresh()
+
+    # --- chrome actions ---------------------------------------------------------------------
+
+    def say(self, zh: str, en: str, level: str = "info") -> None:
+        self.message_zh, self.message_en, self.message_level = zh, en, level
+
+    def toggle_elder(self) -> None:
+        elder = not self.theme.elder
+        self.theme = UiTheme(ELDER if elder else STANDARD, elder)
+        self.kiosk.journey.session.elder_mode = elder
+        if self.navigator is not None:
+            self.navigator.manager.current_screen.refresh()
+
+    def home(self) -> None:
+        self.kiosk.journey.end("cancelled")
+
+
+def run_app(kiosk: Kiosk) -> None:
+    KioskApp(kiosk).run()

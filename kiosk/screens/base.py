@@ -1,0 +1,35 @@
+"""The base class of every screen: access to the app, the journey and the worker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kivy.app import App
+from kivy.uix.screenmanager import Screen
+
+if TYPE_CHECKING:
+    from kiosk.services.journey import Journey
+
+
+class KioskScreen(Screen):
+    """Screens read the journey and call its methods; they never do I/O themselves."""
+
+    #: what the voice prompt / help says on this screen (zh, en)
+    instruction: tuple[str, str] = ("", "")
+
+    @property
+    def app(self):
+        return App.get_running_app()
+
+    @property
+    def journey(self) -> Journey:
+        return self.app.kiosk.journey
+
+    def on_pre_enter(self, *args):
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Fill the screen from the journey's current state (override)."""
+
+    def go_home(self) -> None:
+        self.journey.end("cancelled")

@@ -1,0 +1,74 @@
+"""首页: large item tiles grouped by category, paged (no scrolling for elderly residents)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+
+from kiosk.errors import KioskError
+from kiosk.screens.base import KioskScreen
+from kiosk.widgets.common import BigButton, ItemTile
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class HomeScreen(KioskScreen):
+    instruction = ("请选择要办理的事项", "Please choose a service")
+    category = StringProperty("")
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
+
+    def refresh(self) -> None:
+        groups = self.journey.ports.catalogue.by_category()
+        keys = [c.value for c in groups]
+        if self.category not in keys:
+            self.category = keys[0] if keys else ""
+        bar = self.ids.categories
+        bar.clear_widgets()
+        for cat in groups:
+            button = BigButton(zh=cat.label_zh, en=cat.label_en,
+                               kind="primary" if cat.value == self.category else "secondary")
+            button.bind(on_release=lambda _b, c=cat.value: self.show_category(c))
+            bar.add_widget(button)
+        self._fill_tiles()
+
+    def show_category(self, category: str) -> None:
+        self.category, self.page = category, 0
+        self.refresh()
+
+    def turn(self, delta: int) -> None:
+        self.page = max(0, min(self.pages - 1, self.page + delta))
+        self._fill_tiles()
+
+    def _fill_tiles(self) -> None:
+        items = [
+            items
+            for cat, items in self.journey.ports.catalogue.by_category().items()
+            if cat.value == self.category
+        ]
+        items = items[0] if items else []
+        per_page = self.app.theme.sizes.tiles_per_page
+        self.pages = max(1, -(-len(items) // per_page))
+        self.page = min(self.page, self.pages - 1)
+        grid = self.ids.tiles
+        grid.clear_widgets()
+        for item in items[self.page * per_page : (self.page + 1) * per_page]:
+            reason = self.journey.unavailable_reason(item)
+            if reason is not None:
+                note = reason
+            elif item.kind != "self_service":
+                note = ("办事指南", "Guide only")
+            else:
+                note = ("", "")
+            tile = ItemTile(item_id=item.id, zh=item.name_zh, en=item.name_en,
+                            available=reason is None, note_zh=note[0], note_en=note[1])
+            tile.bind(on_release=lambda t: self.choose(t.item_id))
+            grid.add_widget(tile)
+
+    def choose(self, item_id: str) -> None:
+        try:
+            self.journey.choose(item_id)
+        except KioskError as e:
+            self.app.say(e.message_zh, e.message_en, "error")

@@ -1,0 +1,65 @@
+"""The one navigator: maps the journey's state to a screen and switches to it.
+
+Screens are registered by name and built on first use (their module loads its kv file once).
+Nothing else changes the current screen, so the UI can never disagree with the journey.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+log = logging.getLogger(__name__)
+
+#: screen name -> "module:Class"
+SCREENS: dict[str, str] = {
+    "home": "kiosk.screens.home:HomeScreen",
+    "guide": "kiosk.screens.guide:GuideScreen",
+    "identify": "kiosk.screens.identify:IdentifyScreen",
+    "record": "kiosk.screens.record:RecordScreen",
+    "result": "kiosk.screens.result:ResultScreen",
+    "rating": "kiosk.screens.rating:RatingScreen",
+}
+
+#: flow name -> the screen that shows its steps
+FLOW_SCREENS: dict[str, str] = {
+    "contribution_certificate": "record",
+}
+
+
+class Navigator:
+    def __init__(self, manager: ScreenManager) -> None:
+        self.manager = manager
+        self.manager.transition = NoTransition()
+
+    @property
+    def current(self) -> str:
+        return self.manager.current
+
+    def screen(self, name: str):
+        if not self.manager.has_screen(name):
+            module, cls = SCREENS[name].split(":")
+            widget = getattr(importlib.import_module(module), cls)(name=name)
+            # keep a never-shown screen where the manager is, or its first frame lands at (0, 0)
+            widget.pos, widget.size = self.manager.pos, self.manager.size
+            self.manager.add_widget(widget)
+        return self.manager.get_screen(name)
+
+    def go(self, name: str) -> None:
+        screen = self.screen(name)
+        if self.manager.current == name:
+            screen.refresh()
+        else:
+            self.manager.current = name
+        log.debug("screen %s", name)
+
+    def follow(self, journey) -> None:
+        """Show the screen for the journey's state (subscribed to the journey)."""
+        state = journey.state
+        if state == "item":
+            flow = journey.item.flow if journey.item else ""
+            self.go(FLOW_SCREENS.get(flow or "", "result"))
+        else:
+            self.go(state)

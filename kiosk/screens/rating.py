@@ -1,0 +1,103 @@
+"""好差评: five levels of equal weight, indicators, a reason for bad ratings, and a QR code.
+
+No level is pre-selected, highlighted or hinted at: all five buttons look the same until the
+resident taps one. 不满意 / 非常不满意 cannot be submitted without a reason from the pick-list.
+The evaluation pad is prompted at the same time; whichever answers first counts, once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from kiosk.screens.base import KioskScreen
+from kiosk.services.rating import INDICATORS, REASONS, Level, Rating
+from kiosk.widgets.common import BigButton
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+SELECTED = "【已选】"
+
+
+class RatingScreen(KioskScreen):
+    instruction = ("请您对本次服务进行评价", "Please rate this service")
+    level = NumericProperty(0)  # 0: nothing chosen yet
+    needs_reason = BooleanProperty(False)
+    can_submit = BooleanProperty(False)
+    online_url = StringProperty("")
+
+    def on_pre_enter(self, *args):
+        self.level = 0
+        self._indicators: set[str] = set()
+        self._reasons: set[str] = set()
+        levels = self.ids.levels
+        levels.clear_widgets()
+        for level in sorted(Level, reverse=True):
+            button = BigButton(zh=level.label_zh, en=level.label_en, kind="secondary")
+            button.level = int(level)
+            button.bind(on_release=lambda b: self.choose(b.level))
+            levels.add_widget(button)
+        self.ids.choices.clear_widgets()
+        txn = self.journey.session.transaction_no or self.journey.session.reference
+        self.online_url = f"{self.journey.ports.config.backend.url}/rate/{txn}"
+        self._update()
+
+    def on_enter(self, *args):
+        pad = self.journey.ports.devices.device("ratingpad")
+        if pad is not None:
+            timeout = self.journey.ports.config.session.rating_timeout_s
+            self.app.worker.submit(lambda: pad.prompt(timeout))
+
+    def on_leave(self, *args):
+        pad = self.journey.ports.devices.device("ratingpad")
+        if pad is not None:
+            self.app.worker.submit(pad.cancel)
+
+    def choose(self, level: int) -> None:
+        self.level = level
+        for button in self.ids.levels.children:
+            chosen = button.level == level
+            button.kind = "primary" if chosen else "secondary"
+            name = Level(button.level)
+            button.zh = (SELECTED if chosen else "") + name.label_zh
+        self.needs_reason = Level(level).needs_reason
+        self._reasons.clear()
+        self._indicators.clear()
+        box = self.ids.choices
+        box.clear_widgets()
+        options = REASONS if self.needs_reason else INDICATORS
+        for code, (zh, en) in options.items():
+            button = BigButton(zh=zh, en=en, kind="secondary")
+            button.code = code
+            button.label = zh
+            button.bind(on_release=self._toggle)
+            box.add_widget(button)
+        self._update()
+
+    def _toggle(self, button) -> None:
+        chosen = self._reasons if self.needs_reason else self._indicators
+        if button.code in chosen:
+            chosen.discard(button.code)
+        else:
+            chosen.add(button.code)
+        on = button.code in chosen
+        button.kind = "primary" if on else "secondary"
+        button.zh = (SELECTED if on else "") + button.label
+        self._update()
+
+    def _update(self) -> None:
+        self.can_submit = bool(self.level) and (not self.needs_reason or bool(self._reasons))
+
+    def submit(self) -> None:
+        if not self.can_submit:
+            return
+        self.journey.rate(
+            Rating(
+                level=Level(self.level),
+                indicators=tuple(sorted(self._indicators)),
+                reasons=tuple(sorted(self._reasons)),
+                source="screen",
+            )
+        )

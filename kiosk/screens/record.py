@@ -1,0 +1,97 @@
+"""个人参保缴费证明: the resident's insurance and contributions, then print.
+
+Loading and printing block (backend, printer), so both run on the worker; the screen shows
+progress meanwhile and a plain sentence when there is nothing on record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from kiosk.errors import KioskError
+from kiosk.screens.base import KioskScreen
+from kiosk.services.certificates import ContributionRecord, yuan
+from kiosk.services.journey import Outcome
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+ROWS_PER_PAGE = 6
+
+
+class RecordScreen(KioskScreen):
+    instruction = ("请核对您的参保缴费信息，然后点击打印", "Check your record, then press Print")
+    loaded = BooleanProperty(False)
+    empty = BooleanProperty(False)
+    who_zh = StringProperty("")
+    summary_zh = StringProperty("")
+    summary_en = StringProperty("")
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
+
+    def on_pre_enter(self, *args):
+        self.loaded, self.empty, self.page = False, False, 0
+        self.ids.schemes.rows, self.ids.years.rows = [], []
+        self.who_zh = self.summary_zh = self.summary_en = ""
+        flow = self.journey.flow
+        self.app.worker.submit(flow.load, self._show, self._failed)
+
+    def _show(self, record: ContributionRecord) -> None:
+        if self.journey.flow is None:  # the session ended while loading
+            return
+        self.loaded = True
+        self.empty = record.empty
+        self.who_zh = f"{record.masked_name}    {record.masked_id}"
+        self.ids.schemes.header = ["险种", "状态", "参保时间"]
+        self.ids.schemes.rows = [[s.name, s.status, s.since] for s in record.schemes]
+        if record.empty:
+            self.summary_zh = "未查询到您的参保缴费记录。如有疑问，请到社保窗口咨询。"
+            self.summary_en = "No insurance or contribution record was found. Please ask at a social-security window."
+        else:
+            self.summary_zh = f"累计缴费 {record.total_months} 个月"
+            self.summary_en = f"{record.total_months} months of contributions in total"
+        self.pages = max(1, -(-len(record.years) // ROWS_PER_PAGE))
+        self._fill_years()
+
+    def turn(self, delta: int) -> None:
+        self.page = max(0, min(self.pages - 1, self.page + delta))
+        self._fill_years()
+
+    def _fill_years(self) -> None:
+        record = self.journey.flow.record if self.journey.flow else None
+        if record is None:
+            return
+        self.ids.years.header = ["年度", "缴费月数", "缴费金额"]
+        rows = record.years[self.page * ROWS_PER_PAGE : (self.page + 1) * ROWS_PER_PAGE]
+        self.ids.years.rows = [[str(y.year), str(y.months), yuan(y.amount_fen)] for y in rows]
+
+    def _failed(self, error: KioskError) -> None:
+        if self.journey.state != "item":
+            return
+        self.journey.finish(
+            Outcome(
+                ok=False,
+                title_zh="查询未完成",
+                title_en="The query did not finish",
+                message_zh=error.message_zh,
+                message_en=error.message_en,
+                reference=self.journey.session.transaction_no or self.journey.session.reference,
+            )
+        )
+
+    def print_now(self) -> None:
+        flow = self.journey.flow
+        self.app.worker.submit(flow.print_certificate, self._printed, self._failed)
+
+    def _printed(self, outcome: Outcome) -> None:
+        if self.journey.state == "item":
+            self.journey.finish(outcome)
+
+    def finish_without_print(self) -> None:
+        self.journey.finish(
+            Outcome(ok=True, title_zh="查询完成", title_en="Query finished",
+                    message_zh=self.summary_zh, message_en=self.summary_en,
+                    reference=self.journey.session.transaction_no or "")
+        )

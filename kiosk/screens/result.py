@@ -1,0 +1,77 @@
+"""办理结果: success or failure in text, icon word and colour, with a reference number.
+
+A failed action that can be retried (printing) offers a retry; otherwise the rating
+screen follows by itself after a short pause (DB2203/T 8-2024 5.1.3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.errors import KioskError
+from kiosk.screens.base import KioskScreen
+from kiosk.services.journey import Outcome
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+AUTO_RATING_S = 8
+
+
+class ResultScreen(KioskScreen):
+    ok = BooleanProperty(True)
+    title_zh = StringProperty("")
+    title_en = StringProperty("")
+    message_zh = StringProperty("")
+    message_en = StringProperty("")
+    reference = StringProperty("")
+    can_retry = BooleanProperty(False)
+
+    _auto = None
+
+    @property
+    def instruction(self):  # type: ignore[override]
+        return (self.title_zh, self.title_en)
+
+    def refresh(self) -> None:
+        outcome = self.journey.outcome
+        if outcome is None:
+            return
+        self.ok = outcome.ok
+        self.title_zh, self.title_en = outcome.title_zh, outcome.title_en
+        self.message_zh, self.message_en = outcome.message_zh, outcome.message_en
+        self.reference = outcome.reference
+        self.can_retry = bool(outcome.can_retry)
+        self._cancel_auto()
+        if not self.can_retry:
+            self._auto = Clock.schedule_once(lambda _dt: self.done(), AUTO_RATING_S)
+
+    def on_leave(self, *args):
+        self._cancel_auto()
+
+    def _cancel_auto(self) -> None:
+        if self._auto is not None:
+            self._auto.cancel()
+            self._auto = None
+
+    def retry(self) -> None:
+        flow = self.journey.flow
+        if flow is None or not hasattr(flow, "print_certificate"):
+            return
+        self.can_retry = False
+        self.app.worker.submit(flow.print_certificate, self._retried, self._retry_failed)
+
+    def _retried(self, outcome: Outcome) -> None:
+        self.journey.update_outcome(outcome)
+
+    def _retry_failed(self, error: KioskError) -> None:
+        self.can_retry = True
+        self.app.say(error.message_zh, error.message_en, "error")
+
+    def done(self) -> None:
+        self._cancel_auto()
+        if self.journey.state == "result":
+            self.journey.to_rating()

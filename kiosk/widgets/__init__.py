@@ -1,0 +1,1 @@
+"""Reusable Kivy widgets of the kiosk (views only: no I/O, no journey rules)."""

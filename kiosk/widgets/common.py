@@ -1,0 +1,91 @@
+"""The kiosk's basic widgets: bilingual labels, big buttons, item tiles, banners, tables.
+
+Chinese first, English second and smaller, on every label and button, so a resident never
+has to find a language switch to understand a screen. Sizes come from the theme tokens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class BiLabel(BoxLayout):
+    """Chinese text with its English translation beneath, smaller."""
+
+    zh = StringProperty("")
+    en = StringProperty("")
+    role = OptionProperty("body", options=["body", "heading", "title", "small"])
+    halign = StringProperty("left")
+    color_key = StringProperty("text")
+
+
+class BigButton(ButtonBehavior, BoxLayout):
+    """A large bilingual button (at least the theme's target size in both directions)."""
+
+    zh = StringProperty("")
+    en = StringProperty("")
+    kind = OptionProperty("primary", options=["primary", "secondary", "danger", "plain"])
+    enabled = BooleanProperty(True)
+
+    def on_touch_down(self, touch):  # a disabled button swallows nothing and does nothing
+        if not self.enabled:
+            return False
+        return super().on_touch_down(touch)
+
+
+class ItemTile(ButtonBehavior, BoxLayout):
+    """A service item on the home screen; unavailable items say why, in words."""
+
+    item_id = StringProperty("")
+    zh = StringProperty("")
+    en = StringProperty("")
+    note_zh = StringProperty("")  # why it is unavailable, or 仅查看指南 for guides
+    note_en = StringProperty("")
+    available = BooleanProperty(True)
+
+
+class Banner(BoxLayout):
+    """A message line: info / warning / error, with an icon word and text (never colour alone)."""
+
+    level = OptionProperty("info", options=["info", "warning", "error", "success"])
+    zh = StringProperty("")
+    en = StringProperty("")
+
+
+class Table(GridLayout):
+    """A large-type table: header row plus rows of strings."""
+
+    header = ListProperty([])
+    rows = ListProperty([])
+    font_scale = NumericProperty(1.0)
+
+    def on_header(self, *_):
+        self._rebuild()
+
+    def on_rows(self, *_):
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        from kivy.app import App
+
+        theme = App.get_running_app().theme
+        self.clear_widgets()
+        self.cols = max(1, len(self.header) or (len(self.rows[0]) if self.rows else 1))
+        for text in self.header:
+            self.add_widget(TableCell(text=str(text), bold=True, font_size=theme.sp("body")))
+        for row in self.rows:
+            for text in row:
+                self.add_widget(TableCell(text=str(text), font_size=theme.sp("body")))
+
+
+class TableCell(Label):
+    pass
