@@ -214,7 +214,7 @@ class SerialRatingPad:
         try:
             port = serial.Serial(self.port, self.baud, timeout=self._tick_s, write_timeout=1.0)
         except (serial.SerialException, OSError, ValueError) as e:
-            self._set_status(DeviceStatus.NO_DEVICE, f"cannot open {self.port}: {e}")
+            self._set_status(DeviceStatus.NO_DEVICE, str(e))  # says "could not open port <path>: ..."
             return None
         self._parser.reset()
         self._pad_state = None
@@ -231,15 +231,17 @@ class SerialRatingPad:
         port: serial.Serial | None = None
         next_open = 0.0
         next_beat = 0.0
-        misses = 0
+        misses = 0  # heartbeats sent since the pad last said anything well-framed
         nonce = 0
+        last_byte_at = 0.0
+        # a frame's bytes come back to back; a pause of two longest frames means it died
+        gap_s = max(0.1, 2 * (rf.MAX_PAYLOAD + rf.OVERHEAD) * 10 / self.baud)
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
                 if self._reopen.is_set() and port is not None:
                     port.close()
-                    port = None
-                    next_open = 0.0
+                    port, next_open = None, 0.0
                 self._reopen.clear()
                 if port is None:
                     if now < next_open:
@@ -259,41 +261,59 @@ class SerialRatingPad:
                     port = None
                     self._set_status(DeviceStatus.NO_DEVICE, f"lost {self.port}: {e}")
                     continue
-                if data:
-                    frames = self._parser.feed(data)
-                    for frame in frames:
-                        try:
-                            self._handle(rf.parse_message(frame))
-                        except ProtocolError as e:
-                            self._bad_frame(e)
-                    if frames:  # any well-framed answer proves the pad is alive
-                        misses = 0
-                        if self.status() in (DeviceStatus.OFFLINE, DeviceStatus.NO_DEVICE):
-                            self._set_status(DeviceStatus.ONLINE, "")
                 now = time.monotonic()
-                with self._lock:
-                    expired = self._prompt_id if self._deadline and now >= self._deadline else 0
-                if expired and self._close_prompt(expired):
-                    self._outbox.put(rf.Cancel(expired))
-                    self._emit(EventKind.RATING_TIMEOUT)
+                if data:
+                    last_byte_at = now
+                    frames = self._parser.feed(data)
+                elif self._parser.pending and now - last_byte_at > gap_s:
+                    frames = self._parser.expire()
+                else:
+                    frames = []
+                if frames:
+                    misses = 0
+                    self._receive(frames)
+                self._expire_prompt(now)
                 if now >= next_beat:
                     next_beat = now + self.heartbeat_s
-                    if misses >= self.miss_limit:
-                        self._set_status(DeviceStatus.OFFLINE, f"no answer to {misses} heartbeats")
                     if misses >= 2 * self.miss_limit:
                         # a wedged USB-serial adapter often recovers only when reopened
                         port.close()
                         port = None
                         continue
+                    if misses >= self.miss_limit:
+                        self._set_status(DeviceStatus.OFFLINE, f"no answer to {misses} heartbeats")
                     misses += 1
                     nonce = (nonce + 1) & 0xFF
-                    self._outbox.put(rf.Ping(nonce))
-                    if self.prompting or (self._pad_state is None or self._pad_state.lit):
-                        self._outbox.put(rf.GetStatus())
+                    self._heartbeat(nonce)
         finally:
             if port is not None:
                 port.close()
             self._set_status(DeviceStatus.OFFLINE, "stopped")
+
+    def _receive(self, frames: list[rf.Frame]) -> None:
+        for frame in frames:
+            try:
+                self._handle(rf.parse_message(frame))
+            except ProtocolError as e:
+                self._bad_frame(e)
+        # any well-framed answer proves the pad is alive
+        if self.status() in (DeviceStatus.OFFLINE, DeviceStatus.NO_DEVICE):
+            self._set_status(DeviceStatus.ONLINE, "")
+
+    def _expire_prompt(self, now: float) -> None:
+        """The host's own deadline: the pad's TIMEOUT was lost or the pad is gone."""
+        with self._lock:
+            expired = self._prompt_id if self._deadline and now >= self._deadline else 0
+        if expired and self._close_prompt(expired):
+            self._outbox.put(rf.Cancel(expired))
+            self._emit(EventKind.RATING_TIMEOUT)
+
+    def _heartbeat(self, nonce: int) -> None:
+        self._outbox.put(rf.Ping(nonce))
+        pad = self._pad_state
+        if self.prompting or pad is None or pad.lit:
+            # the light may disagree with the host (a lost PROMPT / CANCEL / TIMEOUT frame)
+            self._outbox.put(rf.GetStatus())
 
 
 def build(cfg: config.SerialRatingPad | config.SimulatedDevice) -> tuple[SerialRatingPad, RatingPadEmulator | None]:

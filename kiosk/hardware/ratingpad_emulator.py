@@ -179,7 +179,20 @@ class RatingPadEmulator:
             case _:  # a pad-to-host message sent to the pad
                 self._send(rf.Error(rf.ErrorCode.UNKNOWN_COMMAND, rf.to_frame(msg).cmd))
 
+    def _process(self, frames: list[rf.Frame]) -> None:
+        for frame in frames:
+            try:
+                msg = rf.parse_message(frame)
+            except ProtocolError:
+                known = frame.cmd in rf.KNOWN_COMMANDS
+                code = rf.ErrorCode.BAD_PAYLOAD if known else rf.ErrorCode.UNKNOWN_COMMAND
+                self._send(rf.Error(code, frame.cmd))
+                continue
+            self.received.append(msg)
+            self._handle(msg)
+
     def _run(self) -> None:
+        last_byte_at = 0.0
         while not self._stop.is_set():
             with self._lock:
                 master = self._master
@@ -193,26 +206,26 @@ class RatingPadEmulator:
             with self._lock:
                 if self._master != master:
                     continue
+                now = time.monotonic()
+                data = b""
                 if ready:
                     try:
                         data = os.read(master, 256)
                     except BlockingIOError:
-                        data = b""
+                        pass
                     except OSError:
                         self._stop.wait(0.02)
                         continue
-                    if not self._silent:
-                        for frame in self._parser.feed(data):
-                            try:
-                                msg = rf.parse_message(frame)
-                            except ProtocolError:
-                                known = frame.cmd in rf.KNOWN_COMMANDS
-                                code = rf.ErrorCode.BAD_PAYLOAD if known else rf.ErrorCode.UNKNOWN_COMMAND
-                                self._send(rf.Error(code, frame.cmd))
-                                continue
-                            self.received.append(msg)
-                            self._handle(msg)
-                if self._deadline is not None and time.monotonic() >= self._deadline:
+                if data:
+                    last_byte_at = now
+                    frames = self._parser.feed(data)
+                elif self._parser.pending and now - last_byte_at > 0.1:
+                    frames = self._parser.expire()
+                else:
+                    frames = []
+                if not self._silent:
+                    self._process(frames)
+                if self._deadline is not None and now >= self._deadline:
                     self._lit, self._deadline = False, None
                     if not self._silent:
                         self._send(rf.Timeout(self._prompt_id))

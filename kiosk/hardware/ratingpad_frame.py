@@ -119,6 +119,26 @@ class FrameParser:
         if self._on_error is not None:
             self._on_error(err)
 
+    @property
+    def pending(self) -> bool:
+        """True while part of a frame is buffered."""
+        return bool(self._buf)
+
+    def expire(self) -> list[Frame]:
+        """The line went quiet with part of a frame buffered: that frame will never complete.
+
+        Without this, a stale start byte with a large length (the pad lost power mid-frame)
+        would hold back the next real frames until enough bytes arrived to fill it. Called by
+        the reader after an idle gap longer than a frame takes on the wire.
+        """
+        frames: list[Frame] = []
+        while self._buf:
+            self._error(ProtocolError(f"incomplete frame dropped: {bytes(self._buf[:8]).hex(' ')}"))
+            self.dropped_bytes += 1
+            del self._buf[:1]
+            frames += self.feed(b"")
+        return frames
+
     def feed(self, data: bytes) -> list[Frame]:
         self._buf += data
         frames: list[Frame] = []
