@@ -201,6 +201,8 @@ class SerialIdCardReader:
                     replies = parser.feed(chunk)
                     if replies:
                         return replies[0]
+        except f.FrameError as e:
+            raise type(e)(f"{what}: damaged reply: {e}") from e
         except _PORT_ERRORS as e:
             raise DeviceNotFoundError(f"{what}: port {self.port} failed: {e}") from e
         if parser.buffered:
@@ -214,7 +216,7 @@ class SerialIdCardReader:
                 return self._exchange(port, command, what).raise_for_status(what)
             except _RETRYABLE as e:
                 if attempt == self.retries:
-                    raise
+                    raise type(e)(f"{e} (after {attempt + 1} attempts)", code=e.code) from e
                 self.stats["retries"] += 1
                 log.info("idcard: %s; asking again (%d/%d)", e, attempt + 1, self.retries)
         raise AssertionError("unreachable")
