@@ -231,9 +231,9 @@ def _describe(err: dict[str, Any]) -> str:
         return "unknown key (a typo?)"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
-        return f"driver: unknown driver {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags')})"
+        return f"unknown driver {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags')})"
     if kind == "union_tag_not_found":
-        return "missing key 'driver'"
+        return "missing key"
     if kind == "literal_error":
         return f"{err['input']!r} is not allowed ({err['msg'].removeprefix('Input should be ')})"
     if kind.endswith("_type") or kind.endswith("_parsing"):
@@ -268,6 +268,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> KioskConfig:
     try:
         cfg = KioskConfig.model_validate({**raw, "source": path.resolve()})
     except ValidationError as e:
-        lines = [f"{path}: {_key(err['loc'])}: {_describe(err)}" for err in e.errors()]
+        lines = []
+        for err in e.errors():
+            key = _key(err["loc"])
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                key += ".driver"  # the section exists; its driver key is what is wrong
+            lines.append(f"{path}: {key}: {_describe(err)}")
         raise ConfigError("\n".join(lines)) from None
     return cfg

@@ -1,0 +1,90 @@
+"""``kiosk demo``: the reference backend and the kiosk with simulated devices, for reviewers.
+
+With a display (or Xvfb) it opens the kiosk window with the simulator panel: place a demo
+resident's card, take it away, press a rating key, empty the printer. ``--headless --out DIR``
+runs the scripted tour offscreen instead and leaves a screenshot of every screen it passed,
+the receipt image and ``tour.json`` (what was on each screen) in DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+from kiosk.config import KioskConfig, load_config
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the kiosk in simulated mode with the reference backend")
+    p.add_argument("--config", help="config file (default config/kiosk.toml)")
+    p.add_argument("--headless", action="store_true", help="run the scripted tour offscreen")
+    p.add_argument("--out", type=Path, default=Path("out/demo"), help="where the headless tour writes (default out/demo)")
+    p.add_argument("--tour", default="demo", help="which tour to run headless (default demo)")
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    p.set_defaults(func=run)
+
+
+def simulated(config: KioskConfig, backend_url: str) -> KioskConfig:
+    """The same config with every device simulated and the backend at ``backend_url``."""
+    devices = config.devices.model_validate(
+        {name: {"driver": "simulated"} for name in ("idcard", "sscard", "printer", "ratingpad")}
+    )
+    return config.model_copy(update={
+        "devices": devices,
+        "backend": config.backend.model_copy(update={"url": backend_url}),
+        "ui": config.ui.model_copy(update={"simulator_panel": True}),
+    })
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_reference_backend(config: KioskConfig, secret: bytes):
+    """The simulated government platform on loopback, with this terminal's secret."""
+    from kiosk.backend.reference.server import ReferenceBackend
+
+    parsed = urlparse(config.backend.url)
+    host = parsed.hostname if parsed.hostname in ("127.0.0.1", "localhost", "::1") else "127.0.0.1"
+    port = parsed.port or 8765
+    backend = ReferenceBackend(config.data_dir / "backend", {config.terminal.id: secret})
+    url = backend.start(host, port if _free(host, port) else 0)
+    return backend, url
+
+
+def run(args: argparse.Namespace) -> int:
+    from kiosk.bootstrap import ensure_secret
+    from kiosk.commands.run import start_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_config(args.config)
+    if not args.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("no display: running the headless tour instead (see --out)", flush=True)
+        args.headless = True
+    secret = ensure_secret(config)
+    backend, url = start_reference_backend(config, secret)
+    print(f"reference backend at {url}", flush=True)
+    config = simulated(config, url)
+    tour = None
+    if args.headless:
+        from kiosk.tours import TOURS
+
+        tour = TOURS[args.tour]
+        args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        code = start_app(config, fullscreen=config.ui.fullscreen and not args.windowed and not args.headless,
+                         headless=args.headless, tour=tour, out_dir=args.out.resolve() if args.headless else None)
+    finally:
+        backend.stop()
+    if args.headless and code == 0:
+        print(f"tour written to {args.out}/ (screenshots, receipt.png, tour.json)")
+    return code

@@ -1,0 +1,51 @@
+"""``kiosk run``: start the kiosk with the devices and backend named in the config."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from kiosk.config import load_config
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the kiosk (full screen)")
+    p.add_argument("--config", help="config file (default config/kiosk.toml or $KIOSK_CONFIG)")
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen (bench, debugging)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)  # a bad config stops here with the file and key named
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start_app(config, fullscreen=config.ui.fullscreen and not args.windowed, headless=False)
+    return 0
+
+
+def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=None) -> int:
+    """Configure Kivy, bootstrap the kiosk and run the app until it stops. Returns 0 or 1 (tour failed)."""
+    from kiosk.kivy_setup import configure_kivy
+
+    configure_kivy(width=config.ui.width, height=config.ui.height, fullscreen=fullscreen,
+                   headless=headless, home=config.data_dir / "kivy")
+    from kiosk.app import KioskApp  # noqa: PLC0415 - kivy only after configure_kivy
+    from kiosk.bootstrap import bootstrap
+
+    kiosk = bootstrap(config)
+    app = KioskApp(kiosk)
+    result = {"code": 0}
+    if tour is not None:
+        from kiosk.tour import Tour
+
+        def begin(*_):
+            t = Tour(app, out_dir, tour)
+            result["tour"] = t
+            t.start()
+
+        app.bind(on_start=begin)
+    app.run()
+    t = result.get("tour")
+    if t is not None and t.failure:
+        print(f"kiosk: tour failed: {t.failure}")
+        return 1
+    return 0

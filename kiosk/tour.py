@@ -1,0 +1,208 @@
+"""Scripted tours through the real window: real touch events, screenshots, what was on screen.
+
+A tour is a generator of steps run on the Kivy clock. It taps widgets by posting touch
+events into Kivy's input queue (the same path a touchscreen takes), waits for the journey
+to move, and records each screen's visible text and a screenshot. ``kiosk demo --headless``
+runs the demo tour for reviewers; the UI tests run tours and assert on the record.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kivy.base import EventLoop
+from kivy.clock import Clock
+from kivy.input.motionevent import MotionEvent
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+log = logging.getLogger(__name__)
+
+_touch_ids = itertools.count(1000)
+
+
+class TourTouch(MotionEvent):
+    """A finger at window coordinates (x, y), delivered through Kivy's input queue."""
+
+    def __init__(self, x: float, y: float) -> None:
+        win = EventLoop.window
+        super().__init__("tour", next(_touch_ids), {"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)},
+                         is_touch=True, type_id="touch")
+
+    def depack(self, args: dict) -> None:
+        self.sx, self.sy = args["x"], args["y"]
+        self.profile = ["pos"]
+        super().depack(args)
+
+
+class TourFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Wait:
+    """Yielded by a tour step: wait until ``condition()`` is true (or fail after ``timeout``)."""
+
+    condition: Callable[[], bool]
+    what: str
+    timeout: float = 10.0
+
+
+@dataclass
+class Tour:
+    app: Any  # kiosk.app.KioskApp
+    out_dir: Path
+    script: Callable[[Tour], Iterator[Any]]
+    record: list[dict] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    failure: str = ""
+    _gen: Iterator[Any] | None = None
+    _shots: int = 0
+
+    # --- running ----------------------------------------------------------------------------
+
+    def start(self, delay: float = 0.5) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._gen = self.script(self)
+        Clock.schedule_once(lambda _dt: self._advance(None), delay)
+
+    def _advance(self, _value: Any) -> None:
+        assert self._gen is not None
+        try:
+            step = next(self._gen)
+        except StopIteration:
+            self._finish()
+            return
+        except Exception as e:  # noqa: BLE001 - a failed tour is reported, then the app stops
+            log.exception("tour failed")
+            self.failure = f"{type(e).__name__}: {e}"
+            self._finish()
+            return
+        if isinstance(step, Wait):
+            self._wait(step, time.monotonic() + step.timeout)
+        else:
+            Clock.schedule_once(self._advance, float(step or 0))
+
+    def _wait(self, wait: Wait, deadline: float) -> None:
+        try:
+            done = wait.condition()
+        except Exception:  # noqa: BLE001 - a condition reading a half-built screen: try again
+            done = False
+        if done:
+            Clock.schedule_once(self._advance, 0.05)
+        elif time.monotonic() > deadline:
+            self.failure = f"timed out waiting for {wait.what} (screen {self.screen_name()})"
+            self.shot("failure")
+            self._finish()
+        else:
+            Clock.schedule_once(lambda _dt: self._wait(wait, deadline), 0.05)
+
+    def _finish(self) -> None:
+        result = {"ok": not self.failure, "failure": self.failure, "steps": self.record, "facts": self.facts}
+        (self.out_dir / "tour.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
+        self.app.stop()
+
+    # --- what a step can do -----------------------------------------------------------------
+
+    def screen_name(self) -> str:
+        return self.app.navigator.current if self.app.navigator else ""
+
+    def screen(self) -> Widget:
+        return self.app.navigator.manager.current_screen
+
+    def until_screen(self, name: str, timeout: float = 10.0) -> Wait:
+        return Wait(lambda: self.screen_name() == name, f"screen {name}", timeout)
+
+    def tap(self, widget: Widget) -> None:
+        """Touch the centre of a widget: down now, up a moment later, as a finger would."""
+        if widget is None:
+            raise TourFailed("nothing to tap")
+        x, y = widget.to_window(*widget.center)
+        touch = TourTouch(x, y)
+        EventLoop.post_dispatch_input("begin", touch)
+        Clock.schedule_once(lambda _dt: EventLoop.post_dispatch_input("end", touch), 0.06)
+
+    def find(self, predicate: Callable[[Widget], bool], root: Widget | None = None) -> Widget:
+        root = root or self.app.root
+        for widget in root.walk(restrict=True):
+            if predicate(widget) and widget.opacity > 0:
+                return widget
+        raise TourFailed(f"no widget matches on screen {self.screen_name()}")
+
+    def by_id(self, name: str) -> Widget:
+        screen = self.screen()
+        widget = screen.ids.get(name) or self.app.root.ids.get(name)
+        if widget is None:
+            raise TourFailed(f"no widget id {name!r} on screen {self.screen_name()}")
+        return widget
+
+    def button(self, zh: str) -> Widget:
+        return self.find(lambda w: getattr(w, "zh", None) == zh and hasattr(w, "trigger_action"))
+
+    def texts(self) -> list[str]:
+        """Every visible label text on screen (chrome and current screen)."""
+        seen = []
+        screen = self.screen()
+        for root in (self.app.root,):
+            for widget in root.walk(restrict=True):
+                if isinstance(widget, Label) and widget.text and _visible(widget):
+                    if _inside_manager(widget) and not _under(widget, screen):
+                        continue
+                    seen.append(widget.text)
+        return seen
+
+    def shot(self, name: str) -> Path:
+        """Screenshot of the whole window, recorded with the screen's visible text."""
+        self._shots += 1
+        path = self.out_dir / f"{self._shots:02d}-{name}.png"
+        self.app.root.export_to_png(str(path))
+        self.record.append({"name": name, "screen": self.screen_name(), "png": path.name, "texts": self.texts()})
+        return path
+
+    def run_off_thread(self, fn: Callable[[], Any], what: str, timeout: float = 15.0) -> Wait:
+        """Run blocking work (an emulator action, a delivery flush) without freezing the UI."""
+        box: dict[str, Any] = {}
+
+        def work() -> Any:
+            box["value"] = fn()
+            return box["value"]
+
+        self.app.worker.submit(work, lambda _v: box.setdefault("done", True),
+                               lambda e: box.setdefault("error", str(e)))
+        return Wait(lambda: "done" in box or "error" in box, what, timeout)
+
+
+def _visible(widget: Widget) -> bool:
+    w = widget
+    while w is not None:
+        if getattr(w, "opacity", 1) == 0:
+            return False
+        w = w.parent if w.parent is not w else None
+    return True
+
+
+def _under(widget: Widget, ancestor: Widget) -> bool:
+    w = widget
+    while w is not None:
+        if w is ancestor:
+            return True
+        w = w.parent if w.parent is not w else None
+    return False
+
+
+def _inside_manager(widget: Widget) -> bool:
+    from kivy.uix.screenmanager import ScreenManager
+
+    w = widget.parent
+    while w is not None:
+        if isinstance(w, ScreenManager):
+            return True
+        w = w.parent if w.parent is not w else None
+    return False
