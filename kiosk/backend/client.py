@@ -1,0 +1,229 @@
+"""The terminal's HTTP client for the backend: signed requests, bounded waits, one error tree.
+
+Design choices, each for a failure seen at unattended terminals:
+
+* One ``requests.Session`` (keep-alive to the backend) with explicit (connect, read) timeouts.
+* ``urllib3.Retry`` is mounted for what is safe to repeat without thinking: connection
+  failures (the request never left, so even a POST may be sent again) and GETs. A POST whose
+  request may have reached the backend is never resent by urllib3: queries and keyed writes are
+  retried here instead, re-signed with a fresh nonce (the backend refuses a replayed nonce) and
+  with the same idempotency key (so the backend applies the write once).
+* Every answer is read with a size cap and a total deadline, so a huge body or a slow drip
+  cannot hang a kiosk, and then validated against the contract models.
+* Every failure becomes ``BackendUnavailableError`` (try later), ``BackendProtocolError``
+  (the backend sent garbage) or ``BackendError`` (the backend said no, in its error shape).
+
+Resident ID numbers travel only in signed POST bodies, never in URLs (URLs end up in logs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from kiosk.backend import models as m
+from kiosk.backend.signing import sign_headers
+from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
+
+log = logging.getLogger(__name__)
+
+#: the biggest answer the contract has (a year of monthly rows, a certificate) is a few KB
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class BackendClient:
+    def __init__(
+        self,
+        base_url: str,
+        terminal_id: str,
+        secret: bytes,
+        *,
+        ca_bundle: Path | None = None,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 10.0,
+        total_timeout: float | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.terminal_id = terminal_id
+        self._secret = secret
+        self.timeout = (connect_timeout, read_timeout)
+        #: a whole exchange, body included, never takes longer than this
+        self.total_timeout = total_timeout if total_timeout is not None else connect_timeout + read_timeout
+        self.max_body_bytes = max_body_bytes
+        self.session = requests.Session()
+        self.session.verify = str(ca_bundle) if ca_bundle else True
+        self.session.trust_env = False  # a proxy setting in the environment must not reroute the terminal
+        retry = Retry(
+            total=3,
+            connect=2,  # retried for every method: nothing was sent
+            read=1,
+            status=2,
+            other=0,
+            allowed_methods=frozenset({"GET"}),  # read and status retries only where repeating is harmless
+            status_forcelist=(502, 503, 504),
+            backoff_factor=0.2,
+            raise_on_status=False,
+            respect_retry_after_header=False,  # a backend must not park a kiosk for minutes
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> BackendClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the API -------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return self._call("GET", "/v1/health", None, m.Health, signed=False)
+
+    def insurance_info(self, id_number: str) -> dict:
+        """参保信息: schemes, status, unit, start month; ``insured`` false for nobody insured."""
+        return self._call("POST", "/v1/residents/insurance", {"id_number": id_number}, m.InsuranceInfo)
+
+    def contributions(self, id_number: str, year: int | None = None) -> dict:
+        """缴费明细: the years on record and the rows of ``year`` (the latest year if None)."""
+        body: dict[str, Any] = {"id_number": id_number}
+        if year is not None:
+            body["year"] = year
+        return self._call("POST", "/v1/residents/contributions", body, m.Contributions)
+
+    def certificate(self, id_number: str, kind: str, idempotency_key: str) -> dict:
+        """Issue a certificate: ``{"certificate_no", "verification_code", "verify_url", "document"}``.
+
+        The same key always gives back the same certificate (a retry never issues a second one).
+        """
+        return self._call(
+            "POST", "/v1/certificates", {"id_number": id_number, "kind": kind}, m.Certificate, key=idempotency_key
+        )
+
+    def deliver(self, kind: str, payload: dict, idempotency_key: str) -> dict:
+        """Send one outbox item; the backend applies each key once. One attempt: the outbox retries."""
+        try:
+            path, _model = m.DELIVERY[kind]
+        except KeyError:
+            raise BackendError(f"unknown outbox kind {kind!r}", code="unknown_kind", retryable=False) from None
+        return self._call("POST", path, payload, m.Accepted, key=idempotency_key, attempts=1)
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None,
+        model: type[BaseModel],
+        *,
+        key: str = "",
+        signed: bool = True,
+        attempts: int = 2,
+    ) -> dict:
+        """Queries and keyed writes are safe to resend, so they get a second, re-signed try."""
+        data = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._once(method, path, data, model, key=key, signed=signed)
+            except BackendUnavailableError as e:
+                if attempt == attempts:
+                    raise
+                log.info("backend %s %s: %s; trying again", method, path, e)
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
+    def _once(self, method: str, path: str, data: bytes, model: type[BaseModel], *, key: str, signed: bool) -> dict:
+        headers = {"Accept": "application/json"}
+        if data:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        if signed:
+            headers |= sign_headers(self.terminal_id, self._secret, method, path, data, idempotency_key=key)
+        deadline = time.monotonic() + self.total_timeout
+        try:
+            resp = self.session.request(
+                method, self.base_url + path, data=data or None, headers=headers, timeout=self.timeout, stream=True
+            )
+        except requests.exceptions.SSLError as e:
+            raise BackendUnavailableError(f"TLS failure talking to the backend: {e}") from e
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
+            raise BackendUnavailableError(f"{method} {path}: {type(e).__name__}") from e
+        except requests.exceptions.RequestException as e:
+            raise BackendProtocolError(f"{method} {path}: {type(e).__name__}: {e}") from e
+        with resp:
+            raw = self._read_capped(resp, deadline, f"{method} {path}")
+        return self._decode(resp, raw, model, f"{method} {path}")
+
+    def _read_capped(self, resp: requests.Response, deadline: float, what: str) -> bytes:
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BackendProtocolError(f"{what}: answer of {declared} bytes is over the {self.max_body_bytes} cap")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise BackendUnavailableError(f"{what}: answer not complete within {self.total_timeout:.0f} s")
+                # read1 returns whatever has arrived, so the deadline is checked between drips
+                chunk = resp.raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise BackendProtocolError(f"{what}: answer over the {self.max_body_bytes} byte cap")
+                chunks.append(chunk)
+        except (requests.exceptions.RequestException, OSError) as e:
+            raise BackendUnavailableError(f"{what}: connection lost while reading: {type(e).__name__}") from e
+        except Exception as e:  # urllib3 errors (ReadTimeoutError, ProtocolError) are not OSErrors
+            if type(e).__module__.startswith("urllib3"):
+                raise BackendUnavailableError(f"{what}: {type(e).__name__} while reading") from e
+            raise
+        return b"".join(chunks)
+
+    def _decode(self, resp: requests.Response, raw: bytes, model: type[BaseModel], what: str) -> dict:
+        status = resp.status_code
+        ctype = resp.headers.get("Content-Type", "")
+        server_side = status >= 500
+        try:
+            if "json" not in ctype:
+                raise ValueError(f"content type {ctype or 'missing'!r}")
+            doc = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            msg = f"{what}: HTTP {status}, not JSON ({e})"
+            raise (BackendUnavailableError(msg) if server_side else BackendProtocolError(msg)) from None
+        if status >= 400:
+            try:
+                err = m.ErrorEnvelope.model_validate(doc).error
+            except ValidationError:
+                msg = f"{what}: HTTP {status} without the error shape"
+                raise (BackendUnavailableError(msg) if server_side else BackendProtocolError(msg)) from None
+            cls = BackendUnavailableError if server_side else BackendError
+            exc = cls(
+                f"{what}: HTTP {status} {err.code}: {err.message_en}",
+                message_zh=err.message_zh,
+                message_en=err.message_en,
+                retryable=err.retryable or server_side,
+                code=err.code,
+            )
+            exc.status = status  # type: ignore[attr-defined]
+            raise exc
+        if not isinstance(doc, dict):
+            raise BackendProtocolError(f"{what}: answer is a {type(doc).__name__}, not an object")
+        try:
+            model.model_validate(doc)
+        except ValidationError as e:
+            where = ", ".join(".".join(str(p) for p in err["loc"]) for err in e.errors()[:5])
+            raise BackendProtocolError(f"{what}: answer does not follow the contract ({where})") from None
+        return doc

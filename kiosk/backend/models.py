@@ -1,0 +1,223 @@
+"""The shapes the terminal and the backend exchange, as pydantic models.
+
+The reference backend validates what it is sent against the request models, and the client
+validates every answer against the response models, so a backend that drifts from the
+contract (``openapi.yaml``) is caught at the boundary instead of deep inside a journey.
+Amounts are integers in fen. Personal data in answers is masked unless a document needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kiosk.store.outbox import OUTBOX_KINDS
+
+
+class _Model(BaseModel):
+    # answers may grow new fields without breaking older terminals
+    model_config = ConfigDict(extra="allow")
+
+
+class _Request(BaseModel):
+    # requests are strict: a typo in a field name must not be silently ignored
+    model_config = ConfigDict(extra="forbid")
+
+
+IdNumber = Annotated[str, Field(pattern=r"^\d{17}[\dX]$")]
+Stamp = Annotated[str, Field(min_length=10, max_length=40)]  # ISO 8601 time
+Text = Annotated[str, Field(max_length=200)]
+ShortText = Annotated[str, Field(min_length=1, max_length=64)]
+
+CERTIFICATE_KINDS: dict[str, str] = {
+    "contribution_proof": "个人参保缴费证明",
+    "rights_record": "个人权益记录单",
+    "benefit_proof": "待遇领取证明",
+    "medical_contribution_proof": "医保参保缴费证明",
+    "medical_settlement": "基本医疗保险统筹费用结算明细单",
+}
+
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message_zh: str
+    message_en: str
+    retryable: bool
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+class ResidentQuery(_Request):
+    id_number: IdNumber
+
+
+class ContributionQuery(_Request):
+    id_number: IdNumber
+    year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+
+
+class CertificateRequest(_Request):
+    id_number: IdNumber
+    kind: Literal[
+        "contribution_proof",
+        "rights_record",
+        "benefit_proof",
+        "medical_contribution_proof",
+        "medical_settlement",
+    ]
+
+
+class RatingIn(_Request):
+    """One 好差评 record (国办发〔2019〕51号). The evaluator is confidential: hash and mask only."""
+
+    transaction_no: ShortText
+    area_code: Annotated[str, Field(pattern=r"^\d{6}$")]
+    item_id: ShortText
+    item_name: Text
+    evaluator_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    evaluator_masked: Annotated[str, Field(max_length=32)] = ""
+    channel: Literal["terminal"] = "terminal"
+    satisfaction: Annotated[int, Field(ge=1, le=5)] | Literal["not_rated"]
+    indicators: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=16)] = []
+    reason: Annotated[str, Field(max_length=500)] = ""
+    rated_at: Stamp
+
+
+class TransactionIn(_Request):
+    """A completed (or abandoned) matter in the terminal's journal; personal data masked."""
+
+    transaction_no: ShortText
+    item_id: ShortText
+    item_name: Text
+    masked_name: Annotated[str, Field(max_length=64)] = ""
+    masked_id: Annotated[str, Field(max_length=32)] = ""
+    amount_fen: Annotated[int, Field(ge=0)] | None = None
+    order_no: Annotated[str, Field(max_length=64)] | None = None
+    status: Literal["completed", "failed", "cancelled", "paid_unconfirmed"]
+    completed_at: Stamp
+
+
+class DeviceEventIn(_Request):
+    device: ShortText
+    kind: ShortText
+    detail: Annotated[str, Field(max_length=500)] = ""
+    at: Stamp
+
+
+class HelpRequestIn(_Request):
+    phone: Annotated[str, Field(pattern=r"^1\d{10}$")]
+    item_id: ShortText
+    item_name: Text
+    requested_at: Stamp
+
+
+class AuditIn(_Request):
+    actor: ShortText
+    action: ShortText
+    detail: Annotated[str, Field(max_length=500)] = ""
+    at: Stamp
+
+
+class HeartbeatIn(_Request):
+    software_version: ShortText
+    devices: dict[str, Annotated[str, Field(max_length=32)]] = {}
+    paper: Annotated[str, Field(max_length=16)] = "unknown"
+    outbox_depth: Annotated[int, Field(ge=0)] = 0
+    in_service: bool = True
+    at: Stamp
+
+
+#: outbox kind -> (path, request model)
+DELIVERY: dict[str, tuple[str, type[BaseModel]]] = {
+    "rating": ("/v1/ratings", RatingIn),
+    "transaction": ("/v1/transactions", TransactionIn),
+    "device_event": ("/v1/device-events", DeviceEventIn),
+    "help_request": ("/v1/help-requests", HelpRequestIn),
+    "audit": ("/v1/audit", AuditIn),
+    "heartbeat": ("/v1/heartbeat", HeartbeatIn),
+}
+assert set(DELIVERY) == set(OUTBOX_KINDS), "every outbox kind needs an endpoint"
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+class Health(_Model):
+    status: Literal["ok"]
+    time: str
+    version: str
+
+
+class Scheme(_Model):
+    scheme: str
+    name_zh: str
+    status: str
+    status_zh: str
+    unit: str | None = None
+    start: str  # YYYY-MM
+
+
+class InsuranceInfo(_Model):
+    masked_name: str
+    masked_id: str
+    insured: bool
+    schemes: list[Scheme]
+
+
+class ContributionRow(_Model):
+    period: str  # YYYY-MM (monthly schemes) or YYYY (annual schemes)
+    scheme: str
+    scheme_zh: str
+    base_fen: int
+    personal_fen: int
+    unit_fen: int
+    status: Literal["paid", "due", "arrears"]
+
+
+class Contributions(_Model):
+    masked_id: str
+    years: list[int]
+    year: int | None
+    rows: list[ContributionRow]
+    total_personal_fen: int
+    total_unit_fen: int
+
+
+class CertificateDocument(_Model):
+    title: str
+    holder_masked_name: str
+    holder_masked_id: str
+    issued_at: str
+    lines: list[tuple[str, str]]
+    table_header: list[str] = []
+    table_rows: list[list[str]] = []
+    footer: list[str] = []
+
+
+class Certificate(_Model):
+    certificate_no: str
+    kind: str
+    verification_code: Annotated[str, Field(min_length=8)]
+    verify_url: str
+    document: CertificateDocument
+
+
+class Accepted(_Model):
+    accepted: Literal[True]
+    kind: str
+    idempotency_key: str
+    received_at: str
+
+
+def error_body(code: str, zh: str, en: str, retryable: bool) -> dict[str, Any]:
+    return {"error": {"code": code, "message_zh": zh, "message_en": en, "retryable": retryable}}

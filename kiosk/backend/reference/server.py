@@ -1,0 +1,298 @@
+"""The reference backend: the simulated government platform, served over real HTTP on loopback.
+
+It is what the demo and the tests talk to, so the terminal's real client code path always
+runs. Requests are checked like a real platform would (HMAC signature, clock skew, replayed
+nonces, idempotency keys) and the server can be told to misbehave (``faults``). ``/sim/...``
+endpoints let a test, or a reviewer with curl, see what arrived and pay orders; they need no
+signature and answer only loopback clients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from kiosk.backend import signing
+from kiosk.backend.reference import api
+from kiosk.backend.reference.faults import Fault, Faults
+from kiosk.backend.reference.store import ReferenceStore
+
+#: the terminal in config/kiosk.toml and its demo secret (the demo writes var/terminal.secret)
+DEMO_TERMINALS: dict[str, bytes] = {"NY-370921-0001": b"demo-terminal-secret-change-me"}
+MAX_REQUEST_BYTES = 64 * 1024
+LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+
+
+class ReferenceBackend:
+    """In-process control of the reference server: start, stop, faults, and what it received."""
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        terminals: dict[str, bytes] | None = None,
+        *,
+        today: dt.date | None = None,
+    ) -> None:
+        self._tmp: str | None = None
+        if data_dir is None:
+            self._tmp = tempfile.mkdtemp(prefix="kiosk-refbackend-")
+            data_dir = Path(self._tmp)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.terminals = dict(DEMO_TERMINALS if terminals is None else terminals)
+        self._today = today
+        self.store = ReferenceStore(data_dir / "reference.db")
+        self.faults = Faults()
+        self.signing_secret = self._server_secret(data_dir)
+        self.public_url = ""
+        self.url = ""
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+
+    @staticmethod
+    def _server_secret(data_dir: Path) -> bytes:
+        # keeps verification codes stable across restarts of the same data dir
+        path = data_dir / "server.secret"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def today(self) -> dt.date:
+        return self._today or dt.date.today()
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        httpd = ThreadingHTTPServer((host, port), _Handler)
+        httpd.daemon_threads = True
+        httpd.backend = self  # type: ignore[attr-defined]
+        self._httpd = httpd
+        bound_host, bound_port = httpd.server_address[:2]
+        shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+        self.url = self.public_url = f"http://{shown}:{bound_port}"
+        self.stopping.clear()
+        self._thread = threading.Thread(target=httpd.serve_forever, name="reference-backend", daemon=True)
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def close(self) -> None:
+        """Stop serving and release the database (and the temporary data dir, if any)."""
+        self.stop()
+        self.store.close()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> ReferenceBackend:
+        if not self.url:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- what tests ask ----------------------------------------------------------------------
+
+    def received(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return self.store.received(kind)
+
+    def mark_paid(self, order_no: str) -> dict[str, Any]:
+        from kiosk.backend.reference import payments
+
+        return payments.mark_paid(self, order_no)
+
+    def secret_for(self, terminal: str) -> bytes | None:
+        return self.terminals.get(terminal)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "KioskReference/1"
+    backend: ReferenceBackend
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # request lines would carry nothing personal, but tests want a quiet stderr
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        self.backend = self.server.backend  # type: ignore[attr-defined]
+        split = urlsplit(self.path)
+        path, query = split.path, dict(parse_qsl(split.query))
+        try:
+            raw = self._read_body()
+        except api.ApiError as e:
+            self._send_json(e.status, e.body(), close=True)
+            return
+        if path.startswith("/sim/"):
+            self._sim(method, path, query, raw)
+            return
+        fault = self.backend.faults.take(path)
+        if fault is not None and fault.when == "before" and self._misbehave(fault, None):
+            return
+        try:
+            status, answer = self._handle(method, path, query, raw)
+        except api.ApiError as e:
+            status, answer = e.status, e.body()
+        except Exception as e:  # a bug in the simulator must still answer in the one error shape
+            status, answer = 500, api.ApiError(500, "internal", "系统内部错误", f"internal error: {type(e).__name__}", True).body()
+        if fault is not None and fault.when == "after" and self._misbehave(fault, answer):
+            return
+        self._send_json(status, answer)
+
+    def _read_body(self) -> bytes:
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
+            raise api.ApiError(413, "request_too_large", "请求过大", "request body too large")
+        return self.rfile.read(int(length))
+
+    def _handle(self, method: str, path: str, query: dict[str, str], raw: bytes) -> tuple[int, dict]:
+        route = api.ROUTES.get((method, path))
+        if route is None:
+            if any(p == path for _m, p in api.ROUTES):
+                raise api.ApiError(405, "method_not_allowed", "请求方式错误", f"{method} not allowed on {path}")
+            raise api.ApiError(404, "not_found", "请求的服务不存在", f"no such endpoint {path}")
+        terminal = ""
+        if (method, path) not in api.UNSIGNED:
+            try:
+                terminal = signing.verify(
+                    self.headers, method, self.path, raw, self.backend.secret_for, self.backend.store.remember_nonce
+                )
+            except signing.SignatureError as e:
+                raise api.ApiError(401, e.code, e.message_zh, f"authentication failed: {e}", False) from None
+        body: dict[str, Any] = {}
+        if method == "POST":
+            try:
+                body = json.loads(raw or b"{}")
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise api.ApiError(400, "malformed_json", "请求格式错误", "body is not JSON") from None
+            if not isinstance(body, dict):
+                raise api.ApiError(400, "malformed_json", "请求格式错误", "body must be a JSON object")
+        key = self.headers.get(signing.H_IDEMPOTENCY, "")
+        return route(api.Call(self.backend, terminal, body, key, query))
+
+    def _send_json(self, status: int, answer: dict, *, close: bool = False) -> None:
+        data = json.dumps(answer, ensure_ascii=False).encode()
+        self._send(status, data, "application/json; charset=utf-8", close=close)
+
+    def _send(self, status: int, data: bytes, ctype: str, *, close: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        # headers and body in one write: two small writes meet delayed ACK and cost 40 ms
+        self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]
+        self.flush_headers()
+
+    # --- misbehaviour --------------------------------------------------------------------------
+
+    def _misbehave(self, f: Fault, answer: dict | None) -> bool:
+        """Apply a fault; True when the request has been answered (or dropped) by it."""
+        if f.mode == "slow":
+            self.backend.stopping.wait(f.delay_s)
+            return False
+        if f.mode == "5xx":
+            body = api.ApiError(f.status, "unavailable", "服务暂不可用", "service unavailable", True).body()
+            self._send_json(f.status, body, close=True)
+        elif f.mode == "drop":
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        elif f.mode == "html":
+            page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
+            self._send(200, page.encode(), "text/html", close=True)
+        elif f.mode == "truncated":
+            data = json.dumps(answer or {"status": "ok", "time": "x", "version": "x"}).encode()
+            self._send(200, data[: max(1, len(data) // 2)], "application/json", close=True)
+        elif f.mode == "wrong_types":
+            self._send_json(200, _wrong_types(answer or {"status": "ok", "time": "", "version": ""}), close=True)
+        elif f.mode == "huge":
+            self._stream(b'{"status": "ok", "padding": "', f.size, delay=0.0)
+        elif f.mode == "drip":
+            self._stream(b'{"status": "ok", "padding": "', 4096, delay=f.delay_s)
+        return True
+
+    def _stream(self, head: bytes, size: int, *, delay: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(size))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        try:
+            self.wfile.write(head)
+            sent, chunk = len(head), (b"a" if delay else b"a" * 65536)
+            while sent < size and not self.backend.stopping.is_set():
+                self.wfile.write(chunk[: size - sent])
+                sent += len(chunk)
+                if delay:
+                    self.wfile.flush()
+                    time.sleep(delay)
+        except OSError:
+            pass  # the client hung up, as it should
+
+    # --- /sim ----------------------------------------------------------------------------------
+
+    def _sim(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
+        if self.client_address[0] not in LOOPBACK:
+            self._send_json(403, api.ApiError(403, "forbidden", "禁止访问", "loopback only").body())
+            return
+        from kiosk.backend.reference import sim
+
+        try:
+            status, answer = sim.handle(self.backend, method, path, query, raw)
+        except api.ApiError as e:
+            status, answer = e.status, e.body()
+        self._send_json(status, answer)
+
+
+def _wrong_types(value: Any) -> Any:
+    """The same shape with every leaf of the wrong type: what a broken backend build sends."""
+    if isinstance(value, dict):
+        return {k: _wrong_types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {"unexpected": "object"}
+    if isinstance(value, bool):
+        return "yes"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return 12345
+    return value

@@ -1,0 +1,68 @@
+"""``kiosk backend serve``: run the reference backend (the simulated platform) until stopped.
+
+The first line on stdout is the URL it serves, so a script can start it with ``--port 0`` and
+read where it is. ``--terminal ID=SECRET_FILE`` (repeatable) sets which terminals may call it;
+without it the demo terminal of ``config/kiosk.toml`` is accepted with the demo secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from kiosk.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backend", help="the reference backend (simulated government platform)")
+    bsub = p.add_subparsers(dest="backend_command", metavar="ACTION", required=True)
+    s = bsub.add_parser("serve", help="serve the backend API on loopback until SIGTERM/SIGINT")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8765, help="port (0: any free port; default 8765)")
+    s.add_argument("--data", type=Path, default=None, help="state folder (default: a temporary one)")
+    s.add_argument(
+        "--terminal", action="append", default=[], metavar="ID=SECRET_FILE",
+        help="a terminal allowed to call, with the file holding its secret (repeatable)",
+    )
+    s.set_defaults(func=serve)
+
+
+def _terminals(specs: list[str]) -> dict[str, bytes] | None:
+    if not specs:
+        return None
+    out: dict[str, bytes] = {}
+    for spec in specs:
+        tid, sep, path = spec.partition("=")
+        if not sep or not tid or not path:
+            raise ConfigError(f"--terminal {spec!r}: expected ID=SECRET_FILE")
+        try:
+            secret = Path(path).read_text().strip()
+        except OSError as e:
+            raise ConfigError(f"--terminal {tid}: cannot read {path}: {e.strerror}") from None
+        if not secret:
+            raise ConfigError(f"--terminal {tid}: {path} is empty")
+        out[tid] = secret.encode()
+    return out
+
+
+def serve(args: argparse.Namespace) -> int:
+    from kiosk.backend.reference import ReferenceBackend
+
+    backend = ReferenceBackend(args.data, _terminals(args.terminal))
+    try:
+        url = backend.start(args.host, args.port)
+    except OSError as e:
+        backend.close()
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+    print(url, flush=True)
+    print(f"reference backend: data in {backend.data_dir}, terminals: {', '.join(backend.terminals)}",
+          file=sys.stderr, flush=True)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    backend.close()
+    return 0

@@ -1,0 +1,1 @@
+"""Local SQLite storage: the outbox (store-and-forward) and the transaction journal."""
