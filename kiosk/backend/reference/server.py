@@ -59,6 +59,9 @@ class ReferenceBackend:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        #: added to the server's clock when checking signatures: simulates a terminal whose
+        #: clock is wrong (the terminal sees its signatures refused as stale)
+        self.clock_offset_s = 0.0
 
     @staticmethod
     def _server_secret(data_dir: Path) -> bytes:
@@ -189,7 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
         if (method, path) not in api.UNSIGNED:
             try:
                 terminal = signing.verify(
-                    self.headers, method, self.path, raw, self.backend.secret_for, self.backend.store.remember_nonce
+                    self.headers, method, self.path, raw, self.backend.secret_for,
+                    self.backend.store.remember_nonce, now=time.time() + self.backend.clock_offset_s,
                 )
             except signing.SignatureError as e:
                 raise api.ApiError(401, e.code, e.message_zh, f"authentication failed: {e}", False) from None

@@ -1,0 +1,113 @@
+"""The delivery worker against the reference backend: down for a while, then back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kiosk.backend.client import BackendClient
+from kiosk.backend.delivery import DeliveryWorker
+from kiosk.backend.reference import ReferenceBackend
+from kiosk.store.journal import Journal
+from kiosk.store.outbox import Outbox
+
+TERMINAL, SECRET = "T-DELIVERY", b"delivery-secret"
+
+
+def _event(n: int) -> dict:
+    return {"device": "idcard", "kind": "status", "detail": f"event {n}", "at": "2026-11-23T02:00:00+08:00"}
+
+
+def _rating(n: int) -> dict:
+    return {
+        "transaction_no": f"T{n:05d}", "area_code": "370921", "item_id": "water_bill", "item_name": "水费缴纳",
+        "evaluator_hash": f"{n:064x}", "satisfaction": 1 + n % 5, "rated_at": "2026-11-23T02:00:00+08:00",
+        **({"reason": "等待时间长", "indicators": ["02"]} if n % 5 < 2 else {}),
+    }
+
+
+def _wait(cond, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+@pytest.fixture
+def parts(tmp_path):
+    backend = ReferenceBackend(tmp_path / "ref", {TERMINAL: SECRET})
+    backend.start()
+    client = BackendClient(backend.url, TERMINAL, SECRET, connect_timeout=0.5, read_timeout=2)
+    ob = Outbox(tmp_path / "outbox.db")
+    changes: list[bool] = []
+    worker = DeliveryWorker(ob, client, on_online_change=changes.append, backoff_base_s=0.05,
+                            backoff_max_s=0.3, idle_poll_s=0.2)
+    yield backend, ob, worker, changes
+    worker.stop()
+    ob.close()
+    client.close()
+    backend.close()
+
+
+def test_delivers_in_the_background_as_rows_are_put(parts):
+    backend, ob, worker, _ = parts
+    worker.start()
+    keys = [ob.put("rating", _rating(n)) for n in range(20)]
+    assert _wait(lambda: ob.depth() == 0, 10)
+    assert [r["idempotency_key"] for r in backend.received("rating")] == keys
+    assert worker.online is True and worker.delivered == 20
+
+
+def test_backend_down_then_back_everything_arrives_in_order(parts):
+    backend, ob, worker, changes = parts
+    port = int(backend.url.rsplit(":", 1)[1])
+    backend.stop()
+    worker.start()
+    events = [ob.put("device_event", _event(n), f"ev-{n}") for n in range(40)]
+    ratings = [ob.put("rating", _rating(n), f"ra-{n}") for n in range(40)]
+    assert _wait(lambda: worker.online is False, 5)
+    assert changes == [False]
+    assert ob.depth() == 80 and ob.stats()["failed"] == 0
+    assert "Unavailable" in worker.last_error
+    time.sleep(1.0)  # several back-off rounds while down
+    backend.start(port=port)
+    assert _wait(lambda: ob.depth() == 0, 20), ob.stats()
+    assert changes == [False, True] and worker.online is True
+    assert [r["idempotency_key"] for r in backend.received("device_event")] == events
+    assert [r["idempotency_key"] for r in backend.received("rating")] == ratings
+
+
+def test_flush_reports_what_is_left_when_the_backend_is_down(parts):
+    backend, ob, worker, _ = parts
+    backend.stop()
+    for n in range(3):
+        ob.put("audit", {"actor": "tech01", "action": "open_admin", "at": "2026-11-23T02:00:00+08:00", "detail": str(n)})
+    t0 = time.monotonic()
+    assert worker.flush(timeout_s=1.0) == 3
+    assert time.monotonic() - t0 < 3
+    assert worker.online is False
+
+
+def test_journal_records_reach_the_backend_as_transactions(parts):
+    backend, ob, worker, _ = parts
+    journal = Journal(ob)
+    journal.record(transaction_no="NY202611230001", item_id="contribution_proof", item_name="个人参保缴费证明查询打印",
+                   status="completed", masked_name="王**", masked_id="370***********2819")
+    assert worker.flush(5) == 0
+    got = backend.received("transaction")
+    assert len(got) == 1 and got[0]["payload"]["transaction_no"] == "NY202611230001"
+    assert got[0]["payload"]["masked_id"] == "370***********2819"
+
+
+def test_a_wrong_clock_holds_rows_instead_of_failing_them(parts):
+    backend, ob, worker, _ = parts
+    backend.clock_offset_s = 3600  # the terminal's clock is an hour behind the platform's
+    ob.put("rating", _rating(1), "clock-1")
+    assert worker.flush(timeout_s=0.5) == 1
+    assert ob.stats()["failed"] == 0 and "stale_timestamp" in worker.last_error
+    backend.clock_offset_s = 0  # the clock is fixed
+    assert worker.flush(timeout_s=5) == 0
+    assert [r["idempotency_key"] for r in backend.received("rating")] == ["clock-1"]
