@@ -314,6 +314,7 @@ class SerialIdCardReader:
             # a card seen again after a miss may be another one: read it to be sure
             self._confirm = held is not None
             if held is not None and self._misses >= self.miss_limit:
+                self._set_status(DeviceStatus.ONLINE)  # the module answered: say so before the card news
                 self._set_read(None)
                 log.info("idcard: card removed")
                 self._emit(EventKind.CARD_REMOVED)
@@ -323,6 +324,7 @@ class SerialIdCardReader:
             return  # the same card is still on the reader
         read = self._select_and_read(port)
         self._confirm = False
+        self._set_status(DeviceStatus.ONLINE)
         if held is not None and _same_card(held.identity, read.identity):
             self._set_read(read)
             return
