@@ -16,12 +16,19 @@ from kiosk.errors import DeviceNotFoundError, DeviceTimeoutError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ratingpad", help="prompt the evaluation pad once and print the rating as JSON")
+    p = sub.add_parser(
+        "ratingpad", help="prompt the evaluation pad once and print the rating as JSON"
+    )
     p.add_argument("--port", required=True, help="serial port of the pad, e.g. /dev/ttyS1")
     p.add_argument("--baud", type=int, default=9600)
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds the pad stays lit (default 60)")
     p.add_argument(
-        "--connect-timeout", type=float, default=3.0, help="seconds to wait for the pad to answer (default 3)"
+        "--timeout", type=float, default=60.0, help="seconds the pad stays lit (default 60)"
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=3.0,
+        help="seconds to wait for the pad to answer (default 3)",
     )
     p.set_defaults(func=run)
 
@@ -49,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 event = events.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise DeviceTimeoutError(f"the rating pad on {args.port} stopped answering") from None
+                raise DeviceTimeoutError(
+                    f"the rating pad on {args.port} stopped answering"
+                ) from None
             if event.kind is EventKind.RATING:
                 zh, en = LEVEL_LABELS[event.payload]
                 result: dict[str, object] = {"level": event.payload, "label_zh": zh, "label_en": en}

@@ -46,7 +46,12 @@ DEFAULT_BUILDERS: dict[str, str] = {
     "ratingpad": "kiosk.hardware.ratingpad:build",
 }
 
-DEVICE_NAMES_ZH = {"idcard": "身份证阅读器", "sscard": "社保卡读卡器", "printer": "打印机", "ratingpad": "评价器"}
+DEVICE_NAMES_ZH = {
+    "idcard": "身份证阅读器",
+    "sscard": "社保卡读卡器",
+    "printer": "打印机",
+    "ratingpad": "评价器",
+}
 DEVICE_NAMES_EN = {
     "idcard": "ID card reader",
     "sscard": "social security card reader",
@@ -108,7 +113,10 @@ class DeviceHub:
         if miss_threshold < 1 or watch_interval_s <= 0:
             raise ValueError("miss_threshold must be >= 1 and watch_interval_s > 0")
         self._config = devices
-        self._builders: dict[str, str | Callable[..., Any]] = {**DEFAULT_BUILDERS, **(builders or {})}
+        self._builders: dict[str, str | Callable[..., Any]] = {
+            **DEFAULT_BUILDERS,
+            **(builders or {}),
+        }
         self.miss_threshold = miss_threshold
         self.watch_interval_s = watch_interval_s
         self._lock = threading.RLock()
@@ -184,7 +192,8 @@ class DeviceHub:
                 return f"{zh}未连接", f"The {en} is not connected"
             if snap.status is DeviceStatus.OFFLINE:
                 return f"{zh}暂时离线", f"The {en} is offline"
-            if snap.paper is PaperStatus.OUT:  # before the status: a printer may call it a user error
+            # paper before the other statuses: a printer may report paper out as a user error
+            if snap.paper is PaperStatus.OUT:
                 return f"{zh}缺纸", f"The {en} is out of paper"
             if snap.status is DeviceStatus.HARDWARE_ERROR:
                 return f"{zh}故障", f"The {en} has a fault"
@@ -235,7 +244,9 @@ class DeviceHub:
                 slot.device, slot.emulator = device, emulator
                 slot.build_error, slot.retry_s = "", 0.0
         if stopped:  # stop() ran while this was being built: nobody would ever stop it
-            self._teardown(_Slot(slot.name, slot.cfg, slot.snapshot, device=device, emulator=emulator))
+            self._teardown(
+                _Slot(slot.name, slot.cfg, slot.snapshot, device=device, emulator=emulator)
+            )
             return
         log.info("device %s built (%s)", slot.name, type(device).__name__)
         self._reading(slot, initial=True)
@@ -243,7 +254,11 @@ class DeviceHub:
     def _build_failed(self, slot: _Slot, err: Exception, emulator: Any) -> None:
         if emulator is not None and hasattr(emulator, "stop"):
             _quietly(emulator.stop)
-        status = DeviceStatus.NO_DEVICE if isinstance(err, DeviceNotFoundError) else DeviceStatus.HARDWARE_ERROR
+        status = (
+            DeviceStatus.NO_DEVICE
+            if isinstance(err, DeviceNotFoundError)
+            else DeviceStatus.HARDWARE_ERROR
+        )
         text = f"cannot start {slot.name}: {err}"
         with self._lock:
             if text != slot.build_error:
@@ -299,7 +314,11 @@ class DeviceHub:
             error = device.last_error()
         except Exception as e:  # a device whose status() raises is broken, not the hub
             log.exception("reading %s failed", slot.name)
-            status, paper, error = DeviceStatus.HARDWARE_ERROR, slot.snapshot.paper, f"status query failed: {e}"
+            status, paper, error = (
+                DeviceStatus.HARDWARE_ERROR,
+                slot.snapshot.paper,
+                f"status query failed: {e}",
+            )
         self._apply(slot, status, paper, error, counts=True, initial=initial)
 
     def _apply(
@@ -326,7 +345,9 @@ class DeviceHub:
                 shown = current  # a bad reading that may be a flicker: keep what we showed
             # decided and recorded under one lock hold, so a reading taken just before a
             # device's own "I am up" event cannot overwrite it with a stale status
-            events = self._update(slot, shown, paper, error if shown is status else slot.snapshot.last_error)
+            events = self._update(
+                slot, shown, paper, error if shown is status else slot.snapshot.last_error
+            )
         self._send_all(events)
 
     def _publish(
@@ -380,7 +401,13 @@ class DeviceHub:
             if event.payload.usable:
                 with self._lock:
                     device = slot.device
-                self._apply(slot, event.payload, slot.snapshot.paper, device.last_error() if device else "", counts=False)
+                self._apply(
+                    slot,
+                    event.payload,
+                    slot.snapshot.paper,
+                    device.last_error() if device else "",
+                    counts=False,
+                )
             return
         if event.kind is EventKind.PAPER and isinstance(event.payload, PaperStatus):
             with self._lock:

@@ -166,24 +166,32 @@ class SerialRatingPad:
                 if self._close_prompt(prompt_id):
                     self._emit(EventKind.RATING, level)
                 else:
-                    log.debug("rating pad: key for prompt %d ignored (not the open prompt)", prompt_id)
+                    log.debug(
+                        "rating pad: key for prompt %d ignored (not the open prompt)", prompt_id
+                    )
             case rf.Timeout(prompt_id):
                 if self._close_prompt(prompt_id):
                     self._emit(EventKind.RATING_TIMEOUT)
             case rf.Status(faults=faults):
                 self._pad_state = msg
                 if faults:
-                    self._set_status(DeviceStatus.HARDWARE_ERROR, f"pad reports faults {faults:#04x}")
+                    self._set_status(
+                        DeviceStatus.HARDWARE_ERROR, f"pad reports faults {faults:#04x}"
+                    )
                 elif self.status() is DeviceStatus.HARDWARE_ERROR:
                     self._set_status(DeviceStatus.ONLINE, "")
                 self._reconcile()
             case rf.Version(protocol, firmware):
                 self.firmware = firmware
                 if protocol != rf.PROTOCOL_VERSION:
-                    log.warning("rating pad speaks protocol %d, this driver %d", protocol, rf.PROTOCOL_VERSION)
+                    log.warning(
+                        "rating pad speaks protocol %d, this driver %d",
+                        protocol,
+                        rf.PROTOCOL_VERSION,
+                    )
             case rf.Error(code, cmd):
                 text = f"pad error {code:#04x} on command {cmd:#04x}"
-                if code == rf.ErrorCode.HARDWARE:
+                if code == rf.ErrorCode.HARDWARE or code >= 0x80:  # 80..FF: vendor faults
                     self._set_status(DeviceStatus.HARDWARE_ERROR, text)
                 else:  # our frame was garbled on the way: the next reconcile resends it
                     with self._lock:
@@ -214,7 +222,8 @@ class SerialRatingPad:
         try:
             port = serial.Serial(self.port, self.baud, timeout=self._tick_s, write_timeout=1.0)
         except (serial.SerialException, OSError, ValueError) as e:
-            self._set_status(DeviceStatus.NO_DEVICE, str(e))  # says "could not open port <path>: ..."
+            # pyserial's text already says "could not open port <path>: <reason>"
+            self._set_status(DeviceStatus.NO_DEVICE, str(e))
             return None
         self._parser.reset()
         self._pad_state = None
@@ -316,7 +325,9 @@ class SerialRatingPad:
             self._outbox.put(rf.GetStatus())
 
 
-def build(cfg: config.SerialRatingPad | config.SimulatedDevice) -> tuple[SerialRatingPad, RatingPadEmulator | None]:
+def build(
+    cfg: config.SerialRatingPad | config.SimulatedDevice,
+) -> tuple[SerialRatingPad, RatingPadEmulator | None]:
     """The driver for a config section; for ``simulated`` also the emulator, already running."""
     from kiosk import config as kc
 
@@ -328,4 +339,6 @@ def build(cfg: config.SerialRatingPad | config.SimulatedDevice) -> tuple[SerialR
         emulator = RatingPadEmulator(pace_baud=cfg.pace_baud)
         emulator.start()
         return SerialRatingPad(emulator.port, baud=cfg.pace_baud or 9600), emulator
-    raise ConfigError(f"devices.ratingpad: driver {getattr(cfg, 'driver', cfg)!r} has no rating-pad driver")
+    raise ConfigError(
+        f"devices.ratingpad: driver {getattr(cfg, 'driver', cfg)!r} has no rating-pad driver"
+    )

@@ -242,7 +242,19 @@ class Error:
     cmd: int = 0  # the command that caused it, 0 if none
 
 
-Message = Ping | Pong | GetStatus | GetVersion | Prompt | Cancel | Status | Version | Key | Timeout | Error
+Message = (
+    Ping
+    | Pong
+    | GetStatus
+    | GetVersion
+    | Prompt
+    | Cancel
+    | Status
+    | Version
+    | Key
+    | Timeout
+    | Error
+)
 
 
 def _byte(name: str, value: int, low: int = 0, high: int = 0xFF) -> int:
@@ -262,18 +274,26 @@ def to_frame(msg: Message) -> Frame:
             return Frame(Cmd.GET_VERSION)
         case Prompt(prompt_id, timeout_ds):
             _byte("prompt id", prompt_id, 1)
-            return Frame(Cmd.PROMPT, bytes([prompt_id]) + _byte("timeout", timeout_ds, 0, 0xFFFF).to_bytes(2, "big"))
+            return Frame(
+                Cmd.PROMPT,
+                bytes([prompt_id]) + _byte("timeout", timeout_ds, 0, 0xFFFF).to_bytes(2, "big"),
+            )
         case Cancel(prompt_id):
             return Frame(Cmd.CANCEL, bytes([_byte("prompt id", prompt_id)]))
         case Status(lit, prompt_id, faults):
-            return Frame(Cmd.STATUS, bytes([int(lit), _byte("prompt id", prompt_id), _byte("faults", faults)]))
+            return Frame(
+                Cmd.STATUS,
+                bytes([int(lit), _byte("prompt id", prompt_id), _byte("faults", faults)]),
+            )
         case Version(protocol, firmware):
             text = firmware.encode("ascii")
             if len(text) > MAX_PAYLOAD - 1:
                 raise ValueError(f"firmware text longer than {MAX_PAYLOAD - 1} bytes")
             return Frame(Cmd.VERSION, bytes([_byte("protocol", protocol)]) + text)
         case Key(prompt_id, level):
-            return Frame(Cmd.KEY, bytes([_byte("prompt id", prompt_id), _byte("level", level, 1, 5)]))
+            return Frame(
+                Cmd.KEY, bytes([_byte("prompt id", prompt_id), _byte("level", level, 1, 5)])
+            )
         case Timeout(prompt_id):
             return Frame(Cmd.TIMEOUT, bytes([_byte("prompt id", prompt_id, 1)]))
         case Error(code, cmd):
@@ -335,4 +355,5 @@ def parse_message(frame: Frame) -> Message:
             return Timeout(p[0])
         case Cmd.ERROR:
             return Error(p[0], p[1])
-    raise ProtocolError(f"unhandled command {cmd.name}")  # pragma: no cover - table above is complete
+    # unreachable while the match above covers every Cmd
+    raise ProtocolError(f"unhandled command {cmd.name}")  # pragma: no cover

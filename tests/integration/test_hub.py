@@ -57,7 +57,9 @@ class FakeDevice:
 
     def start(self, sink: Callable[[DeviceEvent], None]) -> None:
         self.sink = sink
-        self._thread = threading.Thread(target=self._halt.wait, name=f"fake-{self.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._halt.wait, name=f"fake-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -132,7 +134,9 @@ def test_every_device_is_built_and_reported_in_one_vocabulary(kit):
     wait_for(lambda: hub.snapshot()["ratingpad"].status is DeviceStatus.ONLINE)
     snap = hub.snapshot()
     assert set(snap) == {"idcard", "sscard", "printer", "ratingpad"}
-    assert all(isinstance(s, DeviceSnapshot) and isinstance(s.status, DeviceStatus) for s in snap.values())
+    assert all(
+        isinstance(s, DeviceSnapshot) and isinstance(s.status, DeviceStatus) for s in snap.values()
+    )
     assert snap["idcard"].status is DeviceStatus.ONLINE and snap["idcard"].paper is None
     assert snap["printer"].paper is PaperStatus.FULL
     # a device that is not fitted is no device, with the reason, and nothing was built for it
@@ -143,7 +147,10 @@ def test_every_device_is_built_and_reported_in_one_vocabulary(kit):
     assert hub.emulator("printer") == "printer-emulator"
     assert isinstance(hub.emulator("ratingpad"), RatingPadEmulator)
     assert hub.unavailable_reason(["idcard", "printer", "ratingpad"]) is None
-    assert hub.unavailable_reason(["sscard"]) == ("本终端未配备社保卡读卡器", "This terminal has no social security card reader")
+    assert hub.unavailable_reason(["sscard"]) == (
+        "本终端未配备社保卡读卡器",
+        "This terminal has no social security card reader",
+    )
 
 
 def test_a_device_is_reported_down_only_after_n_misses_and_up_again_at_once(kit):
@@ -151,7 +158,13 @@ def test_a_device_is_reported_down_only_after_n_misses_and_up_again_at_once(kit)
     assert hub.snapshot()["idcard"].status is DeviceStatus.ONLINE
     since = hub.snapshot()["idcard"].since
     # flapping: two bad readings, one good, two bad: never three in a row
-    for status in (DeviceStatus.OFFLINE, DeviceStatus.NO_DEVICE, DeviceStatus.ONLINE, DeviceStatus.OFFLINE, DeviceStatus.OFFLINE):
+    for status in (
+        DeviceStatus.OFFLINE,
+        DeviceStatus.NO_DEVICE,
+        DeviceStatus.ONLINE,
+        DeviceStatus.OFFLINE,
+        DeviceStatus.OFFLINE,
+    ):
         kit.idcard.set(status)
         hub.poll()
         assert hub.snapshot()["idcard"].status is DeviceStatus.ONLINE
@@ -162,11 +175,18 @@ def test_a_device_is_reported_down_only_after_n_misses_and_up_again_at_once(kit)
     snap = hub.snapshot()["idcard"]
     assert (snap.status, snap.last_error) == (DeviceStatus.OFFLINE, "no answer")
     assert snap.since > since
-    assert hub.unavailable_reason(["printer", "idcard"]) == ("身份证阅读器暂时离线", "The ID card reader is offline")
+    assert hub.unavailable_reason(["printer", "idcard"]) == (
+        "身份证阅读器暂时离线",
+        "The ID card reader is offline",
+    )
     kit.idcard.set(DeviceStatus.ONLINE)
     hub.poll()  # one good reading is enough
     assert hub.snapshot()["idcard"].status is DeviceStatus.ONLINE
-    assert kit.events.of("idcard", EventKind.STATUS) == [DeviceStatus.ONLINE, DeviceStatus.OFFLINE, DeviceStatus.ONLINE]
+    assert kit.events.of("idcard", EventKind.STATUS) == [
+        DeviceStatus.ONLINE,
+        DeviceStatus.OFFLINE,
+        DeviceStatus.ONLINE,
+    ]
 
 
 def test_a_device_saying_it_is_up_is_shown_up_without_waiting_for_the_watcher(kit):
@@ -201,7 +221,10 @@ def test_a_failing_builder_does_not_stop_the_others_and_is_retried(kit):
     assert "SAM module did not answer" in snap["idcard"].last_error
     assert snap["sscard"].status is DeviceStatus.NO_DEVICE
     assert "kiosk.hardware.no_such_family is not installed" in snap["sscard"].last_error
-    assert hub.unavailable_reason(["sscard"]) == ("社保卡读卡器未连接", "The social security card reader is not connected")
+    assert hub.unavailable_reason(["sscard"]) == (
+        "社保卡读卡器未连接",
+        "The social security card reader is not connected",
+    )
     # the rest keeps serving: the real rating pad still rates
     wait_for(lambda: hub.snapshot()["ratingpad"].status is DeviceStatus.ONLINE)
     pad, emu = hub.device("ratingpad"), hub.emulator("ratingpad")
@@ -226,7 +249,10 @@ def test_a_device_whose_start_raises_is_a_hardware_error_and_reconnect_retries_i
     snap = hub.snapshot()["idcard"]
     assert snap.status is DeviceStatus.HARDWARE_ERROR and "input/output error" in snap.last_error
     assert broken.stops == 1  # whatever it half-opened was closed
-    assert hub.unavailable_reason(["idcard"]) == ("身份证阅读器故障", "The ID card reader has a fault")
+    assert hub.unavailable_reason(["idcard"]) == (
+        "身份证阅读器故障",
+        "The ID card reader has a fault",
+    )
     next_device[0] = kit.idcard  # the technician fixed the cable
     hub.reconnect("idcard")  # technician: try again now, not after the back-off
     hub.poll()
@@ -244,12 +270,20 @@ def test_printer_out_of_paper_is_unavailable_but_low_paper_is_not(kit):
     kit.printer.paper_state = PaperStatus.OUT
     kit.printer.set(DeviceStatus.USER_ERROR)  # a driver may also call it a user error
     hub.poll()
-    assert hub.unavailable_reason(["idcard", "printer"]) == ("打印机缺纸", "The printer is out of paper")
+    assert hub.unavailable_reason(["idcard", "printer"]) == (
+        "打印机缺纸",
+        "The printer is out of paper",
+    )
     kit.printer.paper_state = PaperStatus.FULL
     kit.printer.set(DeviceStatus.ONLINE)
     hub.poll()
     assert hub.unavailable_reason(["printer"]) is None
-    assert kit.events.of("printer", EventKind.PAPER) == [PaperStatus.FULL, PaperStatus.LOW, PaperStatus.OUT, PaperStatus.FULL]
+    assert kit.events.of("printer", EventKind.PAPER) == [
+        PaperStatus.FULL,
+        PaperStatus.LOW,
+        PaperStatus.OUT,
+        PaperStatus.FULL,
+    ]
 
 
 def test_device_events_reach_the_sink_and_paper_events_are_not_repeated(kit):
@@ -298,7 +332,10 @@ def test_the_simulated_pad_losing_its_cable_is_debounced_by_the_watcher():
         wait_for(lambda: hub.snapshot()["ratingpad"].status is DeviceStatus.ONLINE)
         hub.emulator("ratingpad").unplug()
         wait_for(lambda: hub.snapshot()["ratingpad"].status is DeviceStatus.NO_DEVICE)
-        assert hub.unavailable_reason(["ratingpad"]) == ("评价器未连接", "The evaluation pad is not connected")
+        assert hub.unavailable_reason(["ratingpad"]) == (
+            "评价器未连接",
+            "The evaluation pad is not connected",
+        )
         hub.emulator("ratingpad").replug()
         wait_for(lambda: hub.snapshot()["ratingpad"].status is DeviceStatus.ONLINE)
     finally:
@@ -329,7 +366,10 @@ def test_a_missing_default_family_is_no_device_with_a_clear_reason(monkeypatch):
     try:
         snap = hub.snapshot()["ratingpad"]
         assert snap.status is DeviceStatus.NO_DEVICE
-        assert snap.last_error == "cannot start ratingpad: driver module kiosk.hardware.ratingpad_vendor_x is not installed"
+        assert (
+            snap.last_error
+            == "cannot start ratingpad: driver module kiosk.hardware.ratingpad_vendor_x is not installed"
+        )
     finally:
         hub.stop()
 
@@ -348,10 +388,17 @@ def test_device_not_found_from_a_builder_is_no_device():
     def absent(cfg):
         raise DeviceNotFoundError("no ESC/POS printer at tcp://127.0.0.1:9")
 
-    hub = DeviceHub(config(idcard="none", sscard="none", ratingpad="none"), builders={"printer": absent}, watch_interval_s=NEVER)
+    hub = DeviceHub(
+        config(idcard="none", sscard="none", ratingpad="none"),
+        builders={"printer": absent},
+        watch_interval_s=NEVER,
+    )
     hub.start(Events())
     try:
         assert hub.snapshot()["printer"].status is DeviceStatus.NO_DEVICE
-        assert hub.unavailable_reason(["printer"]) == ("打印机未连接", "The printer is not connected")
+        assert hub.unavailable_reason(["printer"]) == (
+            "打印机未连接",
+            "The printer is not connected",
+        )
     finally:
         hub.stop()

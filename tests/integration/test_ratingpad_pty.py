@@ -269,3 +269,32 @@ def test_cli_fails_clearly_without_a_device(tmp_path):
     assert proc.returncode == 1
     assert out == ""
     assert "no rating pad answers on" in err and "missing" in err
+
+
+def test_a_lost_prompt_is_sent_again_so_the_pad_lights_up(pad, emulator):
+    driver, events = pad
+    emulator.silence(True)  # the PROMPT frame is lost on the way
+    driver.prompt(30)
+    time.sleep(3 * HEARTBEAT_S)
+    assert not emulator.lit
+    emulator.silence(False)
+    # the next heartbeat's GET_STATUS finds the pad dark and the driver prompts again
+    wait_for(lambda: emulator.lit, timeout=3)
+    emulator.press(3)
+    wait_for(lambda: events.of(EventKind.RATING))
+    assert [e.payload for e in events.of(EventKind.RATING)] == [3]
+
+
+def test_the_emulated_pad_answers_a_corrupt_frame_with_a_checksum_error(emulator):
+    import serial
+
+    with serial.Serial(emulator.port, 9600, timeout=1) as port:
+        frame = bytearray(rf.encode(rf.Ping(1)))
+        frame[-1] ^= 0x55
+        port.write(bytes(frame) + rf.encode(rf.Ping(2)))
+        parser = rf.FrameParser()
+        got: list[rf.Message] = []
+        deadline = time.monotonic() + 3
+        while len(got) < 2 and time.monotonic() < deadline:
+            got += [rf.parse_message(f) for f in parser.feed(port.read(1))]
+    assert got == [rf.Error(rf.ErrorCode.CHECKSUM, 0), rf.Pong(2)]

@@ -133,7 +133,11 @@ def _messages():
         st.builds(rf.Prompt, ids, st.integers(0, 0xFFFF)),
         st.builds(rf.Cancel, st.integers(0, 255)),
         st.builds(rf.Status, st.booleans(), st.integers(0, 255), st.integers(0, 255)),
-        st.builds(rf.Version, st.integers(0, 255), st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=31)),
+        st.builds(
+            rf.Version,
+            st.integers(0, 255),
+            st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=31),
+        ),
         st.builds(rf.Key, st.integers(0, 255), st.integers(1, 5)),
         st.builds(rf.Timeout, ids),
         st.builds(rf.Error, st.integers(0, 255), st.integers(0, 255)),
