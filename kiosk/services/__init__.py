@@ -1,0 +1,1 @@
+"""Journey logic: pure Python, no Kivy."""
