@@ -86,6 +86,7 @@ class SerialIdCardReader:
         self._last_error = ""
         self._read: CardRead | None = None
         self._misses = 0
+        self._card_error = ""  # the card error last reported; cleared when the field changes
         self._confirm = False  # after a fault, re-read a card still present to be sure it is the same
         #: counters a technician screen or a benchmark can read
         self.stats = {"reads": 0, "retries": 0, "reopens": 0, "errors": 0}
@@ -287,7 +288,9 @@ class SerialIdCardReader:
             except CardError as e:  # the module works; this card did not read
                 self._set_status(DeviceStatus.ONLINE)
                 self._last_error = str(e)
-                self._emit(EventKind.ERROR, str(e))
+                if str(e) != self._card_error:  # once per card, not once per poll
+                    self._card_error = str(e)
+                    self._emit(EventKind.ERROR, str(e))
             except DeviceError as e:
                 self._fault(DeviceStatus.HARDWARE_ERROR, e)
             except Exception as e:  # noqa: BLE001 - the thread must outlive any surprise
@@ -311,6 +314,7 @@ class SerialIdCardReader:
             self._transact(port, f.FIND_CARD, "find card")
         except NoCardError:
             self._misses += 1
+            self._card_error = ""
             # a card seen again after a miss may be another one: read it to be sure
             self._confirm = held is not None
             if held is not None and self._misses >= self.miss_limit:
@@ -324,6 +328,7 @@ class SerialIdCardReader:
             return  # the same card is still on the reader
         read = self._select_and_read(port)
         self._confirm = False
+        self._card_error = ""
         self._set_status(DeviceStatus.ONLINE)
         if held is not None and _same_card(held.identity, read.identity):
             self._set_read(read)

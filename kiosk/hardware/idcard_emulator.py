@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import tty
+from collections import deque
 from pathlib import Path
 
 from kiosk.demo_data import RESIDENTS, DemoResident
@@ -146,8 +147,8 @@ class IdCardEmulator:
         self._fault: str | None = None
         self._fault_left: int | None = None
         self._parser = f.RequestParser()
-        #: every request received, as (cmd, para); tests read it to see retries
-        self.requests: list[tuple[int, int]] = []
+        #: the latest requests received, as (cmd, para); tests read it to see retries
+        self.requests: deque[tuple[int, int]] = deque(maxlen=1000)
 
     # --- life cycle ------------------------------------------------------------------------
 
