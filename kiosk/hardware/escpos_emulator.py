@@ -135,7 +135,7 @@ _ESC_LEN = {
 }
 _GS_LEN = {
     **dict.fromkeys(b":c", 2),
-    **dict.fromkeys(b"!BHhwfrIabTEj/", 3),
+    **dict.fromkeys(b"!BHhwfrIabTEj/V", 3),
     **dict.fromkeys(b"LWP\\$", 4),
     ord("^"): 5,
 }

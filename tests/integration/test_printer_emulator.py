@@ -1,0 +1,354 @@
+"""The real receipt printer driver against the ESC/POS emulator over loopback TCP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import qrcode
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageChops
+
+from kiosk.config import NoDevice, SimulatedDevice
+from kiosk.errors import ConfigError, PaperOutError, PrinterError
+from kiosk.hardware.base import DeviceStatus, EventKind, PaperStatus
+from kiosk.hardware.escpos_emulator import EscposParser, PrinterEmulator, PrinterState
+from kiosk.hardware.printer import build, network_printer
+from kiosk.hardware.receipt_escpos import render_receipt
+from kiosk.receipt import PrintJob, Receipt
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CERTIFICATE = Receipt(
+    title="个人参保缴费证明",
+    transaction_no="T20261123000123",
+    issued_at="2026-11-23 17:45:02",
+    terminal_id="NY-370921-0001",
+    lines=(("姓名", "刘䶮"), ("证件号码", "370***********123X"), ("参保状态", "正常参保")),
+    table_header=("年月", "险种", "金额"),
+    table_rows=(("2026-01", "城乡居民养老", "200.00"), ("2026-02", "城乡居民养老", "200.00")),
+    amount_fen=40000,
+    qr_payload="https://zwfw.example.gov.cn/v/T20261123000123",
+    footer=("请妥善保管本凭证",),
+)
+
+
+@pytest.fixture
+def emulator():
+    with PrinterEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def printer(emulator):
+    driver = network_printer(
+        emulator.url, status_timeout_s=0.3, drain_timeout_s=2.0, poll_interval_s=0.1
+    )
+    yield driver
+    driver.stop()
+
+
+def job(job_id: str = "J1", receipt: Receipt = CERTIFICATE) -> PrintJob:
+    return PrintJob(job_id=job_id, receipt=receipt)
+
+
+def test_printed_receipt_is_parsed_and_rendered(emulator, printer, tmp_path):
+    j = job()
+    printer.print_job(j)
+    assert j.printed and j.attempts == 1
+    (doc,) = emulator.documents
+    assert doc.lines[0] == "个人参保缴费证明"
+    assert any(line.startswith("姓名：") and line.endswith("刘䶮") for line in doc.lines)
+    assert any(line.startswith("合计金额：") and line.endswith("￥400.00") for line in doc.lines)
+    assert doc.qr_payloads == ["https://zwfw.example.gov.cn/v/T20261123000123"]
+    assert doc.raw == render_receipt(CERTIFICATE)
+    png = emulator.render_png(tmp_path / "receipt.png")
+    image = Image.open(png).convert("L")
+    assert image.width == 384 + 32 and image.height > 600
+    dark = sum(image.histogram()[:128]) / (image.width * image.height)
+    assert 0.02 < dark < 0.5  # text and a QR code, not a blank or black page
+
+
+def test_png_holds_the_qr_code_of_the_decoded_payload(emulator, printer, tmp_path):
+    printer.print_job(job())
+    page = Image.open(emulator.render_png(tmp_path / "r.png")).convert("L")
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=1)
+    code.add_data(CERTIFICATE.qr_payload)
+    code.make(fit=True)
+    expected = code.make_image().get_image().convert("L")
+    x = 16 + (384 - expected.width) // 2  # centred between the paper margins
+    found = [
+        y
+        for y in range(page.height - expected.height)
+        if ImageChops.difference(
+            page.crop((x, y, x + expected.width, y + expected.height)), expected
+        ).getbbox()
+        is None
+    ]
+    assert len(found) == 1
+
+
+def test_paper_out_before_a_job_sends_nothing(emulator, printer):
+    emulator.set_paper(PaperStatus.OUT)
+    j = job()
+    with pytest.raises(PaperOutError):
+        printer.print_job(j)
+    assert not j.printed and "out of paper" in j.last_error
+    assert emulator.documents == []
+    assert b"\x1b@" not in emulator.raw  # only status queries went out
+    assert printer.paper() is PaperStatus.OUT
+
+
+def test_paper_running_out_mid_job_leaves_it_unprinted_then_prints_it_once(emulator, printer):
+    emulator.run_out_after(200)
+    j = job()
+    with pytest.raises(PaperOutError, match="during the job"):
+        printer.print_job(j)
+    assert not j.printed
+    assert emulator.documents == []
+    emulator.set_paper(PaperStatus.FULL)  # a technician loads a new roll
+    printer.print_job(j)
+    assert j.printed and j.attempts == 2
+    assert len(emulator.documents) == 1
+    assert emulator.documents[0].lines[0] == "个人参保缴费证明"
+    sent = len(emulator.raw)
+    printer.print_job(j)  # a retry of a completed job
+    printer.print_job(job())  # the same job id in a fresh object, e.g. after a screen reload
+    assert len(emulator.documents) == 1
+    assert len(emulator.raw) == sent
+
+
+def test_silent_printer_is_unknown_and_refuses_the_job(emulator, printer):
+    emulator.set_silent(True)
+    started = time.monotonic()
+    assert printer.refresh_status() == (DeviceStatus.OFFLINE, PaperStatus.UNKNOWN)
+    assert time.monotonic() - started < 2
+    assert "no answer" in printer.last_error()
+    j = job()
+    with pytest.raises(PrinterError) as info:
+        printer.print_job(j)
+    assert not isinstance(info.value, PaperOutError)
+    assert "not ready" in str(info.value) and not j.printed
+    assert emulator.documents == []
+
+
+def test_cover_open_is_a_user_error(emulator, printer):
+    emulator.set_offline(True)
+    assert printer.refresh_status() == (DeviceStatus.USER_ERROR, PaperStatus.FULL)
+    assert "cover open" in printer.last_error()
+    with pytest.raises(PrinterError):
+        printer.print_job(job())
+
+
+def test_unreachable_printer_is_no_device():
+    with socket.socket() as s:  # a port that nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    driver = network_printer(f"tcp://127.0.0.1:{port}", timeout_s=1.0, status_timeout_s=0.3)
+    assert driver.refresh_status() == (DeviceStatus.NO_DEVICE, PaperStatus.UNKNOWN)
+    assert "cannot open" in driver.last_error()
+    with pytest.raises(PrinterError):
+        driver.print_job(job())
+
+
+def test_status_poll_emits_paper_and_status_events(emulator, printer):
+    events = []
+    seen = threading.Event()
+
+    def sink(event):
+        events.append(event)
+        if event.kind is EventKind.PAPER and event.payload is PaperStatus.OUT:
+            seen.set()
+
+    printer.start(sink)
+    deadline = time.monotonic() + 5
+    while printer.status() is not DeviceStatus.ONLINE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    emulator.set_paper(PaperStatus.LOW)
+    time.sleep(0.4)
+    emulator.set_paper(PaperStatus.OUT)
+    assert seen.wait(5)
+    kinds = [(e.kind, e.payload) for e in events]
+    assert (EventKind.STATUS, DeviceStatus.ONLINE) in kinds
+    assert (EventKind.PAPER, PaperStatus.LOW) in kinds
+    assert (EventKind.STATUS, DeviceStatus.OFFLINE) in kinds  # paper end takes the printer offline
+    assert all(e.device == "printer" for e in events)
+
+
+def test_low_paper_still_prints(emulator, printer):
+    emulator.set_paper(PaperStatus.LOW)
+    printer.print_job(job())
+    assert len(emulator.documents) == 1 and printer.paper() is PaperStatus.LOW
+
+
+def test_roll_counter_counts_printed_receipts_only(emulator, printer):
+    printer.print_job(job("A"))
+    one = printer.paper_used_mm()
+    assert 60 < one < 300
+    emulator.set_paper(PaperStatus.OUT)
+    with pytest.raises(PaperOutError):
+        printer.print_job(job("B"))
+    emulator.set_paper(PaperStatus.FULL)
+    printer.print_job(job("B"))
+    assert printer.paper_used_mm() == pytest.approx(2 * one)
+    assert printer.roll_usage()["receipts"] == 2
+    printer.reset_roll()
+    assert printer.paper_used_mm() == 0
+
+
+def test_emulator_answers_status_as_the_domain_notes_say(emulator):
+    def ask(conn, query):
+        conn.sendall(query)
+        return conn.recv(8)
+
+    with socket.create_connection((emulator.host, emulator.port), timeout=2) as conn:
+        assert ask(conn, b"\x10\x04\x04") == b"\x12"
+        emulator.set_paper(PaperStatus.LOW)
+        assert ask(conn, b"\x10\x04\x04") == b"\x1e"
+        assert ask(conn, b"\x1dr\x01") == b"\x03"
+        emulator.set_paper(PaperStatus.OUT)
+        assert ask(conn, b"\x10\x04\x01") == b"\x1a"
+        assert ask(conn, b"\x10\x04\x02") == b"\x32"
+        assert ask(conn, b"\x10\x04\x04") == b"\x7e"
+        assert ask(conn, b"\x1dr\x01") == b"\x0f"
+
+
+def test_build_simulated_starts_an_emulator_and_writes_pngs(tmp_path):
+    driver, emu = build(SimulatedDevice(driver="simulated"), out_dir=tmp_path, status_timeout_s=0.5)
+    try:
+        assert emu is not None and emu.port > 0
+        driver.print_job(job())
+        assert emu.documents[0].qr_payloads
+        assert (tmp_path / "receipt-0001.png").stat().st_size > 5000
+    finally:
+        driver.stop()
+        emu.stop()
+    with pytest.raises(ConfigError):
+        build(NoDevice(driver="none"))
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def kiosk(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TMPDIR": os.environ.get("TMPDIR", str(ROOT / ".tmp"))}
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "device", "printer", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_status_prints_json_and_fails_on_paper_out(emulator):
+    ok = kiosk("--port", str(emulator.port), "--status")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == {"device": "online", "paper": "full"}
+    emulator.set_paper(PaperStatus.OUT)
+    out = kiosk("--url", emulator.url, "--status")
+    assert out.returncode == 1
+    assert json.loads(out.stdout) == {"device": "offline", "paper": "out"}
+    assert "out of paper" in out.stderr
+
+
+def test_cli_test_page_prints_chinese_punctuation_rare_character_and_qr(emulator):
+    result = kiosk("--port", str(emulator.port), "--test-page")
+    assert result.returncode == 0, result.stderr
+    (doc,) = emulator.documents
+    text = doc.text
+    for expected in ("打印机测试页", "￥12.34", "，：（）", "刘䶮"):
+        assert expected in text
+    assert doc.qr_payloads and doc.raw.endswith(b"\x1dV\x00")
+
+
+def test_cli_fails_clearly_when_silent_or_unreachable(emulator):
+    emulator.set_silent(True)
+    silent = kiosk("--port", str(emulator.port), "--test-page", "--timeout", "0.3")
+    assert silent.returncode == 1
+    assert "not printed" in silent.stderr and "no answer" in silent.stderr
+    emulator.stop()
+    gone = kiosk("--port", str(emulator.port), "--status", "--timeout", "0.3")
+    assert gone.returncode == 1
+    assert json.loads(gone.stdout)["device"] == "no_device"
+    assert "cannot open" in gone.stderr
+
+
+# --- the parser on arbitrary bytes ---------------------------------------------------------
+
+
+def parse(chunks: list[bytes]):
+    docs: list = []
+    parser = EscposParser(PrinterState(), docs.append)
+    replies = b"".join(parser.feed(c) for c in chunks)
+    return [(d.items, d.raw) for d in docs], replies
+
+
+def test_parser_result_does_not_depend_on_how_tcp_splits_the_stream():
+    data = render_receipt(CERTIFICATE) * 2
+    whole = parse([data])
+    assert len(whole[0]) == 2
+    assert parse([data[i : i + 1] for i in range(len(data))]) == whole
+
+
+@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=2000), cuts=st.lists(st.integers(0, 2000), max_size=8))
+def test_parser_survives_random_bytes(data, cuts):
+    points = sorted({c for c in cuts if c <= len(data)} | {0, len(data)})
+    chunks = [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+    started = time.monotonic()
+    assert parse(chunks) == parse([data])
+    assert time.monotonic() - started < 2
+
+
+@settings(max_examples=100, deadline=2000)
+@given(garbage=st.binary(max_size=300).filter(lambda b: not any(c in b for c in LONG_DATA)))
+def test_a_receipt_after_garbage_still_prints(garbage):
+    docs, _ = parse([garbage + b"\n" + render_receipt(CERTIFICATE)])
+    assert docs, "the receipt after the garbage was lost"
+    assert any(getattr(item, "payload", None) == CERTIFICATE.qr_payload for item in docs[-1][0])
+
+
+#: commands that announce a block of data (images, stored codes) and so rightly swallow what follows
+LONG_DATA = (b"\x1d(", b"\x1c(", b"\x1b(", b"\x1b*", b"\x1dv", b"\x1d8", b"\x1d*")
+
+
+def test_standalone_emulator_writes_a_png_per_receipt(tmp_path):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.hardware.escpos_emulator",
+            "--port",
+            "0",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = proc.stdout.readline().split()[-1]
+        assert url.startswith("tcp://127.0.0.1:")
+        driver = network_printer(url, status_timeout_s=1.0)
+        driver.print_job(job())
+        driver.stop()
+        png = tmp_path / "receipt-0001.png"
+        deadline = time.monotonic() + 10
+        while not png.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert Image.open(png).size[0] == 384 + 32
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "1 receipt(s) printed" in out
