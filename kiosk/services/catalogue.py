@@ -19,7 +19,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+)
 
 import kiosk
 from kiosk.errors import ConfigError
@@ -155,7 +163,7 @@ class ServiceItem(_Frozen):
     identify: tuple[Identification, ...] = ()
     #: devices every run needs, all of them (identification devices are implied by identify)
     devices: tuple[DeviceName, ...] = ()
-    online: bool = False
+    online: StrictBool = False  # a quoted "yes" in the file is a mistake, not True
     flow: FlowName | None = None
     params: dict[str, str | int | bool] = {}
     tags: tuple[Text, ...] = ()
