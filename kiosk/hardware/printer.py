@@ -236,6 +236,10 @@ class EscposReceiptPrinter:
             printer.open()
         except (EscposError, OSError, ValueError) as e:
             raise _LinkDown(f"{self.describe}: cannot open: {_first_line(e)}") from e
+        if isinstance(printer.device, socket.socket):
+            # status queries are a few bytes each: without this, Nagle holds each one back
+            # until the printer's delayed ACK of the job (about 40 ms per query)
+            printer.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._printer = printer
         return printer
 
