@@ -282,6 +282,8 @@ class SerialIdCardReader:
                 self._close()
                 self._fault(DeviceStatus.NO_DEVICE, e)
             except DeviceTimeoutError as e:
+                if self._stop.is_set():
+                    break  # cut short by stop(), not by the device
                 self._fault(DeviceStatus.OFFLINE, e)
             except (ProtocolError, f.SamError) as e:
                 self._fault(DeviceStatus.HARDWARE_ERROR, e)

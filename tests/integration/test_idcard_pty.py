@@ -259,6 +259,12 @@ def test_read_once_reports_lasting_damage_as_a_protocol_error(emulator):
         reader.read_once(2)
 
 
+def test_a_second_user_of_the_port_is_refused_while_the_reader_runs(emulator, reader, events):
+    with pytest.raises(DeviceNotFoundError, match="exclusively lock"):
+        SerialIdCardReader(emulator.port).read_once(0.5)
+    assert reader.status() == DeviceStatus.ONLINE
+
+
 def test_read_once_on_a_missing_port_says_so(tmp_path):
     with pytest.raises(DeviceNotFoundError, match="cannot open"):
         SerialIdCardReader(str(tmp_path / "nothing")).read_once(0.5)
