@@ -86,7 +86,7 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         read_timeout=config.backend.read_timeout_s,
     )
     outbox = Outbox(data_dir / "outbox.sqlite3")
-    journal = Journal(data_dir / "journal.sqlite3", outbox=outbox)
+    journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
     hub = DeviceHub(config.devices)
     ports = Ports(
         config=config,

@@ -37,6 +37,8 @@ def open_item(tour: Tour, flow: str) -> Iterator[Any]:
 def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "满意") -> Iterator[Any]:
     """个人参保缴费证明查询打印, end to end: identify, query, print, rate."""
     kiosk = tour.app.kiosk
+    yield tour.until_screen("home")
+    yield 0.5
     tour.shot("home")
     yield from open_item(tour, "contribution_certificate")
     tour.shot("guide")

@@ -33,7 +33,7 @@ class RecordScreen(KioskScreen):
 
     def on_pre_enter(self, *args):
         self.loaded, self.empty, self.page = False, False, 0
-        self.ids.schemes.rows, self.ids.years.rows = [], []
+        self.ids.schemes.body, self.ids.months.body = [], []
         self.who_zh = self.summary_zh = self.summary_en = ""
         flow = self.journey.flow
         self.app.worker.submit(flow.load, self._show, self._failed)
@@ -45,27 +45,30 @@ class RecordScreen(KioskScreen):
         self.empty = record.empty
         self.who_zh = f"{record.masked_name}    {record.masked_id}"
         self.ids.schemes.header = ["险种", "状态", "参保时间"]
-        self.ids.schemes.rows = [[s.name, s.status, s.since] for s in record.schemes]
+        self.ids.schemes.body = [[s.name, s.status, s.since] for s in record.schemes]
         if record.empty:
             self.summary_zh = "未查询到您的参保缴费记录。如有疑问，请到社保窗口咨询。"
             self.summary_en = "No insurance or contribution record was found. Please ask at a social-security window."
+        elif record.months:
+            self.summary_zh = f"{record.year}年缴费明细：个人缴费合计 {yuan(record.year_total_fen)}"
+            self.summary_en = f"Contributions in {record.year}: {yuan(record.year_total_fen)} paid by you"
         else:
-            self.summary_zh = f"累计缴费 {record.total_months} 个月"
-            self.summary_en = f"{record.total_months} months of contributions in total"
-        self.pages = max(1, -(-len(record.years) // ROWS_PER_PAGE))
-        self._fill_years()
+            self.summary_zh = f"{record.year or ''}年暂无缴费记录"
+            self.summary_en = f"No contributions recorded in {record.year or 'this year'}"
+        self.pages = max(1, -(-len(record.months) // ROWS_PER_PAGE))
+        self._fill_months()
 
     def turn(self, delta: int) -> None:
         self.page = max(0, min(self.pages - 1, self.page + delta))
-        self._fill_years()
+        self._fill_months()
 
-    def _fill_years(self) -> None:
+    def _fill_months(self) -> None:
         record = self.journey.flow.record if self.journey.flow else None
         if record is None:
             return
-        self.ids.years.header = ["年度", "缴费月数", "缴费金额"]
-        rows = record.years[self.page * ROWS_PER_PAGE : (self.page + 1) * ROWS_PER_PAGE]
-        self.ids.years.rows = [[str(y.year), str(y.months), yuan(y.amount_fen)] for y in rows]
+        self.ids.months.header = ["月份", "险种", "个人缴费", "状态"] if record.months else []
+        rows = record.months[self.page * ROWS_PER_PAGE : (self.page + 1) * ROWS_PER_PAGE]
+        self.ids.months.body = [[m.period, m.scheme, yuan(m.personal_fen), m.status] for m in rows]
 
     def _failed(self, error: KioskError) -> None:
         if self.journey.state != "item":

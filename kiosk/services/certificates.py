@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.errors import KioskError
-from kiosk.identity import mask_id_number, mask_name
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.services.journey import Outcome
 
@@ -36,31 +35,41 @@ class SchemeRow:
 
 
 @dataclass(frozen=True)
-class YearRow:
-    year: int
-    months: int
-    amount_fen: int
+class MonthRow:
+    period: str  # "2026-03"
+    scheme: str
+    personal_fen: int
+    status: str
+
+
+PAYMENT_STATUS_ZH = {"paid": "已缴", "due": "未缴", "owed": "欠缴", "arrears": "欠缴", "refunded": "已退"}
 
 
 @dataclass(frozen=True)
 class ContributionRecord:
-    """What the record screen shows: masked identity, schemes, totals per year."""
+    """What the record screen shows: masked identity, schemes, this year's months."""
 
     masked_name: str
     masked_id: str
+    insured: bool
     schemes: tuple[SchemeRow, ...]
-    years: tuple[YearRow, ...]
-    total_months: int
+    year: int | None
+    months: tuple[MonthRow, ...]
+    years_on_record: int
 
     @property
     def empty(self) -> bool:
-        return not self.schemes and not self.years
+        return not self.insured and not self.schemes
+
+    @property
+    def year_total_fen(self) -> int:
+        return sum(m.personal_fen for m in self.months)
 
 
 class ContributionCertificateFlow:
     """个人参保缴费证明查询打印: load -> show -> print -> result."""
 
-    certificate_kind = "pension_contribution"
+    certificate_kind = "contribution_proof"
 
     def __init__(self, item: ServiceItem, journey: Journey) -> None:
         self.item = item
@@ -76,7 +85,7 @@ class ContributionCertificateFlow:
         history = backend.contributions(session.identity.id_number)
         session.data["insurance"] = info
         session.data["contributions"] = history
-        self.record = _record_from(session.identity.name, session.identity.id_number, info, history)
+        self.record = _record_from(info, history)
         return self.record
 
     # blocking: run on a worker thread
@@ -118,7 +127,7 @@ class ContributionCertificateFlow:
             masked_name=self.record.masked_name,
             masked_id=self.record.masked_id,
             amount_fen=None,
-            status="printed",
+            status="completed",
         )
         return Outcome(
             ok=True,
@@ -130,48 +139,48 @@ class ContributionCertificateFlow:
         )
 
     def _receipt(self, txn: str, issued: dict) -> Receipt:
-        rec = self.record
-        assert rec is not None
+        """The certificate as the backend issued it: its lines, table and verification code."""
+        doc = issued.get("document", {})
         cfg = self.journey.ports.config
         code = str(issued.get("verification_code", ""))
         return Receipt(
-            title="个人参保缴费证明",
+            title=str(doc.get("title", self.item.name_zh)),
             transaction_no=txn,
             issued_at=self.journey.ports.now().strftime("%Y-%m-%d %H:%M:%S"),
             terminal_id=cfg.terminal.id,
             lines=(
-                ("姓名", rec.masked_name),
-                ("证件号码", rec.masked_id),
-                *((s.name, f"{s.status}（{s.since}起）") for s in rec.schemes),
-                ("累计缴费月数", f"{rec.total_months}个月"),
+                *((str(k), str(v)) for k, v in doc.get("lines", [])),
+                ("证明编号", str(issued.get("certificate_no", ""))),
                 ("验证码", code),
             ),
-            table_header=("年度", "月数", "缴费金额"),
-            table_rows=tuple((str(y.year), str(y.months), yuan(y.amount_fen)) for y in rec.years),
-            qr_payload=str(issued.get("verify_url") or f"{cfg.backend.url}/verify/{code}"),
-            footer=(str(issued.get("issuer", "宁阳县社会保险事业中心")), "本证明由政务服务自助终端打印"),
+            table_header=tuple(str(h) for h in doc.get("table_header", [])),
+            table_rows=tuple(tuple(str(c) for c in row) for row in doc.get("table_rows", [])),
+            qr_payload=str(issued.get("verify_url") or code),
+            footer=tuple(str(f) for f in doc.get("footer", [])),
         )
 
 
-def _record_from(name: str, id_number: str, info: dict, history: dict) -> ContributionRecord:
+def _record_from(info: dict, history: dict) -> ContributionRecord:
     schemes = tuple(
-        SchemeRow(
-            name=str(s.get("name_zh") or s.get("name") or s.get("scheme", "")),
-            status=str(s.get("status_zh") or s.get("status", "")),
-            since=str(s.get("since") or s.get("start", "")),
-        )
-        for s in info.get("schemes", [])
+        SchemeRow(name=str(x.get("name_zh", x.get("scheme", ""))), status=str(x.get("status_zh", x.get("status", ""))),
+                  since=str(x.get("start", "")))
+        for x in info.get("schemes", [])
     )
-    per_year: dict[int, list[int]] = {}
-    for row in history.get("rows", []):
-        year = int(row["year"])
-        months, fen = per_year.setdefault(year, [0, 0])
-        per_year[year] = [months + int(row.get("months", 1)), fen + int(row.get("amount_fen", 0))]
-    years = tuple(YearRow(y, m, f) for y, (m, f) in sorted(per_year.items(), reverse=True))
+    months = tuple(
+        MonthRow(
+            period=str(row.get("period", "")),
+            scheme=str(row.get("scheme_zh", row.get("scheme", ""))),
+            personal_fen=int(row.get("personal_fen", 0)),
+            status=PAYMENT_STATUS_ZH.get(str(row.get("status", "")), str(row.get("status", ""))),
+        )
+        for row in history.get("rows", [])
+    )
     return ContributionRecord(
-        masked_name=mask_name(name),
-        masked_id=mask_id_number(id_number),
+        masked_name=str(info.get("masked_name", "")),
+        masked_id=str(info.get("masked_id", "")),
+        insured=bool(info.get("insured", bool(schemes))),
         schemes=schemes,
-        years=years,
-        total_months=sum(y.months for y in years),
+        year=history.get("year"),
+        months=months,
+        years_on_record=len(history.get("years", [])),
     )

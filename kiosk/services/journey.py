@@ -250,10 +250,10 @@ class Journey:
             rating,
             transaction_no=s.transaction_no or s.reference,
             area_code=self.ports.config.terminal.area_code,
-            terminal_id=self.ports.config.terminal.id,
             item_id=self.item.id if self.item else "",
             item_name=self.item.name_zh if self.item else "",
-            evaluator=evaluator_token(s.identity.id_number, self.ports.secret) if s.identity else "",
+            evaluator_hash=evaluator_token(s.identity.id_number if s.identity else s.reference, self.ports.secret),
+            evaluator_masked=s.identity.masked_name if s.identity else "",
             at=self.ports.now(),
         )
         self.ports.outbox.put("rating", payload, idempotency_key=f"rating-{payload['transaction_no']}")

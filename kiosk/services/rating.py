@@ -90,7 +90,7 @@ class Rating:
 
 def evaluator_token(id_number: str, secret: bytes) -> str:
     """The evaluator is confidential: the backend gets a keyed hash, never the ID number."""
-    return hmac.new(secret, id_number.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret, id_number.encode(), hashlib.sha256).hexdigest()
 
 
 def rating_payload(
@@ -98,29 +98,27 @@ def rating_payload(
     *,
     transaction_no: str,
     area_code: str,
-    terminal_id: str,
     item_id: str,
     item_name: str,
-    evaluator: str,
+    evaluator_hash: str,
+    evaluator_masked: str,
     at: dt.datetime,
 ) -> dict:
-    """The record per DOMAIN.md section 4, as sent through the outbox."""
+    """The record per DOMAIN.md section 4 in the contract's shape (kiosk/backend/openapi.yaml)."""
     rating.validate()
     return {
         "transaction_no": transaction_no,
         "area_code": area_code,
-        "terminal_id": terminal_id,
         "item_id": item_id,
         "item_name": item_name,
-        "evaluator": evaluator,
+        "evaluator_hash": evaluator_hash,
+        "evaluator_masked": evaluator_masked,
         "channel": CHANNEL_TERMINAL,
-        "channel_code": CHANNEL_CODE,
-        "rated": rating.level is not None,
-        "satisfaction": int(rating.level) if rating.level is not None else None,
+        "satisfaction": int(rating.level) if rating.level is not None else "not_rated",
         "indicators": list(rating.indicators),
-        "reasons": list(rating.reasons),
-        "source": rating.source,
-        "rated_at": at.isoformat(timespec="seconds"),
+        # the pick-list reasons, as the words the resident chose
+        "reason": "；".join(REASONS[c][0] for c in rating.reasons),
+        "rated_at": at.astimezone().isoformat(timespec="seconds"),
     }
 
 

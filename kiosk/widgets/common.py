@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, OptionProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    OptionProperty,
+    StringProperty,
+)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
@@ -65,13 +71,13 @@ class Table(GridLayout):
     """A large-type table: header row plus rows of strings."""
 
     header = ListProperty([])
-    rows = ListProperty([])
+    body = ListProperty([])  # list of rows (GridLayout already owns the name ``rows``)
     font_scale = NumericProperty(1.0)
 
     def on_header(self, *_):
         self._rebuild()
 
-    def on_rows(self, *_):
+    def on_body(self, *_):
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -79,10 +85,10 @@ class Table(GridLayout):
 
         theme = App.get_running_app().theme
         self.clear_widgets()
-        self.cols = max(1, len(self.header) or (len(self.rows[0]) if self.rows else 1))
+        self.cols = max(1, len(self.header) or (len(self.body[0]) if self.body else 1))
         for text in self.header:
             self.add_widget(TableCell(text=str(text), bold=True, font_size=theme.sp("body")))
-        for row in self.rows:
+        for row in self.body:
             for text in row:
                 self.add_widget(TableCell(text=str(text), font_size=theme.sp("body")))
 

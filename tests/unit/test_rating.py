@@ -30,15 +30,19 @@ def test_unknown_codes_and_a_not_rated_record_with_reasons_are_refused():
 def test_payload_has_the_national_fields_and_no_id_number():
     token = evaluator_token("11010519491231002X", b"k")
     payload = rating_payload(Rating(Level.SATISFIED, indicators=("efficiency",)), transaction_no="T1", area_code="370921",
-                             terminal_id="NY-1", item_id="x", item_name="个人参保缴费证明查询打印", evaluator=token,
-                             at=dt.datetime(2026, 11, 23, 9, 0))
-    assert payload["satisfaction"] == 4 and payload["rated"] is True
+                             item_id="x", item_name="个人参保缴费证明查询打印", evaluator_hash=token,
+                             evaluator_masked="王**", at=dt.datetime(2026, 11, 23, 9, 0))
+    assert payload["satisfaction"] == 4
     assert payload["channel"] == "terminal"
     assert payload["indicators"] == ["efficiency"]
+    assert len(payload["evaluator_hash"]) == 64
     assert "11010519491231002X" not in str(payload)
-    not_rated = rating_payload(Rating(None, source="timeout"), transaction_no="T2", area_code="370921", terminal_id="NY-1",
-                               item_id="x", item_name="x", evaluator="", at=dt.datetime(2026, 11, 23))
-    assert not_rated["rated"] is False and not_rated["satisfaction"] is None
+    bad = rating_payload(Rating(Level.DISSATISFIED, reasons=("slow", "complex")), transaction_no="T3", area_code="370921",
+                         item_id="x", item_name="x", evaluator_hash=token, evaluator_masked="", at=dt.datetime(2026, 11, 23))
+    assert bad["reason"] == "办理时间太长；操作太复杂"
+    not_rated = rating_payload(Rating(None, source="timeout"), transaction_no="T2", area_code="370921",
+                               item_id="x", item_name="x", evaluator_hash=token, evaluator_masked="", at=dt.datetime(2026, 11, 23))
+    assert not_rated["satisfaction"] == "not_rated"
 
 
 def test_first_answer_wins_once_under_a_race():

@@ -1,0 +1,44 @@
+"""Shared fixtures: a reference backend on loopback and a whole kiosk in a temp folder.
+
+Everything here is real: the backend is the HTTP server, the devices are the real drivers
+against their emulators (``driver = "simulated"``), the stores are SQLite files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import KioskConfig, load_config
+from tests.support import TEST_SECRET, write_config
+
+# python-escpos makes a folder on import; keep them inside the project's .tmp
+os.environ.setdefault("TMPDIR", str(Path(__file__).resolve().parent.parent / ".tmp"))
+
+
+@pytest.fixture
+def reference_backend(tmp_path):
+    from kiosk.backend.reference.server import ReferenceBackend
+
+    backend = ReferenceBackend(tmp_path / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
+    backend.start("127.0.0.1", 0)
+    yield backend
+    backend.stop()
+
+
+@pytest.fixture
+def kiosk_config(tmp_path, reference_backend) -> KioskConfig:
+    return load_config(write_config(tmp_path / "terminal", reference_backend.url))
+
+
+@pytest.fixture
+def scripted(kiosk_config):
+    """A whole kiosk without a window, started; stopped after the test."""
+    from kiosk.bootstrap import bootstrap
+    from kiosk.scripted import ScriptedKiosk
+
+    kiosk = ScriptedKiosk(bootstrap(kiosk_config)).start()
+    yield kiosk
+    kiosk.stop()

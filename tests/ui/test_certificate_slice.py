@@ -1,0 +1,105 @@
+"""The vertical slice through the real Kivy window (offscreen), driven by real touch events.
+
+``kiosk demo --headless`` runs in a subprocess (one Kivy window per process): it starts the
+reference backend and simulated devices, taps through 个人参保缴费证明查询打印, and records
+each screen's visible text and a screenshot. The test then checks every step, the receipt
+image, the glyph coverage of every string shown, and that the rating reached the backend.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image, ImageStat
+
+from kiosk.demo_data import BY_KEY
+from kiosk.fonts import cjk_font_path
+from tests.support import write_config
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def tour(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("slice")
+    config = write_config(folder / "terminal", "http://127.0.0.1:0")
+    out = folder / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--out", str(out)],
+        capture_output=True, text=True, timeout=240,
+    )
+    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
+    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var"}
+
+
+def step(tour, name):
+    return next(s for s in tour["result"]["steps"] if s["name"] == name)
+
+
+def test_the_tour_passes_every_screen_in_order(tour):
+    assert tour["proc"].returncode == 0, tour["proc"].stdout[-3000:] + tour["proc"].stderr[-3000:]
+    assert tour["result"]["ok"], tour["result"]["failure"]
+    names = [(s["name"], s["screen"]) for s in tour["result"]["steps"]]
+    assert names == [("home", "home"), ("guide", "guide"), ("identify", "identify"), ("record", "record"),
+                     ("result", "result"), ("rating", "rating"), ("rating-chosen", "rating"), ("home-after", "home")]
+
+
+def test_what_each_screen_shows(tour):
+    person = BY_KEY["wang_jianguo"]
+    assert "请选择要办理的事项" in step(tour, "home")["texts"]
+    assert "开始办理" in step(tour, "guide")["texts"]
+    assert any("居民身份证" in t for t in step(tour, "identify")["texts"])
+    record = " ".join(step(tour, "record")["texts"])
+    assert "370***********" + person.id_number[-4:] in record
+    assert "企业职工基本养老保险" in record and "个人缴费" in record
+    assert "成功：打印完成" in step(tour, "result")["texts"]
+    rating = step(tour, "rating")["texts"]
+    for label in ("非常满意", "满意", "基本满意", "不满意", "非常不满意"):
+        assert label in rating
+    assert not any(t.startswith("【已选】") for t in rating)  # nothing pre-selected
+    assert "【已选】满意" in step(tour, "rating-chosen")["texts"]
+
+
+def test_no_full_id_number_or_name_is_ever_on_screen(tour):
+    person = BY_KEY["wang_jianguo"]
+    for s in tour["result"]["steps"]:
+        text = " ".join(s["texts"])
+        assert person.id_number not in text and person.name not in text, s["name"]
+
+
+def test_every_character_shown_has_a_glyph_in_the_font(tour):
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(str(cjk_font_path())).getBestCmap()
+    shown = {ch for s in tour["result"]["steps"] for t in s["texts"] for ch in t if not ch.isspace()}
+    missing = sorted(ch for ch in shown if ord(ch) not in cmap)
+    assert missing == []
+    assert "请" in shown  # the check saw Chinese text
+
+
+def test_screenshots_and_receipt_are_real_images(tour):
+    for s in tour["result"]["steps"]:
+        image = Image.open(tour["out"] / s["png"]).convert("L")
+        assert image.size == (1080, 1920)
+        assert ImageStat.Stat(image).stddev[0] > 10, f"{s['png']} looks blank"
+    receipt = Image.open(tour["out"] / "receipt.png").convert("L")
+    assert receipt.size[1] > 300
+    assert ImageStat.Stat(receipt).stddev[0] > 10
+
+
+def test_the_rating_arrived_at_the_backend(tour):
+    from kiosk.backend.reference.server import ReferenceBackend
+
+    facts = tour["result"]["facts"]
+    assert facts["outcome_ok"] is True
+    assert facts["outbox_depth_after"] == 0
+    assert facts["session_holds_personal_data"] is False
+    backend = ReferenceBackend(tour["data"] / "backend")
+    try:
+        ratings = [r["payload"] for r in backend.received("rating") if r["payload"]["transaction_no"] == facts["transaction_no"]]
+    finally:
+        backend.close()
+    assert len(ratings) == 1 and ratings[0]["satisfaction"] == 4
