@@ -433,3 +433,9 @@ def test_a_file_without_items_or_with_stray_keys_is_refused(tmp_path):
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"nowhere\.toml: file not found"):
         load_catalogue(tmp_path / "nowhere.toml")
+
+
+def test_every_item_names_the_seed_list_it_comes_from(catalogue):
+    counties = ("宁阳县", "威海临港", "呼图壁县", "襄垣县")
+    for item in catalogue.items:
+        assert any(src.startswith(counties) for src in item.source), item.id
