@@ -340,6 +340,13 @@ def _rules(item: ServiceItem) -> list[tuple[str, str]]:
         values = getattr(item, key)
         if len(set(values)) != len(values):
             problems.append((key, "lists a value twice"))
+    for key in ("materials", "process"):
+        english, chinese = getattr(item.guide, f"{key}_en"), getattr(item.guide, key)
+        if english and len(english) != len(chinese):
+            # the English screen shows these instead of the Chinese ones: nothing may go missing
+            problems.append(
+                (f"guide.{key}_en", f"has {len(english)} entries, guide.{key} has {len(chinese)}")
+            )
     if "ratingpad" in item.devices:
         problems.append(("devices", "the rating pad is never required: the screen can always rate"))
     if item.flow == "utility_payment" and item.params.get("utility") not in UTILITIES:

@@ -400,6 +400,11 @@ def test_a_minimal_valid_file_loads(tmp_path):
         pytest.param(
             [_item(online="yes")], r"items\[print_it\]\.online: wrong type", id="wrong-type"
         ),
+        pytest.param(
+            [_item(guide_process_en=["Read the card"])],
+            r"items\[print_it\]\.guide\.process_en: has 1 entries, guide\.process has 2",
+            id="partial-english-steps",
+        ),
     ],
 )
 def test_bad_items_are_refused_naming_file_item_and_key(tmp_path, items, expected):
@@ -439,3 +444,12 @@ def test_every_item_names_the_seed_list_it_comes_from(catalogue):
     counties = ("宁阳县", "威海临港", "呼图壁县", "襄垣县")
     for item in catalogue.items:
         assert any(src.startswith(counties) for src in item.source), item.id
+
+
+def test_self_service_guides_are_fully_in_english_too(catalogue):
+    for item in catalogue.self_service():
+        g = item.guide
+        assert len(g.materials_en) == len(g.materials), item.id
+        assert len(g.process_en) == len(g.process), item.id
+        assert g.time_limit_en and g.fees_en, item.id
+        assert all(text.isascii() for text in (*g.materials_en, *g.process_en)), item.id
