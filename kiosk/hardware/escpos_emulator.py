@@ -11,6 +11,7 @@ so that a reviewer can see the receipt. Run it on its own with
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import socket
 import sys
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from kiosk.hardware.base import PaperStatus
 from kiosk.hardware.receipt_escpos import LINE_DOTS, display_width
+
+log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 1 << 20  # raw bytes kept per document; a stream without cuts stays bounded
 
@@ -603,8 +606,10 @@ class PrinterEmulator:
             index = len(self._documents)
             self._changed.notify_all()
         if self.out_dir is not None:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            self.render_png(self.out_dir / f"receipt-{index:04d}.png", index - 1)
+            try:
+                self.render_png(self.out_dir / f"receipt-{index:04d}.png", index - 1)
+            except Exception:  # a missing font or a full disk must not take the printer down
+                log.exception("cannot render receipt %d to %s", index, self.out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

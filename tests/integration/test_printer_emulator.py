@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
-from kiosk.config import NoDevice, SimulatedDevice
+from kiosk.config import NoDevice, SerialPrinter, SimulatedDevice
 from kiosk.errors import ConfigError, PaperOutError, PrinterError
 from kiosk.hardware.base import DeviceStatus, EventKind, PaperStatus
 from kiosk.hardware.escpos_emulator import EscposParser, PrinterEmulator, PrinterState
@@ -233,6 +234,42 @@ def test_build_simulated_starts_an_emulator_and_writes_pngs(tmp_path):
         emu.stop()
     with pytest.raises(ConfigError):
         build(NoDevice(driver="none"))
+
+
+def test_serial_printer_over_a_pty():
+    """The Serial transport: python-escpos Serial on one end of a pty, the emulator's parser on the other."""
+    master, slave = os.openpty()
+    state, docs = PrinterState(), []
+    parser = EscposParser(state, docs.append)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            if select.select([master], [], [], 0.05)[0]:
+                replies = parser.feed(os.read(master, 4096))
+                if replies:
+                    os.write(master, replies)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    driver, emulator = build(
+        SerialPrinter(driver="serial", port=os.ttyname(slave), timeout_s=1.0), status_timeout_s=0.5
+    )
+    try:
+        assert emulator is None
+        assert driver.refresh_status() == (DeviceStatus.ONLINE, PaperStatus.FULL)
+        driver.print_job(job())
+        assert docs[0].qr_payloads == [CERTIFICATE.qr_payload] and "刘䶮" in docs[0].text
+        state.set_paper(PaperStatus.OUT)
+        with pytest.raises(PaperOutError):
+            driver.print_job(job("J2"))
+        assert len(docs) == 1
+    finally:
+        driver.stop()
+        stop.set()
+        server.join(timeout=2)
+        os.close(master)
+        os.close(slave)
 
 
 # --- the command line ----------------------------------------------------------------------
