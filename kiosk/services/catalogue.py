@@ -172,6 +172,10 @@ class ServiceItem(_Frozen):
     source: tuple[Text, ...] = ()
     guide: Guide
 
+    def __hash__(self) -> int:
+        # params is a dict, which pydantic's field hash would choke on; the id is unique anyway
+        return hash(self.id)
+
     @property
     def is_self_service(self) -> bool:
         return self.kind == "self_service"
@@ -391,7 +395,7 @@ def parse_catalogue(raw: dict[str, Any], path: Path) -> Catalogue:
         items.append(item)
     if errors:
         raise ConfigError("\n".join(errors))
-    return Catalogue(items=tuple(items), source=path)
+    return Catalogue(items=tuple(items), source=path.resolve())
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
@@ -405,4 +409,4 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    return parse_catalogue(raw, path.resolve())
+    return parse_catalogue(raw, path)

@@ -453,3 +453,12 @@ def test_self_service_guides_are_fully_in_english_too(catalogue):
         assert len(g.process_en) == len(g.process), item.id
         assert g.time_limit_en and g.fees_en, item.id
         assert all(text.isascii() for text in (*g.materials_en, *g.process_en)), item.id
+
+
+def test_items_can_be_set_members_and_dict_keys(catalogue):
+    water = catalogue.by_id("water_bill")
+    assert {water, catalogue.by_id("water_bill"), catalogue.by_id("gas_bill")} == {
+        water,
+        catalogue.by_id("gas_bill"),
+    }
+    assert {water: 1}[catalogue.by_id("water_bill")] == 1
