@@ -49,8 +49,27 @@ class UiTheme:
         return COLOURS[key]
 
 
+ADMIN_CORNER_DP = 110  # the hidden gesture: hold the top-left corner...
+ADMIN_HOLD_S = 3.0  # ...this long
+
+
 class KioskRoot(FloatLayout):
-    pass
+    """The window's root. Watches for the technicians' hidden gesture (a long press in the
+    top-left corner); every other touch goes to the screens as usual."""
+
+    _hold = None
+
+    def on_touch_down(self, touch):
+        App.get_running_app().touched()
+        if touch.x <= dp(ADMIN_CORNER_DP) and touch.y >= self.top - dp(ADMIN_CORNER_DP):
+            self._hold = Clock.schedule_once(lambda _dt: App.get_running_app().open_admin(), ADMIN_HOLD_S)
+        return super().on_touch_down(touch)
+
+    def on_touch_up(self, touch):
+        if self._hold is not None:
+            self._hold.cancel()
+            self._hold = None
+        return super().on_touch_up(touch)
 
 
 class KioskApp(App):
@@ -122,6 +141,7 @@ class KioskApp(App):
         journey = self.kiosk.journey
         if journey.state == "home":
             self.idle_left = 0
+            self._show_closed_or_home()
             return
         cfg = self.kiosk.config.session
         idle = time.monotonic() - self.last_touch
@@ -137,6 +157,16 @@ class KioskApp(App):
             self.idle_left = int(left + 0.999)
         else:
             self.idle_left = 0
+
+    def _show_closed_or_home(self) -> None:
+        """At home, residents see 暂停服务 while closed; technicians' screens are left alone."""
+        if self.navigator is None or self.navigator.current.startswith("admin"):
+            return
+        closed = self.kiosk.journey.closed_reason() is not None
+        if closed and self.navigator.current != "closed":
+            self.navigator.go("closed")
+        elif not closed and self.navigator.current == "closed":
+            self.navigator.go("home")
 
     # --- journey and devices ----------------------------------------------------------------
 
@@ -182,6 +212,19 @@ class KioskApp(App):
 
     def home(self) -> None:
         self.kiosk.journey.end("cancelled")
+
+    def open_admin(self) -> None:
+        """The hidden gesture: the PIN keypad (the resident's session, if any, is ended)."""
+        if self.kiosk.journey.state != "home":
+            self.kiosk.journey.end("admin")
+        if self.navigator is not None:
+            self.navigator.go("admin_pin")
+
+    def close_admin(self) -> None:
+        """Back from the technicians' screens to the resident's home (or 暂停服务)."""
+        if self.navigator is not None:
+            self.navigator.go("home")
+            self._show_closed_or_home()
 
 
 def run_app(kiosk: Kiosk) -> None:

@@ -170,6 +170,22 @@ class DevicesConfig(_Section):
     ratingpad: RatingPadDevice
 
 
+class AdminConfig(_Section):
+    #: scrypt hash written by ``kiosk set-admin-pin``; empty: the admin screen cannot be opened
+    pin_hash: str = ""
+    max_attempts: Annotated[int, Field(ge=3, le=10)] = 5
+    lockout_s: Annotated[int, Field(ge=60, le=86400)] = 900
+    idle_timeout_s: Annotated[int, Field(ge=30, le=1800)] = 180
+    export_dir: Path = Path("/media/kiosk-usb")  # removable media for the diagnostics bundle
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: Path | None = None  # a rotated log file besides the journal; None: journal/stderr only
+    max_bytes: Annotated[int, Field(ge=65536)] = 5 * 1024 * 1024
+    backups: Annotated[int, Field(ge=1, le=50)] = 5
+
+
 class ServicePoint(_Section):
     name: str
     address: str
@@ -186,6 +202,8 @@ class KioskConfig(_Section):
     service_hours: ServiceHoursConfig = ServiceHoursConfig()
     storage: StorageConfig = StorageConfig()
     ui: UiConfig = UiConfig()
+    admin: AdminConfig = AdminConfig()
+    logging: LoggingConfig = LoggingConfig()
     devices: DevicesConfig
     service_points: list[ServicePoint] = []
 

@@ -21,6 +21,9 @@ SCREENS: dict[str, str] = {
     "record": "kiosk.screens.record:RecordScreen",
     "result": "kiosk.screens.result:ResultScreen",
     "rating": "kiosk.screens.rating:RatingScreen",
+    "closed": "kiosk.screens.closed:ClosedScreen",
+    "admin_pin": "kiosk.screens.admin_pin:AdminPinScreen",
+    "admin": "kiosk.screens.admin:AdminScreen",
 }
 
 #: flow name -> the screen that shows its steps

@@ -86,6 +86,8 @@ class Journey:
         self.outcome: Outcome | None = None
         self.arbiter = RatingArbiter()
         self.backend_online = True
+        #: technician maintenance (XFS vendor mode): the terminal serves no resident
+        self.maintenance = False
         self.end_reason = ""
         self._listeners: list[Callable[[Journey], None]] = []
         self.state = "home"
@@ -116,6 +118,18 @@ class Journey:
 
     # --- availability ----------------------------------------------------------------------
 
+    def closed_reason(self) -> tuple[str, str] | None:
+        """Why no resident can be served now (maintenance, outside service hours), or None."""
+        if self.maintenance:
+            return ("终端维护中，暂停服务", "Under maintenance: out of service")
+        hours = self.ports.config.service_hours
+        if not hours.is_open(self.ports.now()):
+            return (
+                f"不在服务时间（每日 {hours.open:%H:%M}–{hours.close:%H:%M}）",
+                f"Closed now (open daily {hours.open:%H:%M}–{hours.close:%H:%M})",
+            )
+        return None
+
     def unavailable_reason(self, item: ServiceItem) -> tuple[str, str] | None:
         """Why an item cannot be started now, as (zh, en); None when it can."""
         if item.kind != "self_service":
@@ -128,7 +142,7 @@ class Journey:
 
     def choose(self, item_id: str) -> None:
         item = self.ports.catalogue.by_id(item_id)
-        reason = self.unavailable_reason(item)
+        reason = self.closed_reason() or self.unavailable_reason(item)
         if reason is not None:
             raise JourneyError(f"item {item_id} unavailable: {reason[1]}", message_zh=reason[0], message_en=reason[1])
         self.session.wipe()
