@@ -128,7 +128,6 @@ class EscposReceiptPrinter:
                 job.printed = True  # printed by an earlier attempt with another job object
                 return
             data = render_receipt(job.receipt, encoding=self.encoding, width_chars=self.width_chars)
-            job.attempts += 1
             status, paper = self.refresh_status()
             if paper is PaperStatus.OUT:
                 self._fail(job, PaperOutError(f"{self.describe}: out of paper; job not sent"))

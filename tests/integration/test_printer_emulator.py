@@ -64,7 +64,7 @@ def job(job_id: str = "J1", receipt: Receipt = CERTIFICATE) -> PrintJob:
 def test_printed_receipt_is_parsed_and_rendered(emulator, printer, tmp_path):
     j = job()
     printer.print_job(j)
-    assert j.printed and j.attempts == 1
+    assert j.printed and j.last_error == ""
     (doc,) = emulator.documents
     assert doc.lines[0] == "个人参保缴费证明"
     assert any(line.startswith("姓名：") and line.endswith("刘䶮") for line in doc.lines)
@@ -117,7 +117,7 @@ def test_paper_running_out_mid_job_leaves_it_unprinted_then_prints_it_once(emula
     assert emulator.documents == []
     emulator.set_paper(PaperStatus.FULL)  # a technician loads a new roll
     printer.print_job(j)
-    assert j.printed and j.attempts == 2
+    assert j.printed and j.last_error == ""
     assert len(emulator.documents) == 1
     assert emulator.documents[0].lines[0] == "个人参保缴费证明"
     sent = len(emulator.raw)
