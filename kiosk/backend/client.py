@@ -103,14 +103,100 @@ class BackendClient:
             body["year"] = year
         return self._call("POST", "/v1/residents/contributions", body, m.Contributions)
 
-    def certificate(self, id_number: str, kind: str, idempotency_key: str) -> dict:
+    def certificate(self, id_number: str, kind: str, idempotency_key: str, *, year: int | None = None) -> dict:
         """Issue a certificate: ``{"certificate_no", "verification_code", "verify_url", "document"}``.
 
+        ``kind`` is one of ``models.CERTIFICATE_KINDS``; ``year`` only for medical_settlement.
         The same key always gives back the same certificate (a retry never issues a second one).
         """
+        body: dict[str, Any] = {"id_number": id_number, "kind": kind} | ({"year": year} if year else {})
+        return self._call("POST", "/v1/certificates", body, m.Certificate, key=idempotency_key)
+
+    def rights_record(self, id_number: str) -> dict:
+        """个人权益记录: per scheme, months paid, personal account, last paid period."""
+        return self._call("POST", "/v1/residents/rights-record", {"id_number": id_number}, m.RightsRecord)
+
+    def medical_account(self, id_number: str, year: int | None = None) -> dict:
+        """医保个人账户: balance and the year's movements (employee medical insurance only)."""
+        body: dict[str, Any] = {"id_number": id_number} | ({"year": year} if year is not None else {})
+        return self._call("POST", "/v1/residents/medical-account", body, m.MedicalAccount)
+
+    def benefits(self, id_number: str) -> dict:
+        """待遇领取: pensions paid, the last payments, the qualification (资格认证) dates."""
+        return self._call("POST", "/v1/residents/benefits", {"id_number": id_number}, m.Benefits)
+
+    def resident_pension(self, id_number: str) -> dict:
+        """城乡居民养老保险缴费及待遇."""
+        return self._call("POST", "/v1/residents/resident-pension", {"id_number": id_number}, m.ResidentPension)
+
+    def bill(self, utility: str, account_no: str) -> dict:
+        """Water / electricity / gas bills of an account (8-12 digits), with what is due."""
+        return self._call("POST", "/v1/bills/query", {"utility": utility, "account_no": account_no}, m.BillStatement)
+
+    def contribution_options(self, id_number: str, scheme: str) -> dict:
+        """Years and grades on offer for pension_resident / medical_resident / pension_flexible."""
         return self._call(
-            "POST", "/v1/certificates", {"id_number": id_number, "kind": kind}, m.Certificate, key=idempotency_key
+            "POST", "/v1/contributions/options", {"id_number": id_number, "scheme": scheme}, m.ContributionOptions
         )
+
+    def create_order(self, order: dict, idempotency_key: str) -> dict:
+        """Create a payment order; ``order`` is a bill or contribution order (see openapi.yaml).
+
+        The backend prices it. The answer has ``qr_payload`` for the resident to scan. The same
+        key always returns the same order, so a retry after a lost answer never makes two.
+        """
+        return self._call("POST", "/v1/orders", order, m.Order, key=idempotency_key)
+
+    def order_status(self, order_no: str) -> dict:
+        return self._call("POST", "/v1/orders/status", {"order_no": order_no}, m.Order)
+
+    def close_order(self, order_no: str, idempotency_key: str) -> dict:
+        """Close an unpaid order. Raises ``BackendError`` code ``order_paid`` if it was paid."""
+        return self._call("POST", "/v1/orders/close", {"order_no": order_no}, m.Order, key=idempotency_key)
+
+    def reconcile_order(self, order_no: str, *, close_unpaid: bool = False) -> dict:
+        """Find out what really happened to a payment whose outcome the terminal missed.
+
+        Only asks; never pays. With ``close_unpaid`` an unpaid order is closed so it cannot be
+        paid later behind the terminal's back; if the resident paid in the meantime the close
+        is refused and the paid order is returned. Raises ``BackendUnavailableError`` when the
+        backend cannot say: the caller keeps the payment as "paid_unconfirmed" and asks again.
+        """
+        order = self.order_status(order_no)
+        if order["status"] == "unpaid" and close_unpaid:
+            try:
+                order = self.close_order(order_no, f"close-{order_no}")
+            except BackendError as e:
+                if e.code != "order_paid":
+                    raise
+                order = self.order_status(order_no)
+        return order
+
+    def card_status(self, id_number: str) -> dict:
+        """社会保障卡 status: normal or lost (临时挂失), with the masked card number."""
+        return self._call("POST", "/v1/cards/status", {"id_number": id_number}, m.CardStatus)
+
+    def report_card_loss(self, id_number: str, phone: str, idempotency_key: str) -> dict:
+        """临时挂失, confirmed by the phone number on record (``phone_mismatch`` otherwise)."""
+        return self._call(
+            "POST", "/v1/cards/report-loss", {"id_number": id_number, "phone": phone}, m.CardStatus,
+            key=idempotency_key,
+        )
+
+    def help_request(self, phone: str, item_id: str, item_name: str, requested_at: str, idempotency_key: str) -> dict:
+        """帮办代办: ask staff to call the resident back. Normally queued in the outbox instead."""
+        body = {"phone": phone, "item_id": item_id, "item_name": item_name, "requested_at": requested_at}
+        return self._call("POST", "/v1/help-requests", body, m.Accepted, key=idempotency_key)
+
+    def heartbeat(self, status: dict, idempotency_key: str) -> dict:
+        """Terminal heartbeat: device status, paper, outbox depth, software version."""
+        return self._call("POST", "/v1/heartbeat", status, m.Accepted, key=idempotency_key, attempts=1)
+
+    def verify_certificate(self, code: str) -> dict:
+        """Public check of a certificate's verification code (what the QR code leads to)."""
+        from urllib.parse import quote
+
+        return self._call("GET", f"/v1/certificates/verify?code={quote(code)}", None, m.CertificateCheck, signed=False)
 
     def deliver(self, kind: str, payload: dict, idempotency_key: str) -> dict:
         """Send one outbox item; the backend applies each key once. One attempt: the outbox retries."""

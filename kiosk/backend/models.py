@@ -75,6 +75,62 @@ class CertificateRequest(_Request):
         "medical_contribution_proof",
         "medical_settlement",
     ]
+    year: Annotated[int, Field(ge=1990, le=2100)] | None = None  # medical_settlement: default this year
+
+
+class YearQuery(_Request):
+    id_number: IdNumber
+    year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+
+
+Utility = Literal["water", "electricity", "gas"]
+AccountNo = Annotated[str, Field(pattern=r"^\d{8,12}$")]
+PayableScheme = Literal["pension_resident", "medical_resident", "pension_flexible"]
+OrderNo = Annotated[str, Field(pattern=r"^[A-Z0-9-]{6,40}$")]
+
+
+class BillQuery(_Request):
+    utility: Utility
+    account_no: AccountNo
+
+
+class ContributionOptionsQuery(_Request):
+    id_number: IdNumber
+    scheme: PayableScheme
+
+
+class BillOrderIn(_Request):
+    purpose: Literal["bill"]
+    utility: Utility
+    account_no: AccountNo
+    bill_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=24)] | None = None  # None: all due
+
+
+class ContributionOrderIn(_Request):
+    purpose: Literal["contribution"]
+    id_number: IdNumber
+    scheme: PayableScheme
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    grade_id: Annotated[str, Field(max_length=16)]
+    months: Annotated[int, Field(ge=1, le=12)] = 1  # flexible employment pays by the month
+
+
+OrderIn = Annotated[BillOrderIn | ContributionOrderIn, Field(discriminator="purpose")]
+
+
+class OrderRef(_Request):
+    order_no: OrderNo
+
+
+class CardQuery(_Request):
+    id_number: IdNumber
+
+
+class CardLossIn(_Request):
+    """临时挂失: confirmed by the mobile number on record, typed by the resident."""
+
+    id_number: IdNumber
+    phone: Annotated[str, Field(pattern=r"^1\d{10}$")]
 
 
 class RatingIn(_Request):
@@ -210,6 +266,102 @@ class Certificate(_Model):
     verification_code: Annotated[str, Field(min_length=8)]
     verify_url: str
     document: CertificateDocument
+
+
+class Order(_Model):
+    order_no: str
+    purpose: Literal["bill", "contribution"]
+    description_zh: str
+    amount_fen: Annotated[int, Field(ge=0)]
+    status: Literal["unpaid", "paid", "closed", "expired"]
+    qr_payload: str
+    created_at: str
+    expires_at: str
+    paid_at: str | None = None
+
+
+class Bill(_Model):
+    bill_id: str
+    period: str
+    item_zh: str
+    usage: int | float
+    unit_zh: str
+    amount_fen: int
+    status: Literal["paid", "due"]
+    due_date: str
+
+
+class BillStatement(_Model):
+    utility: str
+    utility_zh: str
+    company_zh: str
+    account_no: str
+    holder_masked_name: str
+    address_masked: str
+    bills: list[Bill]
+    total_due_fen: int
+
+
+class Grade(_Model):
+    grade_id: str
+    amount_fen: int
+    label_zh: str
+
+
+class ContributionOptions(_Model):
+    scheme: str
+    scheme_zh: str
+    masked_id: str
+    eligible: bool
+    reason_zh: str
+    years: list[dict[str, Any]]
+    grades: list[Grade]
+    months_max: int
+
+
+class RightsRecord(_Model):
+    masked_name: str
+    masked_id: str
+    as_of: str
+    schemes: list[dict[str, Any]]
+
+
+class MedicalAccount(_Model):
+    masked_id: str
+    year: int
+    opening_balance_fen: int
+    balance_fen: int
+    movements: list[dict[str, Any]]
+
+
+class Benefits(_Model):
+    masked_id: str
+    receiving: bool
+    benefits: list[dict[str, Any]]
+
+
+class ResidentPension(_Model):
+    masked_id: str
+    insured: bool
+    contributions: list[dict[str, Any]]
+    personal_account_fen: int
+    benefit: dict[str, Any] | None
+
+
+class CardStatus(_Model):
+    masked_card_number: str
+    status: Literal["normal", "lost"]  # lost: 临时挂失 in force
+    status_zh: str
+    changed_at: str | None = None
+
+
+class CertificateCheck(_Model):
+    valid: bool
+    certificate_no: str
+    kind: str
+    issued_at: str
+    title: str
+    holder_masked_name: str
 
 
 class Accepted(_Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import secrets
 import shutil
 import socket
@@ -23,9 +24,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kiosk.backend import signing
-from kiosk.backend.reference import api
+from kiosk.backend.reference import api, routes
 from kiosk.backend.reference.faults import Fault, Faults
 from kiosk.backend.reference.store import ReferenceStore
+
+log = logging.getLogger(__name__)
 
 #: the terminal in config/kiosk.toml and its demo secret (the demo writes var/terminal.secret)
 DEMO_TERMINALS: dict[str, bytes] = {"NY-370921-0001": b"demo-terminal-secret-change-me"}
@@ -62,6 +65,13 @@ class ReferenceBackend:
         #: added to the server's clock when checking signatures: simulates a terminal whose
         #: clock is wrong (the terminal sees its signatures refused as stale)
         self.clock_offset_s = 0.0
+        #: demos without a person to scan the QR code: orders pay themselves after this long
+        self.auto_pay_after_s: float | None = None
+        #: how long a payment order can be paid
+        self.order_ttl_s = 15 * 60
+        from kiosk.backend.reference import payments
+
+        payments.seed_demo_orders(self)
 
     @staticmethod
     def _server_secret(data_dir: Path) -> bytes:
@@ -122,6 +132,17 @@ class ReferenceBackend:
 
         return payments.mark_paid(self, order_no)
 
+    def schedule_auto_pay(self, order_no: str) -> None:
+        def pay() -> None:
+            try:
+                self.mark_paid(order_no)
+            except Exception:  # closed or expired meanwhile: nothing to pay
+                pass
+
+        timer = threading.Timer(self.auto_pay_after_s or 0.0, pay)
+        timer.daemon = True
+        timer.start()
+
     def secret_for(self, terminal: str) -> bytes | None:
         return self.terminals.get(terminal)
 
@@ -169,6 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
         except api.ApiError as e:
             status, answer = e.status, e.body()
         except Exception as e:  # a bug in the simulator must still answer in the one error shape
+            log.exception("reference backend: %s %s failed", method, path)
             status, answer = 500, api.ApiError(500, "internal", "系统内部错误", f"internal error: {type(e).__name__}", True).body()
         if fault is not None and fault.when == "after" and self._misbehave(fault, answer):
             return
@@ -183,13 +205,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length))
 
     def _handle(self, method: str, path: str, query: dict[str, str], raw: bytes) -> tuple[int, dict]:
-        route = api.ROUTES.get((method, path))
+        route = routes.ROUTES.get((method, path))
         if route is None:
-            if any(p == path for _m, p in api.ROUTES):
+            if any(p == path for _m, p in routes.ROUTES):
                 raise api.ApiError(405, "method_not_allowed", "请求方式错误", f"{method} not allowed on {path}")
             raise api.ApiError(404, "not_found", "请求的服务不存在", f"no such endpoint {path}")
         terminal = ""
-        if (method, path) not in api.UNSIGNED:
+        if (method, path) not in routes.UNSIGNED:
             try:
                 terminal = signing.verify(
                     self.headers, method, self.path, raw, self.backend.secret_for,

@@ -6,6 +6,7 @@ GET    /sim/faults                      the current fault
 POST   /sim/faults  {"mode": ..., ...}  misbehave (see ``faults.Fault`` for the fields)
 DELETE /sim/faults                      behave again
 POST   /sim/orders/{order_no}/pay       the resident "scans and pays"
+GET    /sim/accounts                    demo water/electricity/gas account numbers (for the panel)
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def handle(
         if method == "DELETE":
             backend.faults.clear()
             return 200, {"fault": None}
+    if path == "/sim/accounts" and method == "GET":
+        from kiosk.backend.reference import bills
+
+        return 200, {"accounts": [
+            {"utility": a.utility, "account_no": a.account_no, "resident": a.resident.key}
+            for a in bills.ACCOUNTS.values()
+        ]}
     parts = path.strip("/").split("/")
     if method == "POST" and len(parts) == 4 and parts[:2] == ["sim", "orders"] and parts[3] == "pay":
         return 200, backend.mark_paid(parts[2])

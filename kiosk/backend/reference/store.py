@@ -42,6 +42,13 @@ CREATE TABLE IF NOT EXISTS orders (
     resident TEXT NOT NULL, amount_fen INTEGER NOT NULL, status TEXT NOT NULL,
     created_at TEXT NOT NULL, expires_at TEXT NOT NULL, paid_at TEXT, detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS bill_payments (
+    bill_id TEXT PRIMARY KEY, order_no TEXT NOT NULL, paid_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contribution_payments (
+    resident TEXT NOT NULL, scheme TEXT NOT NULL, period TEXT NOT NULL, order_no TEXT NOT NULL,
+    amount_fen INTEGER NOT NULL, paid_at TEXT NOT NULL, PRIMARY KEY (resident, scheme, period)
+);
 CREATE TABLE IF NOT EXISTS card_status (
     resident TEXT PRIMARY KEY, status TEXT NOT NULL, changed_at TEXT NOT NULL
 );
