@@ -160,6 +160,17 @@ def test_unreachable_printer_is_no_device():
         driver.print_job(job())
 
 
+def test_driver_reconnects_after_the_printer_restarts(emulator, printer):
+    printer.print_job(job("before"))
+    port = emulator.port
+    emulator.stop()  # power cycle: the connection the driver holds is gone
+    assert printer.refresh_status()[0] is DeviceStatus.NO_DEVICE
+    with PrinterEmulator(port=port) as again:
+        assert printer.refresh_status() == (DeviceStatus.ONLINE, PaperStatus.FULL)
+        printer.print_job(job("after"))
+        assert len(again.documents) == 1
+
+
 def test_status_poll_emits_paper_and_status_events(emulator, printer):
     events = []
     seen = threading.Event()
