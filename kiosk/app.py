@@ -8,6 +8,7 @@ before importing this module.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -113,10 +114,20 @@ class KioskApp(App):
         self.kiosk.start(sink=self._device_event, on_online_change=self._online_change)
         Clock.schedule_interval(self._tick, 1.0)
         self._tick(0)
-        Clock.schedule_once(self._first_frame, 0)
+        Window.bind(on_flip=self._on_flip)
 
-    def _first_frame(self, _dt: float) -> None:
-        self.first_frame_at = time.monotonic()
+    def _on_flip(self, *_args) -> None:
+        """The first frame of the home screen is on screen: the start-up figure ends here."""
+        if self.navigator is None or self.navigator.current not in ("home", "closed"):
+            return
+        from kivy.graphics.opengl import glFinish
+
+        glFinish()  # offscreen, a swap returns before the frame is really rasterised
+        self.first_frame_at = time.time()
+        Window.unbind(on_flip=self._on_flip)
+        if os.environ.get("KIOSK_EXIT_AFTER_FIRST_FRAME"):
+            print(f"KIOSK_FIRST_FRAME {self.first_frame_at:.6f} {_rss_kib()}", flush=True)
+            self.stop()
 
     def on_stop(self) -> None:
         self.worker.shutdown()
@@ -225,6 +236,14 @@ class KioskApp(App):
         if self.navigator is not None:
             self.navigator.go("home")
             self._show_closed_or_home()
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def run_app(kiosk: Kiosk) -> None:

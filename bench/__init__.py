@@ -1,0 +1,1 @@
+"""Benchmarks: each prints figures (min / median / max over runs); none asserts a clock."""

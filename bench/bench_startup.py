@@ -1,0 +1,68 @@
+"""Cold start to the first frame of the home screen.
+
+Each run starts a new process (`kiosk run --windowed`, offscreen when there is no display)
+against a reference backend on loopback with simulated devices; the app prints the wall-clock
+time at which the first home-screen frame was finished (glFinish) and exits. The figure is
+that time minus the time just before the process was spawned: interpreter, imports, config,
+devices, window and first frame included.
+
+    .venv/bin/python -m bench.bench_startup [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support import TEST_SECRET, write_config  # noqa: E402
+
+
+def measure(runs: int) -> dict[str, list[float]]:
+    from kiosk.backend.reference.server import ReferenceBackend
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-startup-", dir=os.environ.get("TMPDIR")))
+    backend = ReferenceBackend(folder / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
+    url = backend.start("127.0.0.1", 0)
+    config = write_config(folder / "terminal", url)
+    env = dict(os.environ, KIOSK_EXIT_AFTER_FIRST_FRAME="1")
+    env.pop("DISPLAY", None)
+    seconds, rss = [], []
+    try:
+        for _ in range(runs):
+            started = time.time()
+            proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "run", "--config", str(config), "--windowed"],
+                                  capture_output=True, text=True, timeout=120, env=env)
+            line = next((x for x in proc.stdout.splitlines() if x.startswith("KIOSK_FIRST_FRAME")), None)
+            if line is None:
+                raise SystemExit(f"no first frame reported:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+            _, at, kib = line.split()
+            seconds.append(float(at) - started)
+            rss.append(int(kib) / 1024)
+    finally:
+        backend.stop()
+    return {"cold start to first home frame (s)": seconds, "RSS at first frame (MiB)": rss}
+
+
+def table(figures: dict[str, list[float]]) -> str:
+    rows = ["| figure | min | median | max | runs |", "|---|---|---|---|---|"]
+    for name, values in figures.items():
+        rows.append(f"| {name} | {min(values):.3f} | {statistics.median(values):.3f} | {max(values):.3f} | {len(values)} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    print(table(measure(parser.parse_args().runs)))
+
+
+if __name__ == "__main__":
+    main()
