@@ -293,7 +293,7 @@ def bcd_digits(value: bytes) -> str:
             if nibble == 0x0F:
                 return "".join(digits)
             if nibble > 9:
-                raise CardDataError(f"BCD value {value.hex().upper()} has a non-decimal nibble")
+                raise CardDataError(f"a {len(value)}-byte BCD value has a non-decimal nibble")
             digits.append(str(nibble))
     return "".join(digits)
 
@@ -304,11 +304,11 @@ def bcd_date(value: bytes) -> dt.date | None:
         return None
     digits = bcd_digits(value)
     if len(digits) != 8:
-        raise CardDataError(f"BCD date {value.hex().upper()} does not have 8 digits")
+        raise CardDataError("a BCD date does not have 8 digits")
     try:
         return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
-        raise CardDataError(f"BCD date {value.hex().upper()} is not a real date") from None
+        raise CardDataError("a BCD date is not a real date") from None
 
 
 def encode_bcd_date(date: dt.date) -> bytes:

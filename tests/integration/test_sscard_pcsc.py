@@ -341,3 +341,24 @@ def test_build_for_pcsc_makes_a_pcsc_reader_without_emulator():
     assert isinstance(reader.transport, PcscTransport)
     assert reader.transport.reader_filter == "ACS"
     assert reader.name == "sscard"
+
+
+@pytest.mark.pcsc
+def test_the_card_program_runs_as_a_command(pcscd):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.hardware.vpcd_card", "--port", str(pcscd.port)]
+        + ["--card", "sun_zhiqiang"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert "sun_zhiqiang" in proc.stdout.readline()
+        assert_is(SocialSecurityCardReader(PcscTransport()).read_once(5.0), "sun_zhiqiang")
+    finally:
+        proc.terminate()
+        assert proc.wait(5) == 0
+    time.sleep(0.8)  # pcscd sees the card leave
+    with pytest.raises(NoCardError):
+        SocialSecurityCardReader(PcscTransport()).read_once(0.3)
