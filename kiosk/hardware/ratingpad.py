@@ -64,7 +64,9 @@ class SerialRatingPad:
         self.miss_limit = miss_limit
         #: firmware text from the pad's VERSION answer, '' until it has answered
         self.firmware = ""
-        self._tick_s = min(0.05, heartbeat_s / 4)
+        # how long one read waits; prompt()/cancel()/stop() cut it short, so it only sets how
+        # often deadlines and heartbeats are checked
+        self._tick_s = min(0.1, heartbeat_s / 4)
         self._lock = threading.Lock()
         self._sink: EventSink | None = None
         self._status = DeviceStatus.OFFLINE
@@ -77,6 +79,9 @@ class SerialRatingPad:
         self._stop = threading.Event()
         self._reopen = threading.Event()
         self._thread: threading.Thread | None = None
+        # the open port, shared only so prompt()/cancel() can cut the reader's wait short
+        self._port_lock = threading.Lock()
+        self._port: serial.Serial | None = None
         self._parser = rf.FrameParser(on_error=self._bad_frame)
 
     # --- the RatingPad port -----------------------------------------------------------------
@@ -91,6 +96,7 @@ class SerialRatingPad:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -115,17 +121,28 @@ class SerialRatingPad:
             self._deadline = time.monotonic() + timeout_s + HOST_TIMEOUT_GRACE_S
             msg = rf.Prompt.for_seconds(self._prompt_id, timeout_s)
         self._outbox.put(msg)
+        self._wake()
 
     def cancel(self) -> None:
         with self._lock:
             prompt_id, self._prompt_id, self._deadline = self._prompt_id, 0, None
         if prompt_id:
             self._outbox.put(rf.Cancel(prompt_id))
+            self._wake()
 
     @property
     def prompting(self) -> bool:
         with self._lock:
             return self._prompt_id != 0
+
+    def _wake(self) -> None:
+        """Make the reader thread send what was queued now, not at the end of its read tick."""
+        with self._port_lock:  # held by the reader while it closes the port: no stale fd
+            if self._port is not None:
+                try:
+                    self._port.cancel_read()
+                except (OSError, AttributeError):  # not every transport has it; the tick still runs
+                    pass
 
     # --- state changes (called on the reader thread) -----------------------------------------
 
@@ -249,7 +266,7 @@ class SerialRatingPad:
             while not self._stop.is_set():
                 now = time.monotonic()
                 if self._reopen.is_set() and port is not None:
-                    port.close()
+                    self._close(port)
                     port, next_open = None, 0.0
                 self._reopen.clear()
                 if port is None:
@@ -257,6 +274,8 @@ class SerialRatingPad:
                         self._stop.wait(min(self._tick_s, next_open - now))
                         continue
                     port = self._open()
+                    with self._port_lock:
+                        self._port = port
                     if port is None:
                         next_open = now + min(1.0, self.heartbeat_s)
                         continue
@@ -266,7 +285,7 @@ class SerialRatingPad:
                         port.write(rf.encode(self._outbox.get_nowait()))
                     data = port.read(port.in_waiting or 1)
                 except (serial.SerialException, OSError) as e:
-                    port.close()
+                    self._close(port)
                     port = None
                     self._set_status(DeviceStatus.NO_DEVICE, f"lost {self.port}: {e}")
                     continue
@@ -286,7 +305,7 @@ class SerialRatingPad:
                     next_beat = now + self.heartbeat_s
                     if misses >= 2 * self.miss_limit:
                         # a wedged USB-serial adapter often recovers only when reopened
-                        port.close()
+                        self._close(port)
                         port = None
                         continue
                     if misses >= self.miss_limit:
@@ -296,8 +315,13 @@ class SerialRatingPad:
                     self._heartbeat(nonce)
         finally:
             if port is not None:
-                port.close()
+                self._close(port)
             self._set_status(DeviceStatus.OFFLINE, "stopped")
+
+    def _close(self, port: serial.Serial) -> None:
+        with self._port_lock:
+            self._port = None
+            port.close()
 
     def _receive(self, frames: list[rf.Frame]) -> None:
         for frame in frames:

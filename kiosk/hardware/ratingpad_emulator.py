@@ -200,7 +200,7 @@ class RatingPadEmulator:
                 self._stop.wait(0.02)
                 continue
             try:
-                ready, _, _ = select.select([master], [], [], 0.02)
+                ready, _, _ = select.select([master], [], [], 0.05)
             except (OSError, ValueError):  # closed by unplug() meanwhile
                 continue
             with self._lock:
