@@ -136,6 +136,12 @@ class RatingPadEmulator:
         with self._lock:
             self._silent = silent
 
+    def inject(self, data: bytes) -> None:
+        """Put raw bytes on the line towards the host: noise, forged or corrupt frames."""
+        with self._lock:
+            if self._master is not None:
+                os.write(self._master, data)
+
     def set_faults(self, faults: int) -> None:
         """Report hardware faults (``ratingpad_frame.FAULT_KEY`` / ``FAULT_LIGHT``) in STATUS."""
         with self._lock:

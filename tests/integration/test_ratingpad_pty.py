@@ -298,3 +298,20 @@ def test_the_emulated_pad_answers_a_corrupt_frame_with_a_checksum_error(emulator
         while len(got) < 2 and time.monotonic() < deadline:
             got += [rf.parse_message(f) for f in parser.feed(port.read(1))]
     assert got == [rf.Error(rf.ErrorCode.CHECKSUM, 0), rf.Pong(2)]
+
+
+def test_line_noise_cannot_invent_a_rating_or_break_the_link(pad, emulator):
+    driver, events = pad
+    driver.prompt(30)
+    wait_for(lambda: emulator.lit)
+    corrupt = bytearray(rf.encode(rf.Key(1, 5)))  # the right prompt id, a flipped bit
+    corrupt[4] ^= 0x01  # level 5 -> 4: only the CRC can tell
+    forged = rf.encode(rf.Key(77, 5))  # a well-formed key for a prompt that is not open
+    emulator.inject(b"\x00\xff\xa5\x40" + bytes(corrupt) + forged + b"\xa5\x02\x90")
+    time.sleep(5 * HEARTBEAT_S)
+    assert events.of(EventKind.RATING) == []
+    assert driver.status() is DeviceStatus.ONLINE
+    assert emulator.lit  # still waiting for the resident
+    emulator.press(2)
+    wait_for(lambda: events.of(EventKind.RATING))
+    assert [e.payload for e in events.of(EventKind.RATING)] == [2]
