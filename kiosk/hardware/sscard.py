@@ -98,7 +98,7 @@ _NO_SERVICE, _SERVICE_STOPPED, _INVALID_HANDLE = 0x8010001D, 0x8010001E, 0x80100
 _COMM_ERROR = 0x80100013  # the socket to pcscd broke: pcscd died under us
 _NO_READERS, _UNKNOWN_READER, _READER_UNAVAILABLE = 0x8010002E, 0x80100009, 0x80100017
 _TIMEOUT, _CANCELLED = 0x8010000A, 0x80100002
-_NO_SMARTCARD, _REMOVED_CARD, _RESET_CARD = 0x8010000C, 0x80100069, 0x80100068
+_NO_SMARTCARD, _REMOVED_CARD = 0x8010000C, 0x80100069
 _UNRESPONSIVE, _UNPOWERED = 0x80100066, 0x80100067
 _SERVICE_GONE = {_NO_SERVICE, _SERVICE_STOPPED, _INVALID_HANDLE, _COMM_ERROR}
 _READER_GONE = {_UNKNOWN_READER, _READER_UNAVAILABLE, _NO_READERS}
@@ -152,11 +152,11 @@ class PcscTransport:
         self._ctx, self._reader, self._state, self._pnp_state = ctx, None, 0, 0
 
     def close(self) -> None:
-        from smartcard import scard
-
         self.disconnect()
         ctx, self._ctx, self._reader = self._ctx, None, None
-        if ctx is not None:
+        if ctx is not None:  # only then was pyscard imported at all
+            from smartcard import scard
+
             with contextlib.suppress(Exception):
                 scard.SCardReleaseContext(ctx)
 
@@ -492,8 +492,9 @@ class SocialSecurityCardReader:
     # --- one read, for the CLI and the admin self-test --------------------------------------
 
     def read_once(self, timeout_s: float) -> SocialSecurityCard:
-        """Wait up to ``timeout_s`` for a card and read it. With the monitor running this waits
-        for its next read; otherwise it uses the transport itself (and closes it after)."""
+        """Wait up to ``timeout_s`` for a card and read it. With the monitor running this is the
+        card the monitor has read (waiting for one if need be); otherwise the transport is
+        opened here, used for one read and closed again."""
         if self._thread is not None and self._thread.is_alive():
             return self._wait_current(timeout_s)
         deadline = time.monotonic() + timeout_s

@@ -362,3 +362,21 @@ def test_the_card_program_runs_as_a_command(pcscd):
     time.sleep(0.8)  # pcscd sees the card leave
     with pytest.raises(NoCardError):
         SocialSecurityCardReader(PcscTransport()).read_once(0.3)
+
+
+def test_demo_mode_works_on_a_machine_without_pyscard():
+    code = (
+        "import sys; sys.modules['smartcard'] = None\n"
+        "from kiosk.config import SimulatedDevice\n"
+        "from kiosk.hardware.sscard import build\n"
+        "reader, emu = build(SimulatedDevice(driver='simulated'))\n"
+        "emu.insert('zhu_dehua')\n"
+        "print(reader.read_once(1.0).card_number)\n"
+        "from kiosk.hardware.sscard import PcscTransport\n"
+        "print(PcscTransport.is_usable())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [BY_KEY["zhu_dehua"].sscard_number, "False"]
