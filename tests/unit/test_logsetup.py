@@ -1,0 +1,90 @@
+"""Logging set-up: personal numbers never reach a log line, journald gets priorities, files rotate."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import LoggingConfig
+from kiosk.identity import id_check_digit, mask_id_number
+from kiosk.logsetup import configure_logging, redact
+
+ID17 = "37092119560312002"
+ID_NUMBER = ID17 + id_check_digit(ID17)
+PHONE = "13812345678"
+
+
+@pytest.fixture
+def root_logger():
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    yield root
+    for handler in list(root.handlers):
+        if handler not in saved_handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(saved_level)
+
+
+def test_redact_masks_id_numbers_and_mobiles_but_not_transaction_numbers():
+    text = f"reader read {ID_NUMBER} phone {PHONE}, txn NY-370921-0001-20261123175700-AB12 no JY370921202611230001234"
+    out = redact(text)
+    assert ID_NUMBER not in out and PHONE not in out
+    assert mask_id_number(ID_NUMBER) in out
+    assert "138****5678" in out
+    assert "NY-370921-0001-20261123175700-AB12" in out  # not personal, kept as is
+    assert "JY370921202611230001234" in out
+
+
+def test_redact_masks_an_id_number_with_a_wrong_check_digit_and_a_lowercase_x():
+    wrong = ID17 + ("0" if id_check_digit(ID17) != "0" else "1")
+    assert wrong not in redact(f"typed {wrong}")
+    assert "11010519491231002x" not in redact("id 11010519491231002x!")
+
+
+def test_a_log_line_with_an_id_number_comes_out_masked_in_the_file_and_on_stderr(tmp_path, root_logger, capsys):
+    config_file = tmp_path / "etc" / "kiosk.toml"
+    configure_logging(LoggingConfig(level="INFO", file=Path("../log/kiosk.log")), source=config_file)
+    log = logging.getLogger("kiosk.test")
+    log.info("card read: %s, phone %s", ID_NUMBER, PHONE)
+    try:
+        raise ValueError(f"backend refused {ID_NUMBER}")
+    except ValueError:
+        log.exception("lookup failed")
+    for handler in root_logger.handlers:
+        handler.flush()
+    written = (tmp_path / "log" / "kiosk.log").read_text(encoding="utf-8")  # resolved against the config's folder
+    shown = capsys.readouterr().err
+    for text in (written, shown):
+        assert ID_NUMBER not in text
+        assert PHONE not in text
+        assert f"card read: {mask_id_number(ID_NUMBER)}, phone 138****5678" in text
+        assert f"ValueError: backend refused {mask_id_number(ID_NUMBER)}" in text
+
+
+def test_under_journald_lines_carry_a_priority_and_no_timestamp(tmp_path, root_logger, capsys, monkeypatch):
+    monkeypatch.setenv("JOURNAL_STREAM", "8:12345")
+    configure_logging(LoggingConfig(level="INFO"), source=tmp_path / "kiosk.toml")
+    logging.getLogger("kiosk.test").warning("paper low")
+    logging.getLogger("kiosk.test").info("started")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["<4>WARNING kiosk.test: paper low", "<6>INFO kiosk.test: started"]
+
+
+def test_configuring_twice_does_not_double_lines(tmp_path, root_logger, capsys):
+    for _ in range(2):
+        configure_logging(LoggingConfig(level="INFO"), source=tmp_path / "kiosk.toml")
+    logging.getLogger("kiosk.test").info("once")
+    assert capsys.readouterr().err.count("once") == 1
+
+
+def test_the_file_rotates_at_max_bytes(tmp_path, root_logger):
+    cfg = LoggingConfig(level="INFO", file=tmp_path / "kiosk.log", max_bytes=65536, backups=2)
+    configure_logging(cfg, source=tmp_path / "kiosk.toml")
+    for i in range(3000):
+        logging.getLogger("kiosk.test").info("line %d %s", i, "x" * 60)
+    files = sorted(p.name for p in tmp_path.glob("kiosk.log*"))
+    assert files == ["kiosk.log", "kiosk.log.1", "kiosk.log.2"]
+    assert all(p.stat().st_size <= 65536 for p in tmp_path.glob("kiosk.log*"))
