@@ -36,6 +36,19 @@ MAX_REQUEST_BYTES = 64 * 1024
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # terminals that hang up (killed, timed out) are normal here, not tracebacks on stderr
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        log.exception("reference backend: error serving %s", client_address)
+
+
 class ReferenceBackend:
     """In-process control of the reference server: start, stop, faults, and what it received."""
 
@@ -85,8 +98,7 @@ class ReferenceBackend:
         return self._today or dt.date.today()
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        httpd = ThreadingHTTPServer((host, port), _Handler)
-        httpd.daemon_threads = True
+        httpd = _Server((host, port), _Handler)
         httpd.backend = self  # type: ignore[attr-defined]
         self._httpd = httpd
         bound_host, bound_port = httpd.server_address[:2]

@@ -74,6 +74,8 @@ class ReferenceStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")  # a simulator: speed over power-cut safety
         self.conn.executescript(SCHEMA)
         self._last_purge = 0.0
+        #: writes answered from the idempotency store: resends that had no second effect
+        self.replays = 0
 
     def close(self) -> None:
         with self.lock:
@@ -113,6 +115,7 @@ class ReferenceStore:
             if row is not None:
                 if row[0] != route or row[1] != body_hash:
                     raise IdempotencyConflict(key)
+                self.replays += 1
                 return row[2], json.loads(row[3]), True
             self.conn.execute("BEGIN IMMEDIATE")
             try:
