@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -73,7 +74,9 @@ class SerialRatingPad:
         self._last_error = ""
         self._prompt_id = 0  # the open prompt, 0 when none
         self._deadline: float | None = None  # host-side deadline of the open prompt
-        self._next_id = 0
+        # start the ids at random: a key quoting an id from before a restart of the kiosk
+        # (the pad was still lit) is then unlikely to match the first new prompt
+        self._next_id = random.randrange(255)
         self._pad_state: rf.Status | None = None  # last STATUS the pad sent on this connection
         self._outbox: queue.SimpleQueue[rf.Message] = queue.SimpleQueue()
         self._stop = threading.Event()

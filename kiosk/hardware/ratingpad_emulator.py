@@ -113,7 +113,7 @@ class RatingPadEmulator:
                 if fd is not None:
                     os.close(fd)
             self._master = self._slave = None
-            self._lit = False
+            self._lit, self._prompt_id = False, 0  # power lost: the pad forgets its prompt
             self._deadline = None
             self._parser.reset()
 

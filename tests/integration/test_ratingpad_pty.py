@@ -71,7 +71,8 @@ def test_a_prompt_lights_the_pad_and_one_key_gives_one_rating(pad, emulator):
     assert driver.firmware == "KIOSK-EMU 1.0"
     driver.prompt(30)
     wait_for(lambda: emulator.lit)
-    assert rf.Prompt(1, 300) in emulator.received  # the pad was told the timeout too
+    # the pad was told the timeout too
+    assert [m.timeout_ds for m in emulator.received if isinstance(m, rf.Prompt)] == [300]
     emulator.press(4)
     wait_for(lambda: events.of(EventKind.RATING))
     assert not emulator.lit
@@ -304,9 +305,10 @@ def test_line_noise_cannot_invent_a_rating_or_break_the_link(pad, emulator):
     driver, events = pad
     driver.prompt(30)
     wait_for(lambda: emulator.lit)
-    corrupt = bytearray(rf.encode(rf.Key(1, 5)))  # the right prompt id, a flipped bit
+    open_id = [m for m in emulator.received if isinstance(m, rf.Prompt)][-1].prompt_id
+    corrupt = bytearray(rf.encode(rf.Key(open_id, 5)))  # the right prompt id, a flipped bit
     corrupt[4] ^= 0x01  # level 5 -> 4: only the CRC can tell
-    forged = rf.encode(rf.Key(77, 5))  # a well-formed key for a prompt that is not open
+    forged = rf.encode(rf.Key(open_id % 255 + 1, 5))  # well-formed, for a prompt not open
     emulator.inject(b"\x00\xff\xa5\x40" + bytes(corrupt) + forged + b"\xa5\x02\x90")
     time.sleep(5 * HEARTBEAT_S)
     assert events.of(EventKind.RATING) == []
