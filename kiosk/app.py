@@ -224,6 +224,13 @@ class KioskApp(App):
     def home(self) -> None:
         self.kiosk.journey.end("cancelled")
 
+    def open_simulator(self) -> None:
+        if not self.kiosk.config.ui.simulator_panel:
+            return
+        from kiosk.widgets.simulator import SimulatorPanel
+
+        SimulatorPanel().open()
+
     def open_admin(self) -> None:
         """The hidden gesture: the PIN keypad (the resident's session, if any, is ended)."""
         if self.kiosk.journey.state != "home":

@@ -130,10 +130,12 @@ class Tour:
         Clock.schedule_once(lambda _dt: EventLoop.post_dispatch_input("end", touch), 0.06)
 
     def find(self, predicate: Callable[[Widget], bool], root: Widget | None = None) -> Widget:
-        root = root or self.app.root
-        for widget in root.walk(restrict=True):
-            if predicate(widget) and widget.opacity > 0:
-                return widget
+        """The first visible widget that matches, topmost first (open popups before the screen)."""
+        roots = [root] if root is not None else list(EventLoop.window.children)
+        for top in roots:
+            for widget in top.walk(restrict=True):
+                if predicate(widget) and _visible(widget):
+                    return widget
         raise TourFailed(f"no widget matches on screen {self.screen_name()}")
 
     def by_id(self, name: str) -> Widget:
@@ -150,7 +152,7 @@ class Tour:
         """Every visible label text on screen (chrome and current screen)."""
         seen = []
         screen = self.screen()
-        for root in (self.app.root,):
+        for root in reversed(EventLoop.window.children):  # the app, then any open popup
             for widget in root.walk(restrict=True):
                 if isinstance(widget, Label) and widget.text and _visible(widget):
                     if _inside_manager(widget) and not _under(widget, screen):
@@ -162,7 +164,9 @@ class Tour:
         """Screenshot of the whole window, recorded with the screen's visible text."""
         self._shots += 1
         path = self.out_dir / f"{self._shots:02d}-{name}.png"
-        self.app.root.export_to_png(str(path))
+        # the window's own pixels, so popups on top of the app are in the picture too
+        taken = EventLoop.window.screenshot(name=str(self.out_dir / ".shot.png"))
+        Path(taken).replace(path)
         self.record.append({"name": name, "screen": self.screen_name(), "png": path.name, "texts": self.texts()})
         return path
 

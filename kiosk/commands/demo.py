@@ -55,7 +55,7 @@ def start_reference_backend(config: KioskConfig, secret: bytes):
 
     parsed = urlparse(config.backend.url)
     host = parsed.hostname if parsed.hostname in ("127.0.0.1", "localhost", "::1") else "127.0.0.1"
-    port = parsed.port or 8765
+    port = parsed.port if parsed.port is not None else 8765
     backend = ReferenceBackend(config.data_dir / "backend", {config.terminal.id: secret})
     url = backend.start(host, port if _free(host, port) else 0)
     return backend, url

@@ -43,7 +43,8 @@ def test_the_tour_passes_every_screen_in_order(tour):
     assert tour["proc"].returncode == 0, tour["proc"].stdout[-3000:] + tour["proc"].stderr[-3000:]
     assert tour["result"]["ok"], tour["result"]["failure"]
     names = [(s["name"], s["screen"]) for s in tour["result"]["steps"]]
-    assert names == [("home", "home"), ("guide", "guide"), ("identify", "identify"), ("record", "record"),
+    assert names == [("home", "home"), ("guide", "guide"), ("identify", "identify"), ("simulator", "identify"),
+                     ("record", "record"),
                      ("result", "result"), ("rating", "rating"), ("rating-chosen", "rating"), ("home-after", "home")]
 
 
