@@ -22,6 +22,17 @@ SCREENS: dict[str, str] = {
     "result": "kiosk.screens.result:ResultScreen",
     "rating": "kiosk.screens.rating:RatingScreen",
     "closed": "kiosk.screens.closed:ClosedScreen",
+    # 查询 / 证明打印
+    "query": "kiosk.screens.query:QueryScreen",
+    # 缴费
+    "payment_account": "kiosk.screens.payment_account:PaymentAccountScreen",
+    "payment_confirm": "kiosk.screens.payment_confirm:PaymentConfirmScreen",
+    "payment_qr": "kiosk.screens.payment_qr:PaymentQrScreen",
+    # 社保卡服务
+    "card_service": "kiosk.screens.card_service:CardServiceScreen",
+    # 帮办代办, 政务服务地图
+    "help_request": "kiosk.screens.help_request:HelpRequestScreen",
+    "service_map": "kiosk.screens.service_map:ServiceMapScreen",
     "admin_pin": "kiosk.screens.admin_pin:AdminPinScreen",
     "admin": "kiosk.screens.admin:AdminScreen",
 }
@@ -29,6 +40,22 @@ SCREENS: dict[str, str] = {
 #: flow name -> the screen that shows its steps
 FLOW_SCREENS: dict[str, str] = {
     "contribution_certificate": "record",
+    "rights_record": "query",
+    "benefit_certificate": "query",
+    "medical_certificate": "query",
+    "medical_settlement": "query",
+    "insurance_query": "query",
+    "contribution_history": "query",
+    "medical_account": "query",
+    "resident_pension_query": "query",
+    "utility_payment": "payment_account",
+    "resident_pension_payment": "payment_confirm",
+    "resident_medical_payment": "payment_confirm",
+    "flexible_pension_payment": "payment_confirm",
+    "card_loss": "card_service",
+    "card_status": "card_service",
+    "help_request": "help_request",
+    "service_map": "service_map",
 }
 
 

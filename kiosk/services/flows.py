@@ -17,7 +17,28 @@ if TYPE_CHECKING:
 
 #: flow name -> "module:Class"; imported on first use
 FLOWS: dict[str, str] = {
+    # 证明打印
     "contribution_certificate": "kiosk.services.certificates:ContributionCertificateFlow",
+    "rights_record": "kiosk.services.certificates:RightsRecordFlow",
+    "benefit_certificate": "kiosk.services.certificates:BenefitCertificateFlow",
+    "medical_certificate": "kiosk.services.certificates:MedicalCertificateFlow",
+    "medical_settlement": "kiosk.services.certificates:MedicalSettlementFlow",
+    # 查询
+    "insurance_query": "kiosk.services.queries:InsuranceQueryFlow",
+    "contribution_history": "kiosk.services.queries:ContributionHistoryFlow",
+    "medical_account": "kiosk.services.queries:MedicalAccountFlow",
+    "resident_pension_query": "kiosk.services.queries:ResidentPensionQueryFlow",
+    # 缴费
+    "utility_payment": "kiosk.services.payments:UtilityPaymentFlow",
+    "resident_pension_payment": "kiosk.services.payments:ContributionPaymentFlow",
+    "resident_medical_payment": "kiosk.services.payments:ContributionPaymentFlow",
+    "flexible_pension_payment": "kiosk.services.payments:ContributionPaymentFlow",
+    # 社保卡服务
+    "card_loss": "kiosk.services.card_services:CardLossFlow",
+    "card_status": "kiosk.services.card_services:CardStatusFlow",
+    # 帮办代办, 政务服务地图
+    "help_request": "kiosk.services.assistance:HelpRequestFlow",
+    "service_map": "kiosk.services.assistance:ServiceMapFlow",
 }
 
 
