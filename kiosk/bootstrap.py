@@ -87,7 +87,7 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
     )
     outbox = Outbox(data_dir / "outbox.sqlite3")
     journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
-    hub = DeviceHub(config.devices)
+    hub = DeviceHub(config.devices, builders={"printer": _printer_builder(config)})
     ports = Ports(
         config=config,
         catalogue=catalogue,
@@ -111,6 +111,18 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
     )
     kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed)
     return kiosk
+
+
+def _printer_builder(config: KioskConfig) -> Callable[[Any], Any]:
+    """The printer at the configured paper width; simulated receipts also land as PNGs."""
+    from kiosk.hardware.printer import build
+
+    def build_printer(cfg: Any) -> Any:
+        columns = getattr(cfg, "columns", 32)
+        out_dir = config.data_dir / "receipts" if cfg.driver == "simulated" else None
+        return build(cfg, out_dir=out_dir, width_chars=columns)
+
+    return build_printer
 
 
 def dispatch_event(journey: Journey, event: DeviceEvent) -> None:

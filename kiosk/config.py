@@ -101,6 +101,7 @@ class UiConfig(_Section):
 class SimulatedDevice(_Section):
     driver: Literal["simulated"]
     pace_baud: int | None = None  # pace the emulator at a real baud rate (serial devices)
+    columns: Literal[32, 48] = 32  # the simulated printer's paper width in characters
 
 
 class NoDevice(_Section):
@@ -122,6 +123,7 @@ class PcscSsCard(_Section):
 
 class NetworkPrinter(_Section):
     driver: Literal["network"]
+    columns: Literal[32, 48] = 32  # characters per line: 58 mm paper 32, 80 mm paper 48
     url: str  # tcp://HOST:PORT
     encoding: str = "gb18030"
     timeout_s: Annotated[float, Field(gt=0, le=30)] = 5.0
@@ -134,6 +136,7 @@ class NetworkPrinter(_Section):
 
 class SerialPrinter(_Section):
     driver: Literal["serial"]
+    columns: Literal[32, 48] = 32  # characters per line: 58 mm paper 32, 80 mm paper 48
     port: str
     baud: int = 115200
     encoding: str = "gb18030"
@@ -142,6 +145,7 @@ class SerialPrinter(_Section):
 
 class UsbPrinter(_Section):
     driver: Literal["usb"]
+    columns: Literal[32, 48] = 32  # characters per line: 58 mm paper 32, 80 mm paper 48
     vendor_id: Annotated[int, Field(ge=0, le=0xFFFF)]
     product_id: Annotated[int, Field(ge=0, le=0xFFFF)]
     encoding: str = "gb18030"

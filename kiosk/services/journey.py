@@ -136,7 +136,14 @@ class Journey:
             return None  # guides are always readable
         if item.online and not self.backend_online:
             return NETWORK_DOWN
-        return self.ports.devices.unavailable_reason(item.devices)
+        devices = self.ports.devices
+        readers = [m for m in item.identify if m in ("idcard", "sscard")]
+        if readers and "keyed" not in item.identify:
+            # any one accepted card reader is enough; all of them down makes the item unavailable
+            reasons = [devices.unavailable_reason([r]) for r in readers]
+            if all(reasons):
+                return reasons[0]
+        return devices.unavailable_reason(item.devices)
 
     # --- the journey -----------------------------------------------------------------------
 

@@ -132,3 +132,28 @@ def test_an_expired_card_is_refused(scripted):
     scripted.pump(lambda: bool(scripted.refused), 10, "the card to be refused")
     assert scripted.journey.state == "identify"
     assert "有效期" in scripted.refused[0].message_zh
+
+
+def test_simulated_receipts_are_kept_as_images_for_reviewers(scripted, kiosk_config):
+    start_certificate(scripted, "wu_haitao")
+    scripted.journey.flow.load()
+    assert scripted.journey.flow.print_certificate().ok
+    folder = kiosk_config.data_dir / "receipts"
+    assert scripted.kiosk.hub.emulator("printer").wait_for_documents(1)
+    assert any(p.suffix == ".png" and p.stat().st_size > 1000 for p in folder.iterdir())
+
+
+def test_an_item_is_unavailable_only_when_every_accepted_reader_is_down(scripted):
+    item = scripted.item_for_flow("contribution_certificate")
+    assert set(item.identify) >= {"idcard", "sscard"} and "keyed" not in item.identify
+    scripted.wait_device("idcard")
+    scripted.wait_device("sscard")
+    scripted.kiosk.hub.emulator("idcard").unplug()
+    scripted.pump(lambda: scripted.kiosk.hub.unavailable_reason(["idcard"]) is not None, 20, "the ID reader down")
+    assert scripted.journey.unavailable_reason(item) is None  # the social-security card still works
+    scripted.kiosk.hub.emulator("sscard").unplug()
+    scripted.pump(lambda: scripted.kiosk.hub.unavailable_reason(["sscard"]) is not None, 20, "the card reader down")
+    reason = scripted.journey.unavailable_reason(item)
+    assert reason is not None and "读" in reason[0]
+    scripted.kiosk.hub.emulator("idcard").replug()
+    scripted.pump(lambda: scripted.journey.unavailable_reason(item) is None, 20, "the ID reader back")
