@@ -55,7 +55,7 @@ def _b64(data: bytes) -> str:
 
 def hash_pin(pin: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
     """A fresh salted hash of ``pin`` (6-8 digits), in the config file's format."""
-    if not PIN_PATTERN.match(pin or ""):
+    if not PIN_PATTERN.fullmatch(pin or ""):
         raise ValueError("a PIN has 6 to 8 digits")
     salt = secrets.token_bytes(_SALT_BYTES)
     key = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM, dklen=_KEY_BYTES)
@@ -155,7 +155,7 @@ class PinGate:
             if until:  # a lock-out that has run out: start counting again
                 failures, until = 0, 0.0
             # a wrong-looking PIN costs a full check as well, so timing says nothing
-            right = verify_pin(pin, self.config.pin_hash) and bool(PIN_PATTERN.match(pin or ""))
+            right = verify_pin(pin, self.config.pin_hash) and bool(PIN_PATTERN.fullmatch(pin or ""))
             if right:
                 self._save(0, 0.0)
                 return PinResult("ok", self.config.max_attempts)

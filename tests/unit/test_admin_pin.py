@@ -34,7 +34,7 @@ def test_hash_has_the_documented_format_and_a_random_salt():
     assert not verify_pin("246814", a)
 
 
-@pytest.mark.parametrize("pin", ["12345", "123456789", "12a456", "", "１２３４５６"])
+@pytest.mark.parametrize("pin", ["12345", "123456789", "12a456", "", "１２３４５６", "123456\n"])
 def test_only_six_to_eight_digits_can_be_hashed(pin):
     with pytest.raises(ValueError):
         hash_pin(pin)
