@@ -4,6 +4,7 @@ the backend; the diagnostics bundle carries no resident's data."""
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -225,3 +226,44 @@ def test_the_diagnostics_bundle_holds_no_personal_data(scripted, actions, tmp_pa
         for value in (r.id_number, r.name, r.sscard_number, r.phone, r.id_number[:17]):
             assert value not in everything, (r.key, value)
     assert "test-terminal-secret" not in everything
+
+
+def _cli(*args, stdin=""):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_set_admin_pin_keeps_the_file_and_the_gate_accepts_it(kiosk_config, tmp_path):
+    from kiosk.admin.pin import PinGate
+    from kiosk.config import load_config
+
+    path = kiosk_config.source
+    before = path.read_text(encoding="utf-8")
+    done = _cli("set-admin-pin", "--config", str(path), "--pin-stdin", stdin="20261123\n")
+    assert done.returncode == 0, done.stderr
+    assert "20261123" not in done.stdout + done.stderr
+    after = path.read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
+    assert len(changed) == 1 and changed[0][1].startswith('pin_hash = "scrypt$16384$8$1$')  # comments kept
+    config = load_config(path)
+    gate = PinGate(config.admin, tmp_path / "gate")
+    assert gate.check("20261123").ok and gate.check("20261124").kind == "wrong"
+    bad = _cli("set-admin-pin", "--config", str(path), "--pin-stdin", stdin="12ab56\n")
+    assert bad.returncode == 1 and "6 to 8 digits" in bad.stderr
+    assert path.read_text(encoding="utf-8") == after  # nothing changed
+    audit = _cli("admin", "audit", "--config", str(path))
+    assert json.loads(audit.stdout)[0]["action"] == "pin_set"
+
+
+def test_the_diagnostics_command_writes_a_bundle(kiosk_config, tmp_path):
+    done = _cli("admin", "diagnostics", "--config", str(kiosk_config.source), "--out", str(tmp_path / "usb"))
+    assert done.returncode == 0, done.stderr
+    bundle = tmp_path / "usb" / done.stdout.strip().rsplit("/", 1)[-1]
+    with zipfile.ZipFile(bundle) as zf:
+        config = json.loads(zf.read("config.json"))
+        status = json.loads(zf.read("status.json"))
+    assert config["admin"]["pin_hash"] == "(not set)" and config["terminal"]["id"] == "NY-370921-0001"
+    assert {d["name"] for d in status["devices"]} == {"idcard", "sscard", "printer", "ratingpad"}
