@@ -27,6 +27,7 @@ from kiosk.fonts import cjk_font_path
 from kiosk.hardware.base import DeviceEvent
 from kiosk.screens.navigator import Navigator
 from kiosk.screens.worker import UiWorker
+from kiosk.voice import Voice
 from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class KioskApp(App):
     message_zh = StringProperty("")  # a passing message on the current screen (errors, hints)
     message_en = StringProperty("")
     message_level = StringProperty("info")
+    muted = BooleanProperty(False)
 
     def __init__(self, kiosk: Kiosk, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -90,6 +92,8 @@ class KioskApp(App):
         self.theme = UiTheme(ELDER if kiosk.config.ui.elder_mode_default else STANDARD,
                              kiosk.config.ui.elder_mode_default)
         self.worker = UiWorker(on_busy=lambda b: setattr(self, "busy", b))
+        ui = kiosk.config.ui
+        self.voice = Voice(enabled=ui.voice, output=ui.voice_output, folder=kiosk.config.data_dir / "voice")
         self.navigator: Navigator | None = None
         self.last_touch = time.monotonic()
         self.first_frame_at: float | None = None
@@ -105,12 +109,13 @@ class KioskApp(App):
         Window.bind(on_request_close=lambda *_: True)  # no way out but the admin screen
         Window.bind(on_keyboard=self._on_keyboard)
         root = KioskRoot()
-        self.navigator = Navigator(root.ids.sm)
+        self.navigator = Navigator(root.ids.sm, on_show=self._screen_shown)
         self.kiosk.journey.subscribe(self._journey_changed)
         self.navigator.go("home")
         return root
 
     def on_start(self) -> None:
+        self.voice.start()
         self.kiosk.start(sink=self._device_event, on_online_change=self._online_change)
         Clock.schedule_interval(self._tick, 1.0)
         self._tick(0)
@@ -130,6 +135,7 @@ class KioskApp(App):
             self.stop()
 
     def on_stop(self) -> None:
+        self.voice.stop()
         self.worker.shutdown()
         self.kiosk.stop()
 
@@ -212,7 +218,42 @@ class KioskApp(App):
     # --- chrome actions ---------------------------------------------------------------------
 
     def say(self, zh: str, en: str, level: str = "info") -> None:
+        """A message on the current screen; errors and warnings are spoken too."""
         self.message_zh, self.message_en, self.message_level = zh, en, level
+        if zh and level in ("error", "warning", "success"):
+            self.speak(zh, en)
+
+    def speak(self, zh: str, en: str = "") -> None:
+        lang = self.kiosk.journey.session.locale
+        self.voice.say(en if lang == "en" and en else zh, "en" if lang == "en" and en else "zh")
+
+    def _screen_shown(self, screen) -> None:
+        zh, en = getattr(screen, "instruction", ("", ""))
+        if zh:
+            self.speak(zh, en)
+
+    def toggle_mute(self) -> None:
+        self.voice.muted = not self.voice.muted
+        self.muted = self.voice.muted
+
+    def open_help(self) -> None:
+        from kiosk.widgets.help import HelpPanel
+
+        screen = self.navigator.manager.current_screen if self.navigator else None
+        HelpPanel(instruction=getattr(screen, "instruction", ("", ""))).open()
+
+    def request_help(self) -> None:
+        """帮办代办 from the help panel: staff call the resident back."""
+        journey = self.kiosk.journey
+        item = next((i for i in self.kiosk.catalogue.items if i.flow == "help_request"), None)
+        if item is None:
+            return
+        if journey.state != "home":
+            journey.end("help")
+        try:
+            journey.choose(item.id)
+        except KioskError as e:
+            self.say(e.message_zh, e.message_en, "error")
 
     def toggle_elder(self) -> None:
         elder = not self.theme.elder

@@ -92,6 +92,7 @@ class UiConfig(_Section):
     height: Annotated[int, Field(ge=320)] = 1920
     elder_mode_default: bool = False
     voice: bool = True
+    voice_output: Literal["speaker", "file"] = "speaker"  # file: WAVs in data_dir/voice (no sound card)
     simulator_panel: bool = False
 
 

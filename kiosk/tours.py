@@ -81,11 +81,57 @@ def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "
     tour.shot("home-after")
     yield tour.run_off_thread(lambda: kiosk.delivery.flush(10.0), "delivering the outbox", 20)
     tour.facts["outbox_depth_after"] = kiosk.outbox.depth()
+    tour.app.voice.wait_idle(10)
+    tour.facts["spoken"] = [s.text for s in tour.app.voice.spoken]
+    tour.facts["voice_files"] = [str(s.wav) for s in tour.app.voice.spoken if s.wav]
     tour.facts["session_holds_personal_data"] = kiosk.journey.session.holds_personal_data
+
+
+def measure_sizes(tour: Tour) -> dict[str, float]:
+    """Rendered sizes on the current screen, in dp: smallest button, body and heading text."""
+    from kivy.metrics import dp
+    from kivy.uix.label import Label
+
+    from kiosk.tour import _visible
+    from kiosk.widgets.common import BigButton, BiLabel
+
+    unit = dp(1)
+    shown = [w for w in tour.app.root.walk(restrict=True) if _visible(w)]
+    buttons = [w for w in shown if isinstance(w, BigButton) and w.height > 0 and w.width > 0]
+    bodies, headings = [], []
+    for w in shown:
+        if isinstance(w, BiLabel) and w.zh and w.role != "small":
+            main = next(c for c in reversed(w.children) if isinstance(c, Label))  # the Chinese line
+            (headings if w.role in ("heading", "title") else bodies).append(main.font_size / unit)
+    return {
+        "min_button_height_dp": min(b.height for b in buttons) / unit,
+        "min_button_width_dp": min(b.width for b in buttons) / unit,
+        "min_body_text_dp": min(bodies),
+        "min_heading_text_dp": min(headings),
+        "tiles_on_page": len(tour.screen().ids.tiles.children) if tour.screen_name() == "home" else 0,
+    }
+
+
+def elder_sizes(tour: Tour) -> Iterator[Any]:
+    """大字版: measure the rendered home and guide screens in both modes."""
+    yield tour.until_screen("home")
+    yield 0.5
+    tour.facts["standard_home"] = measure_sizes(tour)
+    tour.shot("home-standard")
+    tour.tap(tour.by_id("elder_button"))
+    yield Wait(lambda: tour.app.theme.elder, "elder mode")
+    yield 0.5
+    tour.facts["elder_home"] = measure_sizes(tour)
+    tour.shot("home-elder")
+    yield from open_item(tour, "contribution_certificate")
+    yield 0.3
+    tour.facts["elder_guide"] = measure_sizes(tour)
+    tour.shot("guide-elder")
+    tour.facts["elder_mode_kept"] = tour.app.theme.elder
 
 
 def demo(tour: Tour) -> Iterator[Any]:
     yield from certificate_slice(tour)
 
 
-TOURS = {"demo": demo, "certificate_slice": certificate_slice}
+TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes}

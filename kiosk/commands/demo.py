@@ -36,7 +36,7 @@ def simulated(config: KioskConfig, backend_url: str) -> KioskConfig:
     return config.model_copy(update={
         "devices": devices,
         "backend": config.backend.model_copy(update={"url": backend_url}),
-        "ui": config.ui.model_copy(update={"simulator_panel": True}),
+        "ui": config.ui.model_copy(update={"simulator_panel": True, "voice_output": "file"}),
     })
 
 

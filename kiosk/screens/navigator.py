@@ -60,9 +60,10 @@ FLOW_SCREENS: dict[str, str] = {
 
 
 class Navigator:
-    def __init__(self, manager: ScreenManager) -> None:
+    def __init__(self, manager: ScreenManager, on_show=None) -> None:
         self.manager = manager
         self.manager.transition = NoTransition()
+        self.on_show = on_show  # called with each screen shown (voice prompt, help text)
 
     @property
     def current(self) -> str:
@@ -83,6 +84,8 @@ class Navigator:
             screen.refresh()
         else:
             self.manager.current = name
+            if self.on_show is not None:
+                self.on_show(screen)
         log.debug("screen %s", name)
 
     def follow(self, journey) -> None:

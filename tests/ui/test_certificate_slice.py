@@ -104,3 +104,13 @@ def test_the_rating_arrived_at_the_backend(tour):
     finally:
         backend.close()
     assert len(ratings) == 1 and ratings[0]["satisfaction"] == 4
+
+
+def test_each_screen_instruction_was_spoken(tour):
+    import wave
+
+    spoken = tour["result"]["facts"]["spoken"]
+    assert "请将居民身份证放在读卡区" in spoken  # the identify screen's instruction
+    assert "请您对本次服务进行评价" in spoken  # the rating screen's
+    with wave.open(tour["result"]["facts"]["voice_files"][-1]) as w:
+        assert w.getnframes() > 0
