@@ -90,7 +90,8 @@ class ScriptedKiosk:
     def certificate(self, resident: str, level: int | None = 4, reasons: tuple[str, ...] = ()) -> dict:
         """个人参保缴费证明查询打印, end to end. Returns what happened, masked."""
         item = self.item_for_flow("contribution_certificate")
-        self.wait_device("idcard")
+        for name in ("idcard", *item.devices):
+            self.wait_device(name)
         self.journey.choose(item.id)
         self.journey.proceed()
         self.identify_with_idcard(resident)
