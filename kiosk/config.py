@@ -277,17 +277,22 @@ def _key(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def load_config(path: str | os.PathLike[str] | None = None) -> KioskConfig:
-    """Read and validate a config file; raise ``ConfigError`` naming the file and the key."""
-    path = Path(path) if path is not None else Path(os.environ.get("KIOSK_CONFIG", DEFAULT_PATH))
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict, or ``ConfigError`` saying which file and why it cannot be read."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> KioskConfig:
+    """Read and validate a config file; raise ``ConfigError`` naming the file and the key."""
+    path = Path(path) if path is not None else Path(os.environ.get("KIOSK_CONFIG", DEFAULT_PATH))
+    raw = read_toml(path)
     try:
         cfg = KioskConfig.model_validate({**raw, "source": path.resolve()})
     except ValidationError as e:

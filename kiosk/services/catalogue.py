@@ -12,7 +12,6 @@ full guide: a resident about to pay or print sees the same 一次性告知 as on
 
 from __future__ import annotations
 
-import tomllib
 import unicodedata
 from collections.abc import Collection
 from enum import StrEnum
@@ -30,6 +29,7 @@ from pydantic import (
 )
 
 import kiosk
+from kiosk.config import read_toml
 from kiosk.errors import ConfigError
 
 DEFAULT_PATH = Path(kiosk.__file__).resolve().parent.parent / "config" / "services.toml"
@@ -401,12 +401,4 @@ def parse_catalogue(raw: dict[str, Any], path: Path) -> Catalogue:
 def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and check the catalogue (default: ``config/services.toml`` beside ``kiosk.toml``)."""
     path = Path(path) if path is not None else DEFAULT_PATH
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    return parse_catalogue(raw, path)
+    return parse_catalogue(read_toml(path), path)
