@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from kiosk.store.outbox import OUTBOX_KINDS
 
@@ -115,7 +115,8 @@ class ContributionOrderIn(_Request):
     months: Annotated[int, Field(ge=1, le=12)] = 1  # flexible employment pays by the month
 
 
-OrderIn = Annotated[BillOrderIn | ContributionOrderIn, Field(discriminator="purpose")]
+class OrderIn(RootModel[Annotated[BillOrderIn | ContributionOrderIn, Field(discriminator="purpose")]]):
+    """A payment order: a bill order or a contribution order (``purpose`` says which)."""
 
 
 class OrderRef(_Request):
@@ -308,22 +309,45 @@ class Grade(_Model):
     label_zh: str
 
 
+class PayableYear(_Model):
+    year: int
+    paid: bool
+
+
 class ContributionOptions(_Model):
     scheme: str
     scheme_zh: str
     masked_id: str
     eligible: bool
-    reason_zh: str
-    years: list[dict[str, Any]]
+    reason_zh: str  # why not eligible, for the resident; empty when eligible
+    years: list[PayableYear]
     grades: list[Grade]
     months_max: int
+
+
+class RightsScheme(_Model):
+    scheme: str
+    scheme_zh: str
+    status_zh: str
+    start: str
+    months_paid: int
+    personal_account_fen: int
+    last_paid: str | None
 
 
 class RightsRecord(_Model):
     masked_name: str
     masked_id: str
     as_of: str
-    schemes: list[dict[str, Any]]
+    schemes: list[RightsScheme]
+
+
+class Movement(_Model):
+    date: str
+    kind: Literal["credit", "debit"]
+    amount_fen: int
+    description_zh: str
+    balance_fen: int
 
 
 class MedicalAccount(_Model):
@@ -331,21 +355,53 @@ class MedicalAccount(_Model):
     year: int
     opening_balance_fen: int
     balance_fen: int
-    movements: list[dict[str, Any]]
+    movements: list[Movement]
+
+
+class BenefitPayment(_Model):
+    period: str
+    amount_fen: int
+    paid_on: str
+    bank_zh: str
+    masked_account: str
+
+
+class Benefit(_Model):
+    scheme: str
+    scheme_zh: str
+    kind_zh: str
+    since: str
+    monthly_fen: int
+    payments: list[BenefitPayment]
+    qualification_certified_on: str  # 养老金领取资格认证, once a year
+    qualification_due_by: str
 
 
 class Benefits(_Model):
     masked_id: str
     receiving: bool
-    benefits: list[dict[str, Any]]
+    benefits: list[Benefit]
+
+
+class ResidentPensionYear(_Model):
+    year: int
+    personal_fen: int
+    subsidy_fen: int
+    status: Literal["paid", "due", "arrears"]
+
+
+class PensionPaid(_Model):
+    monthly_fen: int
+    since: str
 
 
 class ResidentPension(_Model):
     masked_id: str
     insured: bool
-    contributions: list[dict[str, Any]]
+    status_zh: str = ""
+    contributions: list[ResidentPensionYear]
     personal_account_fen: int
-    benefit: dict[str, Any] | None
+    benefit: PensionPaid | None
 
 
 class CardStatus(_Model):

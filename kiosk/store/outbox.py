@@ -17,6 +17,7 @@ one before it is done or failed.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -45,6 +46,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, kind, seq);
 """
 PENDING = ("ready", "inflight")
+_KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # what the backend accepts in Idempotency-Key
 #: what may be queued; each kind has its endpoint in ``kiosk.backend.models.DELIVERY``
 OUTBOX_KINDS = ("rating", "transaction", "device_event", "help_request", "audit", "heartbeat")
 
@@ -107,8 +109,8 @@ class Outbox:
         if kind not in OUTBOX_KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}; one of {', '.join(OUTBOX_KINDS)}")
         key = idempotency_key or f"{kind}-{uuid.uuid4().hex}"
-        if not (1 <= len(key) <= 128):
-            raise ValueError("an idempotency key has 1 to 128 characters")
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"idempotency key {key!r}: 1 to 128 of A-Z a-z 0-9 . _ : -")
         data = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         now = time.time()
         try:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kiosk import __version__
 from kiosk.backend import models as m
@@ -22,6 +23,9 @@ from kiosk.demo_data import DemoResident, by_id_number
 
 if TYPE_CHECKING:
     from kiosk.backend.reference.server import ReferenceBackend
+
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class ApiError(Exception):
@@ -43,10 +47,8 @@ class Call:
     path_args: tuple[str, ...] = ()
 
 
-def parse(model: type[BaseModel] | TypeAdapter[Any], body: dict[str, Any]) -> Any:
+def parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
     try:
-        if isinstance(model, TypeAdapter):
-            return model.validate_python(body)
         return model.model_validate(body)
     except ValidationError as e:
         fields = ", ".join(".".join(str(p) for p in err["loc"]) or "body" for err in e.errors())
@@ -65,6 +67,8 @@ def resident(id_number: str) -> DemoResident:
 def need_key(call: Call) -> str:
     if not call.key:
         raise ApiError(400, "idempotency_key_required", "请求缺少幂等键", "Idempotency-Key header required")
+    if not IDEMPOTENCY_KEY.fullmatch(call.key):
+        raise ApiError(400, "bad_idempotency_key", "幂等键格式错误", "Idempotency-Key: 1-128 of A-Z a-z 0-9 . _ : -")
     return call.key
 
 

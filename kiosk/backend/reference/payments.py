@@ -14,8 +14,6 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter
-
 from kiosk.backend import models as m
 from kiosk.backend.reference import bills, records
 from kiosk.backend.reference.api import ApiError, Call, idempotent, parse, resident
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
 
 PAY_URL = "https://pay.zwfw.example.cn/q/"  # what the resident's payment app opens
 DEMO_ORDERS = {"PO-DEMO-PAID-0001": "paid", "PO-DEMO-UNPAID-0001": "unpaid", "PO-DEMO-EXPIRED-0001": "expired"}
-_ORDER_IN: TypeAdapter[Any] = TypeAdapter(m.OrderIn)
 
 
 def _now() -> dt.datetime:
@@ -191,7 +188,7 @@ def _priced(backend: ReferenceBackend, conn: sqlite3.Connection, o: Any) -> tupl
 
 
 def create_order(call: Call) -> tuple[int, dict]:
-    o = parse(_ORDER_IN, call.body)
+    o = parse(m.OrderIn, call.body).root
     backend = call.backend
 
     def effect(conn: sqlite3.Connection) -> tuple[int, dict]:

@@ -35,3 +35,11 @@ ROUTES: dict[tuple[str, str], Handler] = {
 
 #: routes anyone may call without a terminal signature (no personal data behind them)
 UNSIGNED = {("GET", "/v1/health"), ("GET", "/v1/certificates/verify")}
+
+#: writes: refused without a well-formed Idempotency-Key before anything else is looked at
+KEYED = {
+    ("POST", "/v1/cards/report-loss"),
+    ("POST", "/v1/orders"),
+    ("POST", "/v1/orders/close"),
+    ("POST", "/v1/certificates"),
+} | {("POST", path) for path, _model in m.DELIVERY.values()}

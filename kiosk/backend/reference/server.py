@@ -180,6 +180,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (unknown method, bad request line) in the one error shape."""
+        path = urlsplit(self.path).path if getattr(self, "path", "") else ""
+        if code == 501:  # a method http.server has no do_ handler for
+            known = any(p == path for _m, p in routes.ROUTES)
+            code = 405 if known else 404
+            err = api.ApiError(code, "method_not_allowed" if known else "not_found", "请求方式错误",
+                               f"{getattr(self, 'command', '')} not allowed")
+        else:
+            err = api.ApiError(code, "bad_request", "请求格式错误", message or "bad request")
+        data = b"" if getattr(self, "command", "") == "HEAD" else json.dumps(err.body(), ensure_ascii=False).encode()
+        try:
+            self._send(code, data, "application/json; charset=utf-8", close=True)
+        except OSError:
+            pass
+
     # --- plumbing ----------------------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
@@ -239,8 +255,10 @@ class _Handler(BaseHTTPRequestHandler):
                 raise api.ApiError(400, "malformed_json", "请求格式错误", "body is not JSON") from None
             if not isinstance(body, dict):
                 raise api.ApiError(400, "malformed_json", "请求格式错误", "body must be a JSON object")
-        key = self.headers.get(signing.H_IDEMPOTENCY, "")
-        return route(api.Call(self.backend, terminal, body, key, query))
+        call = api.Call(self.backend, terminal, body, self.headers.get(signing.H_IDEMPOTENCY, ""), query)
+        if (method, path) in routes.KEYED:
+            api.need_key(call)
+        return route(call)
 
     def _send_json(self, status: int, answer: dict, *, close: bool = False) -> None:
         data = json.dumps(answer, ensure_ascii=False).encode()
@@ -250,6 +268,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
+        if status == 405:
+            allowed = sorted(m for m, p in routes.ROUTES if p == urlsplit(self.path).path)
+            self.send_header("Allow", ", ".join(allowed))
         if close:
             self.send_header("Connection", "close")
             self.close_connection = True
