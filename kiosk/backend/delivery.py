@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk.errors import BackendError, BackendUnavailableError, KioskError
+from kiosk.store.db import StoreError
 from kiosk.store.outbox import Outbox, OutboxItem
 
 if TYPE_CHECKING:
@@ -62,14 +63,20 @@ class DeliveryWorker:
     # --- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start delivering in a thread. Raises ``StoreError`` if another process delivers."""
         if self._thread is not None:
             return
-        resumed = self.outbox.recover()
-        if resumed:
-            log.info("outbox: %d row(s) in flight at the last stop are ready again", resumed)
+        if not self.outbox.try_lock_worker():
+            raise StoreError(f"{self.outbox.path}: another process is delivering this outbox")
+        self._recover()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="outbox-delivery", daemon=True)
         self._thread.start()
+
+    def _recover(self) -> None:
+        resumed = self.outbox.recover()
+        if resumed:
+            log.info("outbox: %d row(s) in flight at the last stop are ready again", resumed)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         self._stop.set()
@@ -78,6 +85,7 @@ class DeliveryWorker:
         if self._thread is not None:
             self._thread.join(timeout=timeout_s)
             self._thread = None
+        self.outbox.release_worker_lock()
 
     def wake(self) -> None:
         """Try now (a technician's forced sync, or the network is known to be back)."""
@@ -92,6 +100,8 @@ class DeliveryWorker:
         atomic claim, so a row is never in two hands.
         """
         deadline = time.monotonic() + timeout_s
+        if self._thread is None and self.outbox.try_lock_worker():
+            self._recover()  # nobody else delivers: rows left in flight by a crash are ours
         self.wake()
         while time.monotonic() < deadline and not self._stop.is_set():
             if self.outbox.depth() == 0:

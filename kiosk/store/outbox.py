@@ -16,7 +16,9 @@ one before it is done or failed.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -71,10 +73,37 @@ class Outbox:
         self._conn.executescript(SCHEMA)
         #: set whenever a row is put, so a waiting worker wakes at once
         self.changed = threading.Event()
+        self._worker_lock_fd: int | None = None
 
     def close(self) -> None:
+        self.release_worker_lock()
         with self._lock:
             self._conn.close()
+
+    # --- one delivering process at a time --------------------------------------------------
+
+    def try_lock_worker(self) -> bool:
+        """Become the one process that delivers (and may recover rows in flight).
+
+        An advisory lock on a file beside the database: the kernel drops it when the process
+        dies, so a kiosk restarted by its watchdog takes over at once. ``kiosk outbox flush``
+        while the kiosk runs does not get it, and then leaves the kiosk's rows in flight alone.
+        """
+        if self._worker_lock_fd is not None:
+            return True
+        fd = os.open(f"{self.path}.worker-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._worker_lock_fd = fd
+        return True
+
+    def release_worker_lock(self) -> None:
+        if self._worker_lock_fd is not None:
+            os.close(self._worker_lock_fd)  # closing drops the flock
+            self._worker_lock_fd = None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

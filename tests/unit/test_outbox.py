@@ -132,3 +132,13 @@ def test_journal_and_outbox_commit_together(outbox):
     with pytest.raises(ValueError):
         j.record(transaction_no="NY0002", item_id="x", item_name="x", status="weird")
     assert j.recent(1) == [] and outbox.depth() == 0
+
+
+def test_one_delivering_process_at_a_time(tmp_path):
+    a = Outbox(tmp_path / "o.db")
+    b = Outbox(tmp_path / "o.db")  # e.g. `kiosk outbox flush` while the kiosk runs
+    assert a.try_lock_worker() is True
+    assert b.try_lock_worker() is False
+    a.close()  # the kiosk stops (or dies: the kernel drops the lock the same way)
+    assert b.try_lock_worker() is True
+    b.close()
