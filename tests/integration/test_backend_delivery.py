@@ -111,3 +111,44 @@ def test_a_wrong_clock_holds_rows_instead_of_failing_them(parts):
     backend.clock_offset_s = 0  # the clock is fixed
     assert worker.flush(timeout_s=5) == 0
     assert [r["idempotency_key"] for r in backend.received("rating")] == ["clock-1"]
+
+
+def test_payload_builders_are_accepted_and_keep_the_evaluator_confidential(parts):
+    from kiosk.backend import payloads
+    from kiosk.demo_data import BY_KEY
+
+    backend, ob, worker, _ = parts
+    wang = BY_KEY["wang_jianguo"]
+    rating = payloads.rating(transaction_no="NY1", area_code="370921", item_id="contribution_proof",
+                             item_name="个人参保缴费证明查询打印", id_number=wang.id_number, secret=SECRET,
+                             satisfaction=2, indicators=["02"], reason="等待时间长")
+    not_rated = payloads.rating(transaction_no="NY2", area_code="370921", item_id="x", item_name="x",
+                                id_number=wang.id_number, secret=SECRET, satisfaction=None)
+    ob.put("rating", rating, "p-rating")
+    ob.put("rating", not_rated, "p-not-rated")
+    ob.put("device_event", payloads.device_event("printer", "paper", "low"), "p-ev")
+    ob.put("help_request", payloads.help_request(wang.phone, "card_loss", "社会保障卡临时挂失"), "p-help")
+    ob.put("audit", payloads.audit("tech01", "open_admin"), "p-audit")
+    ob.put("heartbeat", payloads.heartbeat(software_version="0.1.0", devices={"printer": "online"}, paper="low",
+                                           outbox_depth=3), "p-hb")
+    assert worker.flush(5) == 0 and ob.stats()["failed"] == 0
+    got = backend.received("rating")
+    assert got[0]["payload"]["satisfaction"] == 2 and got[1]["payload"]["satisfaction"] == "not_rated"
+    assert wang.id_number not in str(got) and got[0]["payload"]["evaluator_masked"].startswith("370***")
+    assert got[0]["payload"]["evaluator_hash"] == not_rated["evaluator_hash"]  # the same resident, linkable
+    assert backend.received("help_request")[0]["payload"]["phone"] == wang.phone
+    assert {k: len(backend.received(k)) for k in ("device_event", "audit", "heartbeat")} == {
+        "device_event": 1, "audit": 1, "heartbeat": 1}
+
+
+def test_payload_builders_refuse_what_the_backend_would_refuse():
+    from kiosk.backend import payloads
+
+    with pytest.raises(ValueError, match="reason"):
+        payloads.rating(transaction_no="NY3", area_code="370921", item_id="x", item_name="x",
+                        id_number="370921196207082819", secret=b"s", satisfaction=1)
+    with pytest.raises(ValueError, match="phone"):
+        payloads.help_request("12345", "x", "x")
+    with pytest.raises(ValueError, match="area_code"):
+        payloads.rating(transaction_no="NY4", area_code="37", item_id="x", item_name="x",
+                        id_number="370921196207082819", secret=b"s", satisfaction=5)
