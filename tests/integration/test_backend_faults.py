@@ -3,6 +3,7 @@ loses nothing, and once the backend behaves again every row arrives exactly once
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -20,7 +21,7 @@ WANG = BY_KEY["wang_jianguo"].id_number
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
-    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET})
+    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET}, today=dt.date(2026, 11, 23))
     b.start()
     yield b
     b.close()
@@ -118,3 +119,30 @@ def test_backend_error_shape_is_carried(backend, client):
         client.certificate(BY_KEY["chen_ming"].id_number, "contribution_proof", "no-insurance")
     assert e.value.code == "not_insured" and not e.value.retryable
     assert "参保" in e.value.message_zh and e.value.message_en
+
+
+@pytest.mark.parametrize(("mode", "who"), [("drop", "liu_yan"), ("5xx", "ouyang_na"), ("truncated", "ayigul")])
+def test_a_lost_answer_to_create_order_never_makes_a_second_order(backend, client, mode, who):
+    # the order is created, then the answer is lost; the client's own retry (same key,
+    # fresh signature) must get the same order back, and the resident pays once
+    resident = BY_KEY[who].id_number
+    spec = {"purpose": "contribution", "id_number": resident, "scheme": "pension_resident", "year": 2026,
+            "grade_id": "g500"}
+    key = f"order-lost-answer-{mode}"
+    before = backend.store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    backend.faults.set(mode, when="after", count=1)
+    try:
+        first = client.create_order(spec, key)  # the retry inside the client gets it
+    except BackendError:
+        first = None  # truncated JSON is not retried: the journey asks again with the same key
+    backend.faults.clear()
+    order = client.create_order(spec, key)
+    assert first is None or first == order
+    after = backend.store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    assert after == before + 1
+    backend.mark_paid(order["order_no"])
+    assert client.reconcile_order(order["order_no"])["status"] == "paid"
+    # paid: a new order for the same year is refused, the resident cannot pay twice
+    with pytest.raises(BackendError) as e:
+        client.create_order(spec, key + "-again")
+    assert e.value.code == "not_eligible"
