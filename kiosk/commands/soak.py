@@ -48,6 +48,9 @@ PRINTABLE = ("wang_jianguo", "zhang_xiuying", "liu_yan", "li_guilan", "sun_zhiqi
              "zheng_shuzhen", "ma_yumei", "zhu_dehua", "gao_junjie", "luo_cheng", "ayigul")
 #: also served by the scripted run: no insurance (empty record), an expired card (refused)
 OTHERS = ("chen_ming", "zhou_fang", "he_jing", "expired")
+#: a pause after a screen appears and before it is tapped: its first layout pass must have run,
+#: or the touch lands where the widget was drawn for one frame (as a real finger never would)
+SETTLE_S = 0.15
 FAULTS = ("paper_out", "card_pulled", "reader_unplugged", "backend_down", "answer_lost")
 
 
@@ -382,23 +385,28 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
         for i in range(1, sessions + 1):
             resident = PRINTABLE[i % len(PRINTABLE)]
             yield from _open_item(tour, item)
+            yield SETTLE_S
             tour.tap(tour.by_id("start_button"))
             yield tour.until_screen("identify")
             yield tour.run_off_thread(lambda r=resident: idcard.place(r), "placing the ID card")
             yield tour.until_screen("record")
             yield Wait(lambda: tour.screen().loaded, "the record to load", 15)
+            yield SETTLE_S
             tour.tap(tour.by_id("print_button"))
             yield tour.until_screen("result", 20)
+            yield SETTLE_S
             ok = bool(kiosk.journey.outcome and kiosk.journey.outcome.ok)
             state["outcomes"]["printed" if ok else "not_printed"] = state["outcomes"].get(
                 "printed" if ok else "not_printed", 0) + 1
             tour.tap(tour.by_id("done_button"))
             yield tour.until_screen("rating")
+            yield SETTLE_S
             tour.tap(tour.button(levels[i % len(levels)]))
             yield 0.1
             tour.tap(tour.by_id("submit_button"))
             yield tour.until_screen("home")
             yield tour.run_off_thread(idcard.remove, "taking the card away")
+            yield Wait(lambda: kiosk.hub.device("idcard").current() is None, "the reader to see the card gone")
             _forget_printed(kiosk)
             state["done"] = i
             if i % every == 0:
