@@ -10,6 +10,7 @@ a last line of defence, because an audit row is kept for years.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
 import uuid
@@ -18,6 +19,8 @@ from typing import Any
 
 from kiosk.identity import mask_number
 from kiosk.store.outbox import Outbox
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -92,6 +95,7 @@ class Audit:
             )
             Outbox.insert(conn, "audit", payload, key)
         self.outbox.changed.set()
+        log.info("admin %s [%s] %s", action, result, detail)
         return key
 
     def recent(self, n: int = 50) -> list[dict[str, Any]]:

@@ -35,13 +35,15 @@ class Keypad(BoxLayout):
     __events__ = ("on_submit",)
     _ok: BigButton | None = None  # the 确定 key, once built (kv may set properties before)
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._build_keys()
+    def on_kv_post(self, base_widget) -> None:
+        # the keys go in once the kv rule has made the grid (later than __init__ when the
+        # keypad is itself declared inside another rule)
+        if self._ok is None:
+            self._build_keys()
         self._update()
 
     def _build_keys(self) -> None:
-        grid = self.ids.keys
+        grid = self.ids["keys"]
         for key in LAYOUT:
             if key == "delete":
                 button = BigButton(zh="删除", en="Delete", kind="secondary")
@@ -51,7 +53,7 @@ class Keypad(BoxLayout):
                 button.bind(on_release=lambda _b: self.submit())
                 self._ok = button
             else:
-                button = BigButton(zh=key, en="", kind="secondary")
+                button = BigButton(zh=key, en=" ", kind="secondary")  # en: the same height as 删除
                 button.bind(on_release=lambda b: self.press(b.zh))
             button.key = key
             grid.add_widget(button)
@@ -72,7 +74,7 @@ class Keypad(BoxLayout):
             self.display = ""
         if self._ok is not None:
             self._ok.enabled = self.enabled and len(self.value) >= self.min_length
-        for button in self.ids.keys.children if "keys" in self.ids else ():
+        for button in self.ids["keys"].children if "keys" in self.ids else ():
             if button is not self._ok:
                 button.enabled = self.enabled
 

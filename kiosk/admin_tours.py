@@ -1,0 +1,153 @@
+"""The technician's tour through the real window: the hidden corner gesture, a wrong PIN,
+the right PIN, a printer self-test, and leaving maintenance.
+
+``kiosk demo --headless --tour admin`` runs it (once ``TOURS`` here is merged into
+``kiosk.tours.TOURS``). The PIN typed is ``$KIOSK_TOUR_ADMIN_PIN`` (default ``DEMO_PIN``);
+the shipped demo config has no PIN at all, so in that case the tour gives the PIN screen's
+gate the demo PIN itself — the product never does that.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from kivy.base import EventLoop
+from kivy.clock import Clock
+
+from kiosk.tour import Tour, TourTouch, Wait
+
+DEMO_PIN = "24681357"
+WRONG_PIN = "11112222"
+
+
+def hold(tour: Tour, pos: tuple[float, float], seconds: float) -> float:
+    """Press at window position ``pos`` and lift after ``seconds``; yield the returned delay."""
+    touch = TourTouch(*pos)
+    EventLoop.post_dispatch_input("begin", touch)
+    Clock.schedule_once(lambda _dt: EventLoop.post_dispatch_input("end", touch), seconds)
+    return seconds + 0.3
+
+
+def type_pin(tour: Tour, pin: str) -> Iterator[Any]:
+    for digit in pin:
+        tour.tap(tour.button(digit))
+        yield 0.12
+
+
+def _demo_gate(tour: Tour, pin: str) -> None:
+    """The demo config has no PIN: give the gate one (tour only)."""
+    from kiosk.admin.actions import AdminActions
+    from kiosk.admin.pin import PinGate, hash_pin
+
+    kiosk = tour.app.kiosk
+    screen = tour.app.navigator.screen("admin_pin")
+    admin = kiosk.config.admin.model_copy(update={"pin_hash": hash_pin(pin)})
+    screen.gate = PinGate(admin, kiosk.config.data_dir)
+    screen.actions = AdminActions(kiosk)
+
+
+def admin(tour: Tour) -> Iterator[Any]:
+    app = tour.app
+    kiosk = app.kiosk
+    pin = os.environ.get("KIOSK_TOUR_ADMIN_PIN", DEMO_PIN)
+    yield tour.until_screen("home")
+    yield 0.5
+    tour.shot("home")
+    if not kiosk.config.admin.pin_hash:
+        yield tour.run_off_thread(lambda: _demo_gate(tour, pin), "a demo PIN for the gate")
+
+    win = EventLoop.window
+    yield hold(tour, (20, win.height - 20), 3.3)  # the hidden gesture: top-left corner, 3 s
+    yield tour.until_screen("admin_pin")
+    yield 0.3
+    tour.shot("pin")
+
+    yield from type_pin(tour, WRONG_PIN)
+    tour.shot("pin-typed")
+    tour.tap(tour.button("确定"))
+    yield Wait(lambda: "密码错误" in tour.screen().message_zh, "the wrong-PIN message", 15)
+    yield 0.2
+    tour.shot("pin-wrong")
+
+    yield from type_pin(tour, pin)
+    tour.tap(tour.button("确定"))
+    yield tour.until_screen("admin", 15)
+    yield Wait(lambda: kiosk.journey.maintenance, "the terminal to go out of service")
+    yield 0.3
+    tour.shot("admin")
+    tour.facts["in_service_during_admin"] = not kiosk.journey.maintenance
+
+    printer = kiosk.hub.emulator("printer")
+    yield Wait(lambda: kiosk.hub.unavailable_reason(["printer"]) is None, "the printer", 15)
+    before = len(printer.documents)
+    tour.tap(tour.button("打印测试页"))
+    yield Wait(lambda: len(printer.documents) > before, "the test page", 20)
+    yield Wait(lambda: "测试页已打印" in tour.screen().message_zh, "the self-test result", 10)
+    yield 0.2
+    tour.shot("selftest")
+    tour.facts["documents_before"] = before
+    tour.facts["documents_after"] = len(printer.documents)
+    tour.facts["test_page_text"] = printer.documents[-1].text
+
+    yield from visit_sections(tour)
+
+    tour.tap(tour.by_id("exit_button"))
+    yield tour.until_screen("home", 15)
+    yield 0.3
+    tour.shot("home-after")
+    tour.facts["in_service_after"] = not kiosk.journey.maintenance
+    yield tour.run_off_thread(lambda: kiosk.delivery.flush(10.0), "delivering the outbox", 20)
+    tour.facts["outbox_depth_after"] = kiosk.outbox.depth()
+
+
+def _message(tour: Tour, *words: str) -> Wait:
+    return Wait(lambda: any(w in tour.screen().message_zh for w in words), f"a message with {words}", 20)
+
+
+def visit_sections(tour: Tour) -> Iterator[Any]:
+    """Every section once; switch the service off and on; export the diagnostics bundle."""
+    screen = tour.screen()
+    for zh in ("纸张", "数据上传", "交易流水", "日志", "配置"):
+        tour.tap(tour.button(zh))
+        yield 0.2  # the tap's release (which starts the section's loading) comes 60 ms after
+        yield Wait(lambda: not screen.working, f"section {zh}", 15)
+        yield 0.3
+        tour.shot(f"section-{screen.section}")
+
+    tour.tap(tour.button("服务开关"))
+    yield 0.3
+    # signing in closed the terminal; open it, then close it on purpose
+    tour.tap(tour.button("恢复服务"))
+    yield _message(tour, "终端已恢复服务")
+    yield 0.3
+    tour.tap(tour.button("暂停服务"))
+    yield _message(tour, "终端已暂停服务")
+    yield Wait(lambda: screen.stays_closed, "the exit bar to warn")
+    yield 0.3
+    tour.shot("service-off")
+    tour.facts["exit_label_when_closed"] = tour.by_id("exit_button").zh
+    tour.tap(tour.button("恢复服务"))
+    yield _message(tour, "终端已恢复服务")
+    yield 0.3
+    tour.shot("service-on")
+
+    tour.tap(tour.button("诊断导出"))
+    yield 0.3
+    tour.tap(tour.button("导出诊断包"))
+    yield _message(tour, "已导出", "未找到导出介质")
+    yield 0.3
+    tour.shot("diagnostics")
+    tour.facts["diagnostics_message"] = screen.message_en
+
+    tour.tap(tour.button("重启"))
+    yield 0.3
+    tour.tap(tour.button("重启程序"))  # armed only: a second tap would restart
+    yield 0.3
+    tour.shot("restart-armed")
+    tour.tap(tour.button("设备"))
+    yield 0.3
+
+
+TOURS = {"admin": admin}
