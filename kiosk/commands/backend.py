@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--terminal", action="append", default=[], metavar="ID=SECRET_FILE",
         help="a terminal allowed to call, with the file holding its secret (repeatable)",
     )
+    s.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate (chain)")
+    s.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
+    s.add_argument("--auto-pay", type=float, default=None, metavar="S",
+                   help="demo: payment orders pay themselves after S seconds")
     s.set_defaults(func=serve)
 
 
@@ -51,12 +55,15 @@ def _terminals(specs: list[str]) -> dict[str, bytes] | None:
 def serve(args: argparse.Namespace) -> int:
     from kiosk.backend.reference import ReferenceBackend
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ConfigError("--tls-cert and --tls-key go together")
     backend = ReferenceBackend(args.data, _terminals(args.terminal))
+    backend.auto_pay_after_s = args.auto_pay
     try:
-        url = backend.start(args.host, args.port)
+        url = backend.start(args.host, args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
     except OSError as e:
         backend.close()
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {e}") from None
     print(url, flush=True)
     print(f"reference backend: data in {backend.data_dir}, terminals: {', '.join(backend.terminals)}",
           file=sys.stderr, flush=True)

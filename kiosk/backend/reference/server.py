@@ -15,6 +15,7 @@ import logging
 import secrets
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -44,7 +45,7 @@ class _Server(ThreadingHTTPServer):
         import sys
 
         exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError):
+        if isinstance(exc, ConnectionError | TimeoutError | ssl.SSLError):
             return
         log.exception("reference backend: error serving %s", client_address)
 
@@ -97,13 +98,24 @@ class ReferenceBackend:
     def today(self) -> dt.date:
         return self._today or dt.date.today()
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls_cert: Path | None = None, tls_key: Path | None = None
+    ) -> str:
+        """Serve; returns the base URL. With ``tls_cert``/``tls_key`` (PEM) it serves HTTPS."""
         httpd = _Server((host, port), _Handler)
         httpd.backend = self  # type: ignore[attr-defined]
+        scheme = "http"
+        if tls_cert is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(tls_cert, tls_key)
+            # the handshake happens in the request's thread, so a slow client cannot stall accept()
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+            scheme = "https"
         self._httpd = httpd
         bound_host, bound_port = httpd.server_address[:2]
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
-        self.url = self.public_url = f"http://{shown}:{bound_port}"
+        self.url = self.public_url = f"{scheme}://{shown}:{bound_port}"
         self.stopping.clear()
         self._thread = threading.Thread(target=httpd.serve_forever, name="reference-backend", daemon=True)
         self._thread.start()
@@ -164,9 +176,14 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "KioskReference/1"
     backend: ReferenceBackend
 
+    #: idle keep-alive connections and stalled clients give their thread back after this long
+    timeout = 60
+
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # request lines would carry nothing personal, but tests want a quiet stderr
