@@ -3,6 +3,10 @@
 国办发〔2019〕51号 and GB/T 39734/39735: every channel is rated, a terminal once per visit,
 nothing may hint at a level, and 不满意 / 非常不满意 require a reason. The screen and the
 evaluation pad may both answer; ``RatingArbiter`` lets exactly one answer count.
+
+The pad has five keys and nothing else, so a 不满意 pressed there cannot come with a reason
+from the pick-list. It is recorded anyway, marked as given on the pad without a reason: a bad
+rating is what the follow-up (回访) exists for, and dropping it would hide exactly those.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hmac
 import threading
 from dataclasses import dataclass
 from enum import IntEnum
+from urllib.parse import urlencode
 
 
 class Level(IntEnum):
@@ -59,6 +64,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "not_available": ("想办的事项办不了", "What I needed was not available"),
 }
 
+#: what the record says when a bad rating came from the pad, which has no reason keys
+PAD_NO_REASON = "评价器评价，未选择原因"
+
+SOURCES = ("screen", "pad", "timeout")
+
 CHANNEL_TERMINAL = "terminal"  # 渠道: hall self-service terminal (code 5 "other hall terminal")
 CHANNEL_CODE = "5"
 
@@ -75,6 +85,8 @@ class Rating:
     source: str = "screen"  # screen | pad | timeout
 
     def validate(self) -> None:
+        if self.source not in SOURCES:
+            raise RatingError(f"unknown rating source {self.source!r}")
         if self.level is None:
             if self.indicators or self.reasons:
                 raise RatingError("a 'not rated' record carries no indicators or reasons")
@@ -84,7 +96,7 @@ class Rating:
         ]
         if unknown:
             raise RatingError(f"unknown indicator or reason code(s): {unknown}")
-        if self.level.needs_reason and not self.reasons:
+        if self.level.needs_reason and not self.reasons and self.source != "pad":
             raise RatingError(f"{self.level.label_zh} needs a reason")
 
 
@@ -117,9 +129,23 @@ def rating_payload(
         "satisfaction": int(rating.level) if rating.level is not None else "not_rated",
         "indicators": list(rating.indicators),
         # the pick-list reasons, as the words the resident chose
-        "reason": "；".join(REASONS[c][0] for c in rating.reasons),
+        "reason": "；".join(REASONS[c][0] for c in rating.reasons) or _pad_note(rating),
         "rated_at": at.astimezone().isoformat(timespec="seconds"),
     }
+
+
+def _pad_note(rating: Rating) -> str:
+    return PAD_NO_REASON if rating.source == "pad" and rating.level is not None and rating.level.needs_reason else ""
+
+
+def online_rating_url(base_url: str, *, transaction_no: str, area_code: str, item_id: str) -> str:
+    """The QR code's target for rating online later: the matter, never the person.
+
+    It names the transaction (办件编号), the area and the item, which is what the online
+    rating of one matter (一事一评) needs to find it; no name, ID or phone goes in.
+    """
+    query = urlencode({"txn": transaction_no, "area": area_code, "item": item_id})
+    return f"{base_url.rstrip('/')}/rate?{query}"
 
 
 class RatingArbiter:
