@@ -68,8 +68,10 @@ class Journal:
     ) -> str:
         """Record a matter and queue it for the backend; returns the outbox key.
 
-        Recording the same ``transaction_no`` again (a retry after a crash) changes nothing.
-        Unmasked names or ID numbers are masked here as a last line of defence.
+        Recording the same ``transaction_no`` and status again (a retry after a crash) changes
+        nothing; a new status (``paid_unconfirmed`` -> ``completed`` after reconciling the
+        order) updates the journal and is sent to the backend too. Unmasked names or ID numbers
+        are masked here as a last line of defence.
         """
         if status not in STATUSES:
             raise ValueError(f"status {status!r} is not one of {', '.join(STATUSES)}")
@@ -86,10 +88,15 @@ class Journal:
             "status": status,
             "completed_at": dt.datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds"),
         }
-        key = f"transaction-{transaction_no}"
+        # one outbox row per (transaction, status): "paid_unconfirmed" and, once reconciled,
+        # "completed" both reach the backend; recording the same status again adds nothing
+        key = f"transaction-{transaction_no}-{status}"
         with self.outbox.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                """INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (transaction_no) DO UPDATE SET status = excluded.status,
+                       amount_fen = COALESCE(excluded.amount_fen, amount_fen),
+                       order_no = COALESCE(excluded.order_no, order_no)""",
                 (transaction_no, item_id, item_name, masked_name, masked_id, amount_fen, order_no, status, at),
             )
             Outbox.insert(conn, "transaction", payload, key)

@@ -101,7 +101,7 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path):
     rating_keys = [r["idempotency_key"] for r in ratings]
     assert len(tx_keys) == len(set(tx_keys)) == N, "a payment was lost or arrived twice"
     assert len(rating_keys) == len(set(rating_keys)) == N, "a rating was lost or arrived twice"
-    assert set(tx_keys) == {f"transaction-TX{i:05d}" for i in range(N)}
+    assert set(tx_keys) == {f"transaction-TX{i:05d}-completed" for i in range(N)}
     assert set(rating_keys) == {f"rating-{i:05d}" for i in range(N)}
     # payments arrived in the order they were made (one stream, FIFO)
     assert tx_keys == sorted(tx_keys)

@@ -123,6 +123,18 @@ def test_journal_records_masked_and_queues_a_transaction(outbox):
     assert j.recent(1, item="other") == []
 
 
+def test_a_reconciled_payment_updates_the_journal_and_tells_the_backend(outbox):
+    j = Journal(outbox)
+    k1 = j.record(transaction_no="NY0009", item_id="water_bill", item_name="水费缴纳", status="paid_unconfirmed",
+                  amount_fen=4520, order_no="PO1")
+    k2 = j.record(transaction_no="NY0009", item_id="water_bill", item_name="水费缴纳", status="completed")
+    assert k1 != k2
+    [row] = j.recent(1)
+    assert row["status"] == "completed" and row["amount_fen"] == 4520 and row["order_no"] == "PO1"
+    assert [(q["key"], q["payload"]["status"]) for q in outbox.items()] == [
+        (k1, "paid_unconfirmed"), (k2, "completed")]
+
+
 def test_journal_and_outbox_commit_together(outbox):
     j = Journal(outbox)
     # the journal row is written first; the outbox insert then fails (key too long): both go
