@@ -25,6 +25,7 @@ from kiosk.bootstrap import Kiosk
 from kiosk.errors import KioskError
 from kiosk.fonts import cjk_font_path
 from kiosk.hardware.base import DeviceEvent
+from kiosk.i18n import normalise, say_in
 from kiosk.screens.navigator import Navigator
 from kiosk.screens.worker import UiWorker
 from kiosk.voice import Voice
@@ -84,6 +85,8 @@ class KioskApp(App):
     message_en = StringProperty("")
     message_level = StringProperty("info")
     muted = BooleanProperty(False)
+    #: the language on the big line of every label ("zh" | "en"); the session's locale follows it
+    lang = StringProperty("zh")
 
     def __init__(self, kiosk: Kiosk, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -97,6 +100,9 @@ class KioskApp(App):
         self.navigator: Navigator | None = None
         self.last_touch = time.monotonic()
         self.first_frame_at: float | None = None
+        self.lang = normalise(kiosk.journey.session.locale)
+        # screenshots must be reproducible: a fixed text in place of the header clock
+        self.fixed_clock = os.environ.get("KIOSK_FIXED_CLOCK", "")
 
     # --- building ---------------------------------------------------------------------------
 
@@ -154,7 +160,7 @@ class KioskApp(App):
         self.touched()
 
     def _tick(self, _dt: float) -> None:
-        self.clock_text = time.strftime("%Y-%m-%d %H:%M")
+        self.clock_text = self.fixed_clock or time.strftime("%Y-%m-%d %H:%M")
         journey = self.kiosk.journey
         if journey.state == "home":
             self.idle_left = 0
@@ -189,6 +195,7 @@ class KioskApp(App):
 
     def _journey_changed(self, journey) -> None:
         self.touched()
+        self.lang = normalise(journey.session.locale)
         self.say("", "")
         if self.navigator is not None:
             self.navigator.follow(journey)
@@ -224,8 +231,7 @@ class KioskApp(App):
             self.speak(zh, en)
 
     def speak(self, zh: str, en: str = "") -> None:
-        lang = self.kiosk.journey.session.locale
-        self.voice.say(en if lang == "en" and en else zh, "en" if lang == "en" and en else "zh")
+        self.voice.say(*say_in(zh, en, self.lang))
 
     def _screen_shown(self, screen) -> None:
         zh, en = getattr(screen, "instruction", ("", ""))
@@ -261,6 +267,22 @@ class KioskApp(App):
         self.kiosk.journey.session.elder_mode = elder
         if self.navigator is not None:
             self.navigator.manager.current_screen.refresh()
+
+    def toggle_lang(self) -> None:
+        """中文/English: only the words change; the resident's session and screen stay as they are."""
+        self.set_lang("en" if self.lang == "zh" else "zh")
+
+    def set_lang(self, lang: str) -> None:
+        lang = normalise(lang)
+        if lang == self.lang:
+            return
+        self.lang = lang
+        self.kiosk.journey.session.locale = "en" if lang == "en" else "zh_CN"
+        self.touched()
+        screen = self.navigator.manager.current_screen if self.navigator else None
+        zh, en = getattr(screen, "instruction", ("", ""))
+        if zh:
+            self.speak(zh, en)  # the screen's prompt again, now in the language chosen
 
     def home(self) -> None:
         self.kiosk.journey.end("cancelled")

@@ -1,7 +1,10 @@
 """The kiosk's basic widgets: bilingual labels, big buttons, item tiles, banners, tables.
 
-Chinese first, English second and smaller, on every label and button, so a resident never
-has to find a language switch to understand a screen. Sizes come from the theme tokens.
+The active language first, the other second and smaller, on every label and button, so a
+resident never has to find a language switch to understand a screen: Chinese big with English
+beneath by default, English big with Chinese beneath after the 中文/English switch. ``zh`` is
+the catalogue's message id (``kiosk.i18n``); ``en`` is the fallback for text that comes from
+data. Sizes come from the theme tokens.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
+from kiosk.i18n import translate
+
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class BiLabel(BoxLayout):
-    """Chinese text with its English translation beneath, smaller."""
+    """A text in the active language with the other language beneath, smaller."""
 
     zh = StringProperty("")
     en = StringProperty("")
@@ -74,6 +79,13 @@ class Table(GridLayout):
     body = ListProperty([])  # list of rows (GridLayout already owns the name ``rows``)
     font_scale = NumericProperty(1.0)
 
+    def on_kv_post(self, base_widget):
+        from kivy.app import App
+
+        app = App.get_running_app()
+        if app is not None and hasattr(app, "lang"):
+            app.fbind("lang", lambda *_: self._rebuild())
+
     def on_header(self, *_):
         self._rebuild()
 
@@ -83,14 +95,17 @@ class Table(GridLayout):
     def _rebuild(self) -> None:
         from kivy.app import App
 
-        theme = App.get_running_app().theme
+        app = App.get_running_app()
+        theme, lang = app.theme, getattr(app, "lang", "zh")
         self.clear_widgets()
         self.cols = max(1, len(self.header) or (len(self.body[0]) if self.body else 1))
+        # column names and status words are catalogue strings; values the catalogue does
+        # not know (amounts, months, names) are shown as they are
         for text in self.header:
-            self.add_widget(TableCell(text=str(text), bold=True, font_size=theme.sp("body")))
+            self.add_widget(TableCell(text=translate(str(text), lang), bold=True, font_size=theme.sp("body")))
         for row in self.body:
             for text in row:
-                self.add_widget(TableCell(text=str(text), font_size=theme.sp("body")))
+                self.add_widget(TableCell(text=translate(str(text), lang), font_size=theme.sp("body")))
 
 
 class TableCell(Label):
