@@ -1,0 +1,163 @@
+"""Touch -> next screen drawn, and card placed -> the resident's record on screen, in the real window.
+
+A new process runs the kiosk offscreen (llvmpipe) against a reference backend on loopback with
+simulated devices, and walks 个人参保缴费证明查询打印 ``--sessions`` times with real touch
+events posted into Kivy's input queue. For each tap that changes the screen the clock starts
+when the finger is lifted (buttons act on release) and stops at the first frame drawn on the new
+screen, after ``glFinish``: offscreen, the buffer swap returns before the frame is rasterised.
+
+    .venv/bin/python -m bench.bench_touch [--sessions 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+#: what is measured, in the order of a session
+FIGURES = ("tile -> guide", "start -> identify", "card placed -> record shown", "done -> rating", "submit -> home")
+
+
+def _script(sessions: int, results: dict[str, list[float]]):
+    def script(tour):
+        from kivy.base import EventLoop
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+        from kivy.graphics.opengl import glFinish
+
+        from kiosk.commands.soak import SETTLE_S, _open_item
+        from kiosk.tour import TourTouch, Wait
+
+        kiosk = tour.app.kiosk
+        idcard = kiosk.hub.emulator("idcard")
+        item = next(i for i in kiosk.catalogue.items if i.flow == "contribution_certificate")
+        pending: dict = {}
+
+        def on_flip(*_args):
+            if pending.get("t") and tour.screen_name() == pending["screen"]:
+                glFinish()
+                results[pending["what"]].append(time.perf_counter() - pending["t"])
+                pending.clear()
+
+        Window.bind(on_flip=on_flip)
+
+        def tap_to(widget, screen: str, what: str) -> Wait:
+            x, y = widget.to_window(*widget.center)
+            touch = TourTouch(x, y)
+            EventLoop.post_dispatch_input("begin", touch)
+
+            def lift(_dt):
+                pending.update(screen=screen, what=what, t=time.perf_counter())
+                EventLoop.post_dispatch_input("end", touch)
+
+            Clock.schedule_once(lift, 0.06)
+            return Wait(lambda: not pending and tour.screen_name() == screen, screen, 20)
+
+        def place(resident: str) -> None:
+            pending.update(screen="record", what="card placed -> record shown", t=time.perf_counter())
+            idcard.place(resident)
+
+        yield tour.until_screen("home", 30)
+        yield Wait(lambda: kiosk.hub.unavailable_reason(["idcard", "printer"]) is None, "the devices", 30)
+        yield from _open_item(tour, item)  # the first time: the category, the tile (not timed)
+        for n in range(sessions):
+            if n:
+                yield SETTLE_S
+                tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
+                if tiles:  # home shows the item's category still: the tile tap is timed
+                    yield tap_to(tiles[0], "guide", "tile -> guide")
+                else:
+                    yield from _open_item(tour, item)
+            yield SETTLE_S
+            yield tap_to(tour.by_id("start_button"), "identify", "start -> identify")
+            yield SETTLE_S
+            yield tour.run_off_thread(lambda: place("wang_jianguo"), "placing the card")
+            yield Wait(lambda: not pending and tour.screen_name() == "record", "record", 20)
+            yield Wait(lambda: tour.screen().loaded, "the record", 15)
+            yield SETTLE_S
+            tour.tap(tour.by_id("print_button"))
+            yield tour.until_screen("result", 20)
+            yield SETTLE_S
+            yield tap_to(tour.by_id("done_button"), "rating", "done -> rating")
+            yield SETTLE_S
+            tour.tap(tour.button("满意"))
+            yield 0.2
+            yield tap_to(tour.by_id("submit_button"), "home", "submit -> home")
+            yield tour.run_off_thread(idcard.remove, "taking the card")
+            yield Wait(lambda: kiosk.hub.device("idcard").current() is None, "the card gone")
+
+    return script
+
+
+def child(config_path: str, sessions: int, out: str) -> int:
+    from kiosk.commands.run import start_app
+    from kiosk.config import load_config
+
+    results: dict[str, list[float]] = {name: [] for name in FIGURES}
+    config = load_config(config_path)
+    code = start_app(config, fullscreen=False, headless=True, tour=_script(sessions, results),
+                     out_dir=Path(out).parent / "tour")
+    Path(out).write_text(json.dumps({"code": code, "results": results}))
+    return code
+
+
+def measure(sessions: int) -> dict[str, list[float]]:
+    from kiosk.backend.reference.server import ReferenceBackend
+    from tests.support import TEST_SECRET, write_config
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-touch-", dir=os.environ.get("TMPDIR")))
+    backend = ReferenceBackend(folder / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
+    url = backend.start("127.0.0.1", 0)
+    config = write_config(folder / "terminal", url)
+    out = folder / "touch.json"
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bench.bench_touch", "--child", str(config),
+                               "--sessions", str(sessions), "--out", str(out)],
+                              capture_output=True, text=True, timeout=60 + 30 * sessions, env=env)
+    finally:
+        backend.close()
+    if not out.exists():
+        raise SystemExit(f"bench_touch: the app reported nothing:\n{proc.stderr[-3000:]}")
+    data = json.loads(out.read_text())
+    if data["code"] != 0:
+        tour = json.loads((folder / "tour" / "tour.json").read_text())
+        raise SystemExit(f"bench_touch: the tour failed: {tour.get('failure')}")
+    return data["results"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return child(args.child, args.sessions, args.out)
+    results = measure(args.sessions)
+    print(f"touch -> next screen drawn (glFinish), {args.sessions} sessions, offscreen llvmpipe")
+    print(f"{'figure':<30} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, values in results.items():
+        if values:
+            ms = [v * 1000 for v in values]
+            print(f"{name:<30} {len(ms):>4} {statistics.median(ms):>8.1f} {percentile(ms, 0.95):>8.1f} {max(ms):>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
