@@ -111,5 +111,8 @@ def configure_logging(cfg: LoggingConfig, *, source: Path) -> None:
         handler.addFilter(RedactingFilter())
         setattr(handler, _OURS, True)
         root.addHandler(handler)
+    for handler in root.handlers:  # handlers others put there (Kivy's console) are masked too
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
     # urllib3 logs every request at DEBUG; at INFO and above the kiosk's own lines are what matter
     logging.getLogger("urllib3").setLevel(max(logging.INFO, root.level))

@@ -88,3 +88,15 @@ def test_the_file_rotates_at_max_bytes(tmp_path, root_logger):
     files = sorted(p.name for p in tmp_path.glob("kiosk.log*"))
     assert files == ["kiosk.log", "kiosk.log.1", "kiosk.log.2"]
     assert all(p.stat().st_size <= 65536 for p in tmp_path.glob("kiosk.log*"))
+
+
+def test_a_handler_installed_by_someone_else_is_masked_too(tmp_path, root_logger):
+    import io
+
+    stream = io.StringIO()
+    other = logging.StreamHandler(stream)
+    root_logger.addHandler(other)
+    configure_logging(LoggingConfig(level="INFO"), source=tmp_path / "kiosk.toml")
+    logging.getLogger("kivy").info("id %s", ID_NUMBER)
+    assert ID_NUMBER not in stream.getvalue()
+    assert mask_id_number(ID_NUMBER) in stream.getvalue()
