@@ -273,6 +273,23 @@ class PaymentFlow:
                 )
             return self.outcome
 
+    def nothing_to_pay(self) -> Outcome:
+        """The confirm screen found nothing payable (bill settled, not in the scheme). Blocking."""
+        with self._lock:
+            if self.outcome is None:
+                assert self.charge is not None and not self.charge.payable
+                settled = self.charge.amount_fen == 0 and "无需" in self.charge.reason_zh
+                self._journal("completed" if settled else "failed")
+                self.outcome = Outcome(
+                    ok=settled,
+                    title_zh="无需缴费" if settled else "暂不能在本终端缴费",
+                    title_en="Nothing to pay" if settled else "This cannot be paid here now",
+                    message_zh=self.charge.reason_zh + ("" if settled else "。如有疑问，请到服务窗口咨询或拨打 12333。"),
+                    message_en=self.charge.reason_en + ("" if settled else ". Ask at a service window or call 12333."),
+                    reference=self.txn,
+                )
+            return self.outcome
+
     # --- watching ---------------------------------------------------------------------------
 
     def poll(self) -> Outcome | None:
