@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -270,12 +271,9 @@ class BackendClient:
                 if size > self.max_body_bytes:
                     raise BackendProtocolError(f"{what}: answer over the {self.max_body_bytes} byte cap")
                 chunks.append(chunk)
-        except (requests.exceptions.RequestException, OSError) as e:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            # a read timeout, a reset or an incomplete body: the answer is lost, try again later
             raise BackendUnavailableError(f"{what}: connection lost while reading: {type(e).__name__}") from e
-        except Exception as e:  # urllib3 errors (ReadTimeoutError, ProtocolError) are not OSErrors
-            if type(e).__module__.startswith("urllib3"):
-                raise BackendUnavailableError(f"{what}: {type(e).__name__} while reading") from e
-            raise
         return b"".join(chunks)
 
     def _decode(self, resp: requests.Response, raw: bytes, model: type[BaseModel], what: str) -> dict:

@@ -20,6 +20,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,14 @@ class DeliveryWorker:
         backoff_base_s: float = 1.0,
         backoff_max_s: float = 30.0,
         idle_poll_s: float = 5.0,
+        heartbeat: Callable[[], dict] | None = None,
+        heartbeat_s: float = 60.0,
+        keep_done_s: float = 30 * 86400,
     ) -> None:
+        """``heartbeat`` builds the heartbeat payload (see ``payloads.heartbeat``); the worker
+        sends one every ``heartbeat_s`` directly, not through the outbox (a missed heartbeat
+        is just missed; a backlog of stale ones would say nothing). It doubles as the probe that
+        notices the backend is back while rows wait out a back-off."""
         self.outbox = outbox
         self.client = client
         self.on_online_change = on_online_change
@@ -59,6 +67,11 @@ class DeliveryWorker:
         self._failures_in_row = 0
         self._wake = threading.Event()
         self._busy = threading.Lock()  # one row in the hands of the backend at a time
+        self.heartbeat = heartbeat
+        self.heartbeat_s = heartbeat_s
+        self.keep_done_s = keep_done_s
+        self._next_heartbeat = 0.0
+        self._next_purge = 0.0
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -117,10 +130,12 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._housekeeping()
             wait = self._pause_until - time.time()
             if wait > 0:
-                # paused because the backend is down: a new row must not cut the pause short
-                self._wake.wait(wait)
+                # paused because the backend is down: a new row must not cut the pause short,
+                # but a heartbeat that gets through does
+                self._wake.wait(min(wait, self._until_heartbeat()))
                 self._wake.clear()
                 continue
             self.outbox.changed.clear()  # before the claim, so a put after it is not missed
@@ -132,7 +147,48 @@ class DeliveryWorker:
                 self._wake.wait(self.backoff_max_s)
                 continue
             if progressed is None:
-                self.outbox.changed.wait(self.idle_poll_s)
+                self.outbox.changed.wait(min(self.idle_poll_s, self._until_heartbeat()))
+
+    def _until_heartbeat(self) -> float:
+        if self.heartbeat is None:
+            return float("inf")
+        return max(0.0, self._next_heartbeat - time.monotonic())
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_purge:
+            self._next_purge = now + 6 * 3600
+            try:
+                self.outbox.purge_done(self.keep_done_s)
+            except KioskError as e:
+                log.warning("outbox: purge failed: %s", e)
+        if self.heartbeat is not None and now >= self._next_heartbeat:
+            self._next_heartbeat = now + self.heartbeat_s
+            self.send_heartbeat()
+
+    def send_heartbeat(self) -> bool:
+        """Send one heartbeat now; True if the backend took it."""
+        if self.heartbeat is None:
+            return False
+        try:
+            payload = self.heartbeat()
+            self.client.heartbeat(payload, f"hb-{uuid.uuid4().hex}")
+        except BackendError as e:
+            if isinstance(e, BackendUnavailableError) or getattr(e, "status", None) == 401:
+                self.last_error = f"heartbeat: {type(e).__name__}: {e}"
+                self._set_online(False)
+            else:
+                log.warning("heartbeat refused: %s", e)
+            return False
+        except Exception:  # the payload callback belongs to someone else; it must not stop us
+            log.exception("heartbeat payload failed")
+            return False
+        if not self.online or self._pause_until > time.time():
+            self._pause_until = 0.0  # the backend is back: stop waiting
+            self._failures_in_row = 0
+            self.outbox.release_backoff()
+        self._set_online(True)
+        return True
 
     def run_once(self, *, ignore_backoff: bool = False) -> bool | None:
         """Deliver one row. None: nothing to do; True: it went (or was refused for good);

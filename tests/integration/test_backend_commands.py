@@ -83,8 +83,9 @@ def test_outbox_status_and_flush(tmp_path):
         assert "invalid_request" in out["last_error"]
         assert len(backend.received("device_event")) == 3
 
-        status = json.loads(_kiosk("outbox", "status", "--config", str(cfg)).stdout)
+        status = json.loads(_kiosk("outbox", "status", "--config", str(cfg), "--failed").stdout)
         assert status["depth"] == 0 and status["failed"] == 1 and status["done"] == 3
+        assert [r["key"] for r in status["failed_rows"]] == ["broken-row"]
     finally:
         backend.close()
 

@@ -152,3 +152,40 @@ def test_payload_builders_refuse_what_the_backend_would_refuse():
     with pytest.raises(ValueError, match="area_code"):
         payloads.rating(transaction_no="NY4", area_code="37", item_id="x", item_name="x",
                         id_number="370921196207082819", secret=b"s", satisfaction=5)
+
+
+def test_heartbeats_tell_online_state_when_idle_and_cut_a_long_back_off_short(tmp_path):
+    from kiosk.backend import payloads
+
+    backend = ReferenceBackend(tmp_path / "ref", {TERMINAL: SECRET})
+    backend.start()
+    port = int(backend.url.rsplit(":", 1)[1])
+    client = BackendClient(backend.url, TERMINAL, SECRET, connect_timeout=0.5, read_timeout=2)
+    ob = Outbox(tmp_path / "outbox.db")
+    changes: list[bool] = []
+    worker = DeliveryWorker(
+        ob, client, on_online_change=changes.append, backoff_base_s=20, backoff_max_s=60, idle_poll_s=5,
+        heartbeat=lambda: payloads.heartbeat(software_version="0.1.0", devices={"printer": "online"},
+                                             paper="full", outbox_depth=ob.depth()),
+        heartbeat_s=0.2,
+    )
+    try:
+        worker.start()
+        assert _wait(lambda: len(backend.received("heartbeat")) >= 2, 5)
+        assert backend.received("heartbeat")[0]["payload"]["outbox_depth"] == 0
+        backend.stop()
+        assert _wait(lambda: worker.online is False, 5)  # noticed with no rows to send
+        ob.put("device_event", _event(1), "hb-ev-1")  # fails, then waits out a 10-20 s back-off
+        time.sleep(0.5)
+        assert ob.depth() == 1
+        t0 = time.monotonic()
+        backend.start(port=port)
+        assert _wait(lambda: ob.depth() == 0, 5), "the back-off was not cut short"
+        assert time.monotonic() - t0 < 5
+        assert changes == [False, True]
+        assert [r["idempotency_key"] for r in backend.received("device_event")] == ["hb-ev-1"]
+    finally:
+        worker.stop()
+        ob.close()
+        client.close()
+        backend.close()

@@ -40,6 +40,32 @@ LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    # keep-alive connections outlive shutdown(); a stopped backend must really be gone, so
+    # the connections are tracked and cut on stop
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        with self._open_lock:
+            conns, self._open = list(self._open), set()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # terminals that hang up (killed, timed out) are normal here, not tracebacks on stderr
         import sys
@@ -73,7 +99,7 @@ class ReferenceBackend:
         self.signing_secret = self._server_secret(data_dir)
         self.public_url = ""
         self.url = ""
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
         #: added to the server's clock when checking signatures: simulates a terminal whose
@@ -125,6 +151,7 @@ class ReferenceBackend:
         self.stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
+            self._httpd.cut_connections()
             self._httpd.server_close()
             self._httpd = None
         if self._thread is not None:
