@@ -1,26 +1,51 @@
-"""证明打印: query a resident's records from the backend and print them as a certificate.
+"""证明打印: the five certificates, issued by the backend and printed once per request.
 
-The first flow is 个人参保缴费证明查询打印: show the resident's insurance and contributions by
-year, then print the certificate on the receipt printer with its verification code and QR.
-A print request is one ``PrintJob`` for the whole session, so a retry after the paper ran out
-prints the certificate once, never twice.
+个人参保缴费证明, 个人权益记录单, 待遇领取证明, 医保参保缴费证明 and 基本医疗保险统筹费用结算明细单 share
+one way to print (``CertificateFlow.print_certificate``): the backend issues the certificate
+under an idempotency key made from the transaction number, the kiosk lays it out as an A4 page
+(``kiosk.services.certificate_pdf``) and prints it on the A4 printer through CUPS when one is
+configured, otherwise in receipt form on the receipt printer. A print request is one
+``PrintJob`` for the whole session, so a retry after the paper ran out prints the certificate
+once, never twice. With a simulated printer the PDF and a PNG preview are kept for reviewers
+in ``data_dir/certificates``.
+
+个人参保缴费证明 has its own record screen (``load`` gives a ``ContributionRecord``); the others
+show their records on the generic query screen (``load`` gives a ``QueryView``).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kiosk.errors import KioskError
+from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError, KioskError
 from kiosk.receipt import PrintJob, Receipt
+from kiosk.services import certificate_pdf
 from kiosk.services.journey import Outcome
+from kiosk.services.queries import (
+    Choice,
+    QueryFlow,
+    QueryView,
+    Row,
+    Section,
+    payment_table,
+    scheme_rows,
+)
+from kiosk.services.queries import yuan as yuan_text
 
 if TYPE_CHECKING:
     from kiosk.services.catalogue import ServiceItem
     from kiosk.services.journey import Journey
 
 log = logging.getLogger(__name__)
+
+#: the county named on certificates, by 行政区划代码 (the backend may send its own ``issuer``)
+AREA_NAMES = {"370921": "宁阳县", "370911": "泰安市岱岳区", "370902": "泰安市泰山区", "370900": "泰安市"}
+ISSUING_BODY = {"social": "社会保险事业中心", "medical": "医疗保障局"}
+#: a wider table does not fit a receipt's 32 columns readably
+RECEIPT_TABLE_COLUMNS = 3
 
 
 def yuan(fen: int) -> str:
@@ -66,14 +91,188 @@ class ContributionRecord:
         return sum(m.personal_fen for m in self.months)
 
 
-class ContributionCertificateFlow:
-    """个人参保缴费证明查询打印: load -> show -> print -> result."""
+class CertificateFlow:
+    """Issue one certificate at the backend and print it: A4 through CUPS, else a receipt."""
 
-    certificate_kind = "contribution_proof"
+    certificate_kind = ""
+    issuing_body = "social"  # or "medical": who the certificate names as issuer
+    print_label = ("打印证明", "Print the certificate")
 
     def __init__(self, item: ServiceItem, journey: Journey) -> None:
         self.item = item
         self.journey = journey
+        self.year: int | None = None  # only 结算明细单 is issued for a year
+
+    # blocking: run on a worker thread
+    def print_certificate(self) -> Outcome:
+        """Issue the certificate, print it, journal it. Safe to call again: it never prints twice."""
+        j = self.journey
+        session, ports = j.session, j.ports
+        assert session.identity is not None
+        txn = session.transaction_no or session.reference
+        a4 = _a4_printer(ports.config)
+        try:
+            job = session.data.get("print_job")
+            if job is None:
+                job = self._prepare(txn)
+            if a4 is not None:
+                self._print_a4(job, a4)
+            else:
+                printer = ports.devices.device("printer")
+                if printer is None:
+                    raise KioskError("no printer configured", message_zh="本终端未配置打印机",
+                                     message_en="This terminal has no printer")
+                job.attempts += 1
+                printer.print_job(job)
+        except BackendError as e:
+            if isinstance(e, (BackendUnavailableError, BackendProtocolError)):
+                return self._not_printed(txn, e)
+            log.info("certificate %s refused by the backend: %s", txn, e.code)
+            return Outcome(  # the backend will not certify this (nothing on record): no retry helps
+                ok=False, title_zh="无法出具证明", title_en="No certificate can be issued",
+                message_zh=f"{e.message_zh}。如有疑问，请凭参考号到窗口咨询。",
+                message_en=f"{e.message_en}. Please ask at a service window with the reference number.",
+                reference=txn,
+            )
+        except KioskError as e:
+            return self._not_printed(txn, e)
+        identity = session.identity
+        ports.journal.record(
+            transaction_no=txn, item_id=self.item.id, item_name=self.item.name_zh,
+            masked_name=identity.masked_name, masked_id=identity.masked_id, amount_fen=None, status="completed",
+        )
+        where_zh, where_en = (("请在A4打印机出纸口取走您的证明。", "Please take your certificate from the A4 printer. ")
+                              if a4 is not None else ("请取走您的证明。", "Please take your certificate. "))
+        return Outcome(
+            ok=True, title_zh="打印完成", title_en="Printed",
+            message_zh=f"{where_zh}证明上的验证码可用于查验真伪。",
+            message_en=f"{where_en}Its verification code proves it is genuine.",
+            reference=txn, artifacts=tuple(session.data.get("certificate_files", ())),
+        )
+
+    def _not_printed(self, txn: str, e: KioskError) -> Outcome:
+        log.warning("certificate %s not printed: %s", txn, e)
+        return Outcome(
+            ok=False, title_zh="打印未完成", title_en="Printing did not finish",
+            message_zh=f"{e.message_zh}。您可以重新打印，或凭参考号到窗口办理。",
+            message_en=f"{e.message_en}. You can print again, or show the reference number at a service window.",
+            reference=txn, can_retry="print" if e.retryable else "",
+        )
+
+    def _prepare(self, txn: str) -> PrintJob:
+        """Issue once (same key on every retry), lay the page out, keep reviewers' copies."""
+        session, ports = self.journey.session, self.journey.ports
+        assert session.identity is not None
+        issued = ports.backend.certificate(
+            session.identity.id_number, self.certificate_kind, idempotency_key=f"{txn}-cert", year=self.year
+        )
+        page = self.page(txn, issued)
+        job = PrintJob(job_id=f"{txn}-cert", receipt=self._receipt(txn, issued))
+        session.data["print_job"] = job
+        session.data["certificate_page"] = page
+        session.data["verification_code"] = page.verification_code
+        if _simulated(ports.config):
+            folder = ports.config.data_dir / "certificates"
+            pdf, png = certificate_pdf.save(page, folder, f"{txn}-{self.certificate_kind}")
+            session.data["certificate_files"] = (str(pdf), str(png))
+            log.info("certificate %s kept for review as %s", txn, pdf.name)
+        return job
+
+    def _print_a4(self, job: PrintJob, a4: Any) -> None:
+        if job.printed:
+            return
+        session, ports = self.journey.session, self.journey.ports
+        page = session.data["certificate_page"]
+        files = session.data.get("certificate_files")
+        spool = ports.config.data_dir / "certificates" / "spool" / f"{job.job_id}.pdf"
+        path = certificate_pdf.write_pdf(page, spool) if not files else Path(files[0])
+        job.attempts += 1
+        try:
+            request = certificate_pdf.submit_to_cups(
+                path, a4.queue, page.title, command=getattr(a4, "command", "lp"),
+                timeout_s=float(getattr(a4, "timeout_s", 20.0)),
+            )
+        except KioskError as e:
+            job.last_error = str(e)
+            raise
+        finally:
+            if path == spool:
+                spool.unlink(missing_ok=True)  # CUPS keeps its own copy; the kiosk keeps none
+        job.printed = True
+        session.data["cups_request"] = request
+        log.info("certificate %s sent to CUPS queue %s as %s", job.job_id, a4.queue, request)
+
+    def page(self, txn: str, issued: dict) -> certificate_pdf.CertificatePage:
+        """The issued certificate as an A4 page."""
+        doc = issued.get("document", {})
+        cfg = self.journey.ports.config
+        county = AREA_NAMES.get(cfg.terminal.area_code, "")
+        issuer = str(doc.get("issuer") or f"{county}{ISSUING_BODY[self.issuing_body]}")
+        return certificate_pdf.CertificatePage(
+            title=str(doc.get("title", self.item.name_zh)),
+            certificate_no=str(issued.get("certificate_no", "")),
+            verification_code=str(issued.get("verification_code", "")),
+            verify_url=str(issued.get("verify_url", "")),
+            issuer=issuer,
+            issued_on=self.journey.ports.now().date(),
+            terminal_id=cfg.terminal.id,
+            transaction_no=txn,
+            lines=tuple((str(k), str(v)) for k, v in doc.get("lines", [])),
+            table_header=tuple(str(h) for h in doc.get("table_header", [])),
+            table_rows=tuple(tuple(str(c) for c in row) for row in doc.get("table_rows", [])),
+            footer=tuple(str(f) for f in doc.get("footer", [])),
+        )
+
+    def _receipt(self, txn: str, issued: dict) -> Receipt:
+        """The certificate in receipt form: its lines, table and verification code."""
+        doc = issued.get("document", {})
+        cfg = self.journey.ports.config
+        code = str(issued.get("verification_code", ""))
+        header = tuple(str(h) for h in doc.get("table_header", []))
+        rows = tuple(tuple(str(c) for c in row) for row in doc.get("table_rows", []))
+        listed: tuple[tuple[str, str], ...] = ()
+        if len(header) > RECEIPT_TABLE_COLUMNS:
+            # too many columns for 58 mm paper: each row becomes label/value lines instead
+            listed = tuple(pair for row in rows for pair in zip(header, row, strict=False))
+            header, rows = (), ()
+        return Receipt(
+            title=str(doc.get("title", self.item.name_zh)),
+            transaction_no=txn,
+            issued_at=self.journey.ports.now().strftime("%Y-%m-%d %H:%M:%S"),
+            terminal_id=cfg.terminal.id,
+            lines=(
+                *((str(k), str(v)) for k, v in doc.get("lines", [])),
+                *listed,
+                ("证明编号", str(issued.get("certificate_no", ""))),
+                ("验证码", code),
+            ),
+            table_header=header,
+            table_rows=rows,
+            qr_payload=str(issued.get("verify_url") or code),
+            footer=tuple(str(f) for f in doc.get("footer", [])),
+        )
+
+
+def _simulated(config: Any) -> bool:
+    """Reviewers' mode: the receipt printer is an emulator, so certificates are kept as files."""
+    return getattr(config.devices.printer, "driver", "") == "simulated"
+
+
+def _a4_printer(config: Any) -> Any | None:
+    """The ``[devices.a4printer]`` section when it names a CUPS queue, else None (receipt form)."""
+    a4 = getattr(config.devices, "a4printer", None)
+    if a4 is None or getattr(a4, "driver", "none") != "cups" or not getattr(a4, "queue", ""):
+        return None
+    return a4
+
+
+class ContributionCertificateFlow(CertificateFlow):
+    """个人参保缴费证明查询打印: load -> show (record screen) -> print -> result."""
+
+    certificate_kind = "contribution_proof"
+
+    def __init__(self, item: ServiceItem, journey: Journey) -> None:
+        super().__init__(item, journey)
         self.record: ContributionRecord | None = None
 
     # blocking: run on a worker thread
@@ -88,76 +287,129 @@ class ContributionCertificateFlow:
         self.record = _record_from(info, history)
         return self.record
 
-    # blocking: run on a worker thread
-    def print_certificate(self) -> Outcome:
-        """Issue the certificate at the backend, print it, journal it. Safe to call again."""
-        j = self.journey
-        session, ports = j.session, j.ports
-        assert session.identity is not None and self.record is not None
-        txn = session.transaction_no or session.reference
-        try:
-            job = session.data.get("print_job")
-            if job is None:
-                issued = ports.backend.certificate(
-                    session.identity.id_number, self.certificate_kind, idempotency_key=f"{txn}-cert"
-                )
-                job = PrintJob(job_id=f"{txn}-cert", receipt=self._receipt(txn, issued))
-                session.data["print_job"] = job
-                session.data["verification_code"] = issued.get("verification_code", "")
-            printer = ports.devices.device("printer")
-            if printer is None:
-                raise KioskError("no printer configured", message_zh="本终端未配置打印机", message_en="This terminal has no printer")
-            job.attempts += 1
-            printer.print_job(job)
-        except KioskError as e:
-            log.warning("certificate %s not printed: %s", txn, e)
-            return Outcome(
-                ok=False,
-                title_zh="打印未完成",
-                title_en="Printing did not finish",
-                message_zh=f"{e.message_zh}。您可以重新打印，或凭参考号到窗口办理。",
-                message_en=f"{e.message_en}. You can print again, or show the reference number at a service window.",
-                reference=txn,
-                can_retry="print" if e.retryable else "",
-            )
-        ports.journal.record(
-            transaction_no=txn,
-            item_id=self.item.id,
-            item_name=self.item.name_zh,
-            masked_name=self.record.masked_name,
-            masked_id=self.record.masked_id,
-            amount_fen=None,
-            status="completed",
-        )
-        return Outcome(
-            ok=True,
-            title_zh="打印完成",
-            title_en="Printed",
-            message_zh="请取走您的证明。证明上的验证码可用于查验真伪。",
-            message_en="Please take your certificate. Its verification code proves it is genuine.",
-            reference=txn,
-        )
 
-    def _receipt(self, txn: str, issued: dict) -> Receipt:
-        """The certificate as the backend issued it: its lines, table and verification code."""
-        doc = issued.get("document", {})
-        cfg = self.journey.ports.config
-        code = str(issued.get("verification_code", ""))
-        return Receipt(
-            title=str(doc.get("title", self.item.name_zh)),
-            transaction_no=txn,
-            issued_at=self.journey.ports.now().strftime("%Y-%m-%d %H:%M:%S"),
-            terminal_id=cfg.terminal.id,
-            lines=(
-                *((str(k), str(v)) for k, v in doc.get("lines", [])),
-                ("证明编号", str(issued.get("certificate_no", ""))),
-                ("验证码", code),
-            ),
-            table_header=tuple(str(h) for h in doc.get("table_header", [])),
-            table_rows=tuple(tuple(str(c) for c in row) for row in doc.get("table_rows", [])),
-            qr_payload=str(issued.get("verify_url") or code),
-            footer=tuple(str(f) for f in doc.get("footer", [])),
-        )
+class _ShownCertificateFlow(CertificateFlow, QueryFlow):
+    """A certificate whose record is shown on the query screen first, with a print action."""
+
+    def __init__(self, item: ServiceItem, journey: Journey) -> None:
+        CertificateFlow.__init__(self, item, journey)
+        self.view: QueryView | None = None
+
+    def _printable(self, view: QueryView) -> QueryView:
+        if view.empty:
+            return view
+        return QueryView(view.title_zh, view.title_en, view.who, view.message_zh, view.message_en, view.sections,
+                         choices=view.choices, chosen=view.chosen,
+                         print_zh=self.print_label[0], print_en=self.print_label[1])
+
+    def load(self) -> QueryView:
+        self.view = self._printable(self._build(None))
+        return self.view
+
+    def choose(self, value: int) -> QueryView:
+        self.view = self._printable(self._build(value))
+        return self.view
+
+
+class RightsRecordFlow(_ShownCertificateFlow):
+    """个人权益记录查询打印."""
+
+    certificate_kind = "rights_record"
+    title = ("个人权益记录", "Social insurance rights record")
+    print_label = ("打印权益记录单", "Print the rights record")
+
+    def _build(self, choice: int | None) -> QueryView:
+        rec = self.journey.ports.backend.rights_record(self.id_number)
+        schemes = rec.get("schemes", [])
+        if not schemes:
+            return self.empty_view("未查询到您的个人权益记录。如有疑问，请到社保窗口咨询。",
+                                   "No rights record was found. Please ask at a social-security window.")
+        sections = []
+        for s in schemes:
+            rows = [Row("参保状态", "Status", str(s["status_zh"])), Row("参保起始", "Since", str(s["start"])),
+                    Row("累计缴费", "Months paid", f"{s['months_paid']}个月")]
+            if not s["scheme"].endswith("medical_resident"):
+                rows.append(Row("个人账户", "Personal account", yuan_text(int(s["personal_account_fen"]))))
+            rows.append(Row("最近缴费", "Last paid", str(s.get("last_paid") or "无")))
+            sections.append(Section(str(s["scheme_zh"]), str(s["scheme"]), tuple(rows)))
+        return QueryView(self.title[0], self.title[1], self.who, f"记录截至 {rec.get('as_of', '')}",
+                         f"As of {rec.get('as_of', '')}", tuple(sections))
+
+
+class BenefitCertificateFlow(_ShownCertificateFlow):
+    """待遇领取证明查询打印: the pension paid, the last payments, the 资格认证 dates."""
+
+    certificate_kind = "benefit_proof"
+    title = ("待遇领取情况", "Benefits received")
+    print_label = ("打印待遇领取证明", "Print proof of benefits")
+
+    def _build(self, choice: int | None) -> QueryView:
+        answer = self.journey.ports.backend.benefits(self.id_number)
+        benefits = answer.get("benefits", [])
+        if not answer.get("receiving") or not benefits:
+            return self.empty_view("未查询到您的待遇领取记录，无法出具待遇领取证明。如有疑问，请到社保窗口咨询。",
+                                   "No benefit is being paid to you, so no proof can be printed.")
+        sections = []
+        for b in benefits:
+            rows = (Row("待遇类别", "Benefit", f"{b['scheme_zh']} {b['kind_zh']}"),
+                    Row("领取起始", "Paid since", str(b["since"])),
+                    Row("月待遇", "Monthly", yuan_text(int(b["monthly_fen"]))),
+                    Row("资格认证", "Last certified", str(b["qualification_certified_on"])),
+                    Row("下次认证截止", "Certify again by", str(b["qualification_due_by"])))
+            sections.append(Section(str(b["kind_zh"]), "Pension", rows, payment_table(b.get("payments", []))))
+        first = benefits[0]
+        return QueryView(self.title[0], self.title[1], self.who,
+                         f"每月领取 {yuan_text(int(first['monthly_fen']))}",
+                         f"{yuan_text(int(first['monthly_fen']))} a month", tuple(sections))
+
+
+class MedicalCertificateFlow(_ShownCertificateFlow):
+    """医疗保险参保缴费证明打印."""
+
+    certificate_kind = "medical_contribution_proof"
+    issuing_body = "medical"
+    title = ("医疗保险参保缴费情况", "Medical insurance contributions")
+    print_label = ("打印医保参保缴费证明", "Print the medical insurance certificate")
+
+    def _build(self, choice: int | None) -> QueryView:
+        backend = self.journey.ports.backend
+        info = backend.insurance_info(self.id_number)
+        medical = [s for s in info.get("schemes", []) if s["scheme"].startswith("medical")]
+        if not medical:
+            return self.empty_view("未查询到您的医疗保险参保记录，无法出具证明。可在本终端缴纳城乡居民医保费。",
+                                   "No medical insurance is on record, so no certificate can be printed.")
+        rights = {s["scheme"]: s for s in backend.rights_record(self.id_number).get("schemes", [])}
+        sections = tuple(Section(str(s["name_zh"]), str(s["scheme"]), scheme_rows(s, rights.get(s["scheme"])))
+                         for s in medical)
+        return QueryView(self.title[0], self.title[1], self.who, str(medical[0]["name_zh"]),
+                         "Medical insurance", sections)
+
+
+class MedicalSettlementFlow(_ShownCertificateFlow):
+    """打印基本医疗保险统筹费用结算明细单, for a year the resident picks."""
+
+    certificate_kind = "medical_settlement"
+    issuing_body = "medical"
+    title = ("统筹费用结算明细单", "Medical insurance settlement statement")
+    print_label = ("打印结算明细单", "Print the settlement statement")
+
+    def _build(self, choice: int | None) -> QueryView:
+        this_year = self.journey.ports.now().year
+        self.year = choice or this_year
+        info = self.journey.ports.backend.insurance_info(self.id_number)
+        medical = [s for s in info.get("schemes", []) if s["scheme"].startswith("medical")]
+        if not medical:
+            return self.empty_view("未查询到您的医疗保险参保记录，没有统筹费用结算明细。",
+                                   "No medical insurance is on record, so there is no settlement statement.")
+        choices = tuple(Choice(y, f"{y}年", str(y)) for y in range(this_year, this_year - 3, -1))
+        s = medical[0]
+        section = Section(str(s["name_zh"]), str(s["scheme"]),
+                          (Row("参保状态", "Status", str(s["status_zh"])), Row("结算年度", "Year", f"{self.year}年")),
+                          note_zh="住院等统筹基金支付的费用明细将打印在结算明细单上。",
+                          note_en="The settlements paid by the pooled fund are printed on the statement.")
+        return QueryView(self.title[0], self.title[1], self.who, f"请选择结算年度，然后点击打印（已选 {self.year}年）",
+                         f"Pick the year, then print ({self.year} chosen)", (section,),
+                         choices=choices, chosen=self.year)
 
 
 def _record_from(info: dict, history: dict) -> ContributionRecord:
