@@ -231,10 +231,21 @@ class PaymentFlow:
         with self._lock:
             if self.charge is None or not self.charge.payable:
                 raise JourneyError("nothing confirmed to pay")
+            if self.payment.order is None:
+                self._settle_earlier()
             self.payment.create(self._order_request())
             if self.deadline is None:
                 self.deadline = self.clock() + self.window_s
             return self.qr_view()
+
+    def _settle_earlier(self) -> None:
+        """Settle earlier unconfirmed payments before a new order: an old order still open is
+        closed first, so the same bill can never be paid through two orders."""
+        ports = self.journey.ports
+        try:
+            settle_unconfirmed(ports.journal, ports.backend)
+        except KioskError as e:  # the new payment does not wait on the old doubt
+            log.warning("settling earlier payments failed: %s", e)
 
     def qr_view(self) -> QrView:
         assert self.charge is not None and self.payment.order is not None

@@ -308,3 +308,22 @@ def test_session_ending_mid_payment_closes_the_order(scripted, reference_backend
     flow.abandon()  # what the QR screen does when it is left without an ending
     assert orders_at_backend(reference_backend) == [(view.order_no, "closed", view.amount_fen)]
     assert [r["status"] for r in journal_rows(scripted, flow.txn)] == ["cancelled"]
+
+
+def test_the_next_payment_settles_an_earlier_doubt_first(scripted, reference_backend):
+    _item, first, _charge = start_bill(scripted, "water", "chen_ming")
+    old = first.start_payment()
+    reference_backend.faults.set("drop", path_prefix="/v1/orders/")
+    assert first.cancel().title_zh == "支付结果确认中"  # the old order is still open at the backend
+    reference_backend.faults.clear()
+    scripted.journey.end("cancelled")
+
+    _item, second, _charge = start_bill(scripted, "water", "chen_ming")
+    new = second.start_payment()
+    assert new.order_no != old.order_no
+    assert {no: status for no, status, _ in orders_at_backend(reference_backend)} == {
+        old.order_no: "closed", new.order_no: "unpaid"
+    }  # never two payable orders for the same bills
+    assert sorted((r["transaction_no"], r["status"]) for r in journal_rows(scripted, first.txn)) == [
+        (first.txn, "paid_unconfirmed"), (first.txn + "-R", "cancelled")
+    ]
