@@ -327,3 +327,23 @@ def test_the_next_payment_settles_an_earlier_doubt_first(scripted, reference_bac
     assert sorted((r["transaction_no"], r["status"]) for r in journal_rows(scripted, first.txn)) == [
         (first.txn, "paid_unconfirmed"), (first.txn + "-R", "cancelled")
     ]
+
+
+def test_paper_out_keeps_the_payment_and_a_retry_prints_once(scripted, reference_backend):
+    from kiosk.hardware.base import PaperStatus
+
+    scripted.wait_device("printer")
+    printer = scripted.kiosk.hub.emulator("printer")
+    _item, flow, _charge = start_bill(scripted, "gas", "liu_yan")
+    view = flow.start_payment()
+    printer.set_paper(PaperStatus.OUT)
+    reference_backend.mark_paid(view.order_no)
+    outcome = flow.poll()
+    assert outcome.ok and outcome.can_retry == "print"  # paid stays paid: only the paper is missing
+    assert "请勿重复缴费" in outcome.message_zh and "缺纸" in outcome.message_zh
+    assert [r["status"] for r in journal_rows(scripted, flow.txn)] == ["completed"]
+    printer.set_paper(PaperStatus.FULL)
+    assert flow.print_certificate().ok  # the result screen's 重新打印
+    assert flow.print_certificate().ok
+    assert printer.wait_for_documents(1)
+    assert len(printer.documents) == 1
