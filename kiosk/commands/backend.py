@@ -64,12 +64,12 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as e:
         backend.close()
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {e}") from None
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before the URL is out: a script may stop us at once
+        signal.signal(sig, lambda *_: done.set())
     print(url, flush=True)
     print(f"reference backend: data in {backend.data_dir}, terminals: {', '.join(backend.terminals)}",
           file=sys.stderr, flush=True)
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
     done.wait()
     backend.close()
     return 0
