@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-OUTBOX_FILE = "outbox.db"
+OUTBOX_FILE = "outbox.sqlite3"  # the file kiosk.bootstrap opens
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -67,7 +67,7 @@ def test_outbox_status_and_flush(tmp_path):
     url = backend.start()
     try:
         cfg = _config(tmp_path, url, "cmd-secret")
-        ob = Outbox(tmp_path / "var" / "outbox.db")
+        ob = Outbox(tmp_path / "var" / "outbox.sqlite3")
         for n in range(3):
             ob.put("device_event", {"device": "printer", "kind": "paper", "detail": str(n), "at": "2026-11-23T02:00:00+08:00"})
         ob.put("device_event", {"device": "printer"}, "broken-row")  # the backend will refuse it
@@ -92,7 +92,7 @@ def test_outbox_status_and_flush(tmp_path):
 
 def test_outbox_flush_with_the_backend_down_exits_1_and_keeps_the_rows(tmp_path):
     cfg = _config(tmp_path, "http://127.0.0.1:9", "cmd-secret")  # nothing listens on port 9
-    ob = Outbox(tmp_path / "var" / "outbox.db")
+    ob = Outbox(tmp_path / "var" / "outbox.sqlite3")
     ob.put("audit", {"actor": "tech01", "action": "flush", "at": "2026-11-23T02:00:00+08:00"})
     ob.close()
     r = _kiosk("outbox", "flush", "--config", str(cfg), "--timeout", "2")
