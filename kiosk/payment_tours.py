@@ -29,6 +29,15 @@ def _open_item(tour: Tour, flow: str) -> Iterator[Any]:
     yield from open_item(tour, flow)
 
 
+def _drawn_box(tour: Tour, image: Any) -> list[float]:
+    """Where an Image's texture is drawn, in screenshot pixels: [left, top, width, height]."""
+    from kivy.core.window import Window
+
+    w, h = image.norm_image_size
+    cx, cy = image.to_window(*image.center)
+    return [cx - w / 2, Window.height - (cy + h / 2), w, h]
+
+
 def _type_digits(tour: Tour, digits: str) -> Iterator[Any]:
     keys = tour.by_id("keypad")
     for digit in digits:
@@ -36,7 +45,7 @@ def _type_digits(tour: Tour, digits: str) -> Iterator[Any]:
         yield 0.12
 
 
-def _pay_and_finish(tour: Tour, level: str) -> Iterator[Any]:
+def _pay_and_finish(tour: Tour, level: str, measure: Any = None) -> Iterator[Any]:
     """From the confirm screen: 确认缴费, the QR code, the phone pays, receipt, rating."""
     kiosk = tour.app.kiosk
     tour.tap(tour.by_id("confirm_button"))
@@ -44,12 +53,18 @@ def _pay_and_finish(tour: Tour, level: str) -> Iterator[Any]:
     yield Wait(lambda: tour.screen().ready, "the QR code", 15)
     yield 0.3
     tour.shot("qr")
+    if measure is not None:
+        tour.facts["qr_sizes"] = measure(tour)
+        from kivy.metrics import dp
+
+        tour.facts["qr_side_dp"] = tour.screen().ids.qr.norm_image_size[0] / dp(1)  # as drawn
     flow = kiosk.journey.flow
     order_no = flow.payment.order_no
     tour.facts["order_no"] = order_no
     tour.facts["transaction_no"] = flow.txn
     tour.facts["qr_payload"] = tour.screen().payload
     tour.facts["seconds_left_shown"] = tour.screen().seconds_left
+    tour.facts["qr_box_px"] = _drawn_box(tour, tour.screen().ids.qr)
     yield tour.run_off_thread(lambda: _pay_at_backend(tour, order_no), "the phone to pay")
     yield tour.until_screen("result", 20)
     yield 0.2
@@ -115,11 +130,17 @@ def water_bill(tour: Tour, account_no: str = "", level: str = "满意") -> Itera
     yield from _pay_and_finish(tour, level)
 
 
-def contribution(tour: Tour, resident: str = "liu_yan", level: str = "非常满意") -> Iterator[Any]:
-    """城乡居民养老保险费缴纳: ID card, pick a grade, QR code, paid, receipt, rating."""
+def contribution(tour: Tour, resident: str = "liu_yan", level: str = "非常满意", elder: bool = True) -> Iterator[Any]:
+    """城乡居民养老保险费缴纳 in 大字版: ID card, pick a grade, QR code, paid, receipt, rating."""
+    from kiosk.tours import measure_sizes
+
     kiosk = tour.app.kiosk
     yield tour.until_screen("home")
     yield 0.5
+    if elder:  # 大字版: those who pay resident pensions at a terminal are often elderly
+        tour.tap(tour.by_id("elder_button"))
+        yield Wait(lambda: tour.app.theme.elder, "elder mode")
+        yield 0.3
     yield from _open_item(tour, "resident_pension_payment")
     tour.shot("guide")
     tour.tap(tour.by_id("start_button"))
@@ -137,7 +158,8 @@ def contribution(tour: Tour, resident: str = "liu_yan", level: str = "非常满�
     yield Wait(lambda: tour.screen().selected_grade == chosen.grade_id, "the grade to be picked")
     yield 0.2
     tour.shot("confirm-picked")
-    yield from _pay_and_finish(tour, level)
+    tour.facts["confirm_sizes"] = measure_sizes(tour)
+    yield from _pay_and_finish(tour, level, measure=measure_sizes)
     yield tour.run_off_thread(lambda: idcard.remove(), "taking the card away")
 
 
