@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk import payment_tours
+from kiosk import payment_tours, query_tours
 from kiosk.tour import Tour, Wait
 
 
@@ -138,3 +138,4 @@ def demo(tour: Tour) -> Iterator[Any]:
 TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes}
 TOURS["water_bill"] = payment_tours.water_bill
 TOURS["contribution_payment"] = payment_tours.contribution
+TOURS["queries"] = query_tours.queries

@@ -25,6 +25,7 @@ from kiosk.receipt import PrintJob, Receipt
 from kiosk.services import certificate_pdf
 from kiosk.services.journey import Outcome
 from kiosk.services.queries import (
+    SCHEME_EN,
     Choice,
     QueryFlow,
     QueryView,
@@ -331,7 +332,7 @@ class RightsRecordFlow(_ShownCertificateFlow):
             if not s["scheme"].endswith("medical_resident"):
                 rows.append(Row("个人账户", "Personal account", yuan_text(int(s["personal_account_fen"]))))
             rows.append(Row("最近缴费", "Last paid", str(s.get("last_paid") or "无")))
-            sections.append(Section(str(s["scheme_zh"]), str(s["scheme"]), tuple(rows)))
+            sections.append(Section(str(s["scheme_zh"]), SCHEME_EN.get(s["scheme"], ""), tuple(rows)))
         return QueryView(self.title[0], self.title[1], self.who, f"记录截至 {rec.get('as_of', '')}",
                          f"As of {rec.get('as_of', '')}", tuple(sections))
 
@@ -379,7 +380,7 @@ class MedicalCertificateFlow(_ShownCertificateFlow):
             return self.empty_view("未查询到您的医疗保险参保记录，无法出具证明。可在本终端缴纳城乡居民医保费。",
                                    "No medical insurance is on record, so no certificate can be printed.")
         rights = {s["scheme"]: s for s in backend.rights_record(self.id_number).get("schemes", [])}
-        sections = tuple(Section(str(s["name_zh"]), str(s["scheme"]), scheme_rows(s, rights.get(s["scheme"])))
+        sections = tuple(Section(str(s["name_zh"]), SCHEME_EN.get(s["scheme"], ""), scheme_rows(s, rights.get(s["scheme"])))
                          for s in medical)
         return QueryView(self.title[0], self.title[1], self.who, str(medical[0]["name_zh"]),
                          "Medical insurance", sections)
@@ -403,7 +404,7 @@ class MedicalSettlementFlow(_ShownCertificateFlow):
                                    "No medical insurance is on record, so there is no settlement statement.")
         choices = tuple(Choice(y, f"{y}年", str(y)) for y in range(this_year, this_year - 3, -1))
         s = medical[0]
-        section = Section(str(s["name_zh"]), str(s["scheme"]),
+        section = Section(str(s["name_zh"]), SCHEME_EN.get(s["scheme"], ""),
                           (Row("参保状态", "Status", str(s["status_zh"])), Row("结算年度", "Year", f"{self.year}年")),
                           note_zh="住院等统筹基金支付的费用明细将打印在结算明细单上。",
                           note_en="The settlements paid by the pooled fund are printed on the statement.")

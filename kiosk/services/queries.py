@@ -28,6 +28,13 @@ SCHEME_SHORT = {
     "medical_employee": "职工医保",
     "medical_resident": "居民医保",
 }
+SCHEME_EN = {
+    "pension_employee": "Employee basic pension insurance",
+    "pension_resident": "Resident basic pension insurance",
+    "pension_flexible": "Pension insurance for the self-employed",
+    "medical_employee": "Employee basic medical insurance",
+    "medical_resident": "Resident basic medical insurance",
+}
 STATUS_ZH = {"paid": "已缴", "due": "待缴", "arrears": "欠缴", "owed": "欠缴", "refunded": "已退"}
 
 
@@ -241,7 +248,7 @@ class InsuranceQueryFlow(QueryFlow):
                                    "No social insurance was found. Please ask at a social-security window.")
         rights = {s["scheme"]: s for s in backend.rights_record(self.id_number).get("schemes", [])}
         sections = tuple(
-            Section(str(s["name_zh"]), SCHEME_SHORT.get(s["scheme"], s["scheme"]), scheme_rows(s, rights.get(s["scheme"])))
+            Section(str(s["name_zh"]), SCHEME_EN.get(s["scheme"], ""), scheme_rows(s, rights.get(s["scheme"])))
             for s in schemes
         )
         return QueryView(self.title[0], self.title[1], self.who,
