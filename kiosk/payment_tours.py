@@ -17,10 +17,7 @@ from kiosk.tour import Tour, Wait
 
 def _pay_at_backend(tour: Tour, order_no: str) -> dict:
     """The resident scans and pays: the simulated payment channel tells the backend."""
-    url = f"{tour.app.kiosk.config.backend.url.rstrip('/')}/sim/orders/{order_no}/pay"
-    request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback reference backend
-        return json.loads(answer.read())
+    return _sim(tour, "POST", f"/sim/orders/{order_no}/pay", {})
 
 
 def _open_item(tour: Tour, flow: str) -> Iterator[Any]:
@@ -164,3 +161,57 @@ def contribution(tour: Tour, resident: str = "liu_yan", level: str = "非常满�
 
 
 PAYMENT_TOURS = {"water_bill": water_bill, "contribution_payment": contribution}
+
+
+def _sim(tour: Tour, method: str, path: str, body: dict | None = None) -> dict:
+    """The reference backend's /sim controls (loopback only)."""
+    url = f"{tour.app.kiosk.config.backend.url.rstrip('/')}{path}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback reference backend
+        return json.loads(answer.read())
+
+
+def payment_doubt_then_cancel(tour: Tour, resident: str = "wang_jianguo") -> Iterator[Any]:
+    """The network drops under the QR code (支付结果确认中), comes back, and 取消 closes the order."""
+    from kiosk.backend.reference import bills
+    from kiosk.demo_data import BY_KEY
+
+    kiosk = tour.app.kiosk
+    account_no = next(a.account_no for a in bills.accounts_of(BY_KEY[resident]) if a.utility == "water")
+    yield tour.until_screen("home")
+    yield 0.5
+    yield from _open_item(tour, "utility_payment")
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("payment_account")
+    yield from _type_digits(tour, account_no)
+    tour.tap(tour.find(lambda w: getattr(w, "key", None) == "ok", tour.by_id("keypad")))
+    yield tour.until_screen("payment_confirm", 15)
+    tour.tap(tour.by_id("confirm_button"))
+    yield tour.until_screen("payment_qr")
+    yield Wait(lambda: tour.screen().ready, "the QR code", 15)
+    flow = kiosk.journey.flow
+    tour.facts["order_no"] = flow.payment.order_no
+    tour.facts["transaction_no"] = flow.txn
+    yield tour.run_off_thread(
+        lambda: _sim(tour, "POST", "/sim/faults", {"mode": "drop", "path_prefix": "/v1/orders/status"}),
+        "the network to drop",
+    )
+    yield Wait(lambda: tour.screen().unknown, "the payment to become unknown", 15)
+    yield 0.2
+    tour.shot("qr-unknown")
+    yield tour.run_off_thread(lambda: _sim(tour, "DELETE", "/sim/faults"), "the network to come back")
+    tour.tap(tour.by_id("cancel_button"))
+    yield tour.until_screen("result", 20)
+    yield 0.2
+    tour.shot("result")
+    outcome = kiosk.journey.outcome
+    tour.facts["outcome_title"] = outcome.title_zh if outcome else ""
+    box: dict[str, Any] = {}
+    yield tour.run_off_thread(lambda: box.update(order=kiosk.backend.order_status(flow.payment.order_no)), "the order")
+    tour.facts["order_status"] = box.get("order", {}).get("status")
+    tour.facts["journal"] = [r["status"] for r in kiosk.journal.recent() if r["transaction_no"] == flow.txn]
+    tour.facts["printed"] = len(kiosk.hub.emulator("printer").documents)
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("rating")
+    tour.facts["rating_offered"] = True

@@ -45,6 +45,11 @@ def pension(tmp_path_factory):
     return run_tour(tmp_path_factory.mktemp("pension"), "contribution_payment")
 
 
+@pytest.fixture(scope="module")
+def doubt(tmp_path_factory):
+    return run_tour(tmp_path_factory.mktemp("doubt"), "payment_doubt")
+
+
 def step(tour, name):
     return next(s for s in tour["result"]["steps"] if s["name"] == name)
 
@@ -199,3 +204,15 @@ def test_the_pension_journey_is_readable_in_elder_mode(pension):
         assert sizes["min_button_height_dp"] >= 60 and sizes["min_button_width_dp"] >= 60, where
         assert sizes["min_body_text_dp"] >= 18 and sizes["min_heading_text_dp"] >= 30, where
     assert facts["qr_side_dp"] >= 300  # the code is drawn large, not at its texture's size
+
+
+def test_a_lost_answer_is_shown_honestly_and_cancel_still_closes_the_order(doubt):
+    assert_tour_passed(doubt, [("qr-unknown", "payment_qr"), ("result", "result")])
+    facts = doubt["result"]["facts"]
+    shown = step(doubt, "qr-unknown")["texts"]
+    assert "支付结果确认中，请勿重复付款。网络恢复后将自动核实。" in shown
+    assert "取消缴费" in shown  # the resident can still give up, and it is honoured
+    result = step(doubt, "result")["texts"]
+    assert "未完成：已取消缴费" in result and f"参考号：{facts['transaction_no']}" in result
+    assert facts["order_status"] == "closed" and facts["journal"] == ["cancelled"] and facts["printed"] == 0
+    assert facts["rating_offered"] is True
