@@ -138,4 +138,5 @@ def demo(tour: Tour) -> Iterator[Any]:
 TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes}
 TOURS["water_bill"] = payment_tours.water_bill
 TOURS["contribution_payment"] = payment_tours.contribution
+TOURS["payment_doubt"] = payment_tours.payment_doubt_then_cancel
 TOURS["queries"] = query_tours.queries
