@@ -267,11 +267,12 @@ class CardLossFlow(CardStatusFlow):
         assert card is not None and identity is not None
         cfg = self.journey.ports.config
         return Receipt(
-            title="社会保障卡临时挂失回执",
+            title="临时挂失回执",  # short enough for one line of double-size type on 58 mm paper
             transaction_no=self.reference,
             issued_at=self.journey.ports.now().strftime("%Y-%m-%d %H:%M:%S"),
             terminal_id=cfg.terminal.id,
             lines=(
+                ("事项", self.item.name_zh),
                 ("持卡人", identity.masked_name),
                 ("身份证号", identity.masked_id),
                 ("社会保障卡号", card.masked_card_number),

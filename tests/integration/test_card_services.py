@@ -45,7 +45,7 @@ def test_loss_report_with_the_phone_on_record_prints_a_masked_receipt(scripted, 
     printer = scripted.kiosk.hub.emulator("printer")
     assert printer.wait_for_documents(1)
     text = "".join(printer.documents[-1].text.split())  # lines wrap at the paper's width
-    assert "社会保障卡临时挂失回执" in text and outcome.reference in text
+    assert "临时挂失回执" in text and "社会保障卡临时挂失" in text and outcome.reference in text
     assert "正式挂失" in text and "补卡" in text  # what to do next is on paper
     assert person.sscard_number[-4:] in text
     for secret in (person.sscard_number, person.id_number, person.name, person.phone):
