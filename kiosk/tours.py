@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk import payment_tours, query_tours
+from kiosk import assist_tours, payment_tours, query_tours
 from kiosk.tour import Tour, Wait
 
 
@@ -136,6 +136,11 @@ def demo(tour: Tour) -> Iterator[Any]:
 
 
 TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes}
+TOURS["card_loss"] = assist_tours.card_loss
+TOURS["guide_only"] = assist_tours.guide_only
+TOURS["service_map"] = assist_tours.service_map
+TOURS["help_request"] = assist_tours.help_request
+TOURS["rating_ui"] = assist_tours.rating_ui
 TOURS["water_bill"] = payment_tours.water_bill
 TOURS["contribution_payment"] = payment_tours.contribution
 TOURS["payment_doubt"] = payment_tours.payment_doubt_then_cancel

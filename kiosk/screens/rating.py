@@ -1,8 +1,9 @@
 """好差评: five levels of equal weight, indicators, a reason for bad ratings, and a QR code.
 
 No level is pre-selected, highlighted or hinted at: all five buttons look the same until the
-resident taps one. 不满意 / 非常不满意 cannot be submitted without a reason from the pick-list.
-The evaluation pad is prompted at the same time; whichever answers first counts, once.
+resident taps one. After a level the on-site indicators (整体满意度, 服务效率, 服务水平, 服务态度)
+may be ticked; 不满意 / 非常不满意 also show the reason pick-list and cannot be submitted without
+a reason. The evaluation pad is prompted at the same time; whichever answers first counts, once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
-from kiosk.services.rating import INDICATORS, REASONS, Level, Rating
+from kiosk.services.rating import INDICATORS, REASONS, Level, Rating, online_rating_url
 from kiosk.widgets.common import BigButton
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -39,9 +40,17 @@ class RatingScreen(KioskScreen):
             button.level = int(level)
             button.bind(on_release=lambda b: self.choose(b.level))
             levels.add_widget(button)
-        self.ids.choices.clear_widgets()
-        txn = self.journey.session.transaction_no or self.journey.session.reference
-        self.online_url = f"{self.journey.ports.config.backend.url}/rate/{txn}"
+        self.ids.indicators.clear_widgets()
+        self.ids.reasons.clear_widgets()
+        self.needs_reason = False
+        journey = self.journey
+        cfg = journey.ports.config
+        self.online_url = online_rating_url(
+            cfg.backend.url,
+            transaction_no=journey.session.transaction_no or journey.session.reference,
+            area_code=cfg.terminal.area_code,
+            item_id=journey.item.id if journey.item else "",
+        )
         self._update()
 
     def on_enter(self, *args):
@@ -65,19 +74,20 @@ class RatingScreen(KioskScreen):
         self.needs_reason = Level(level).needs_reason
         self._reasons.clear()
         self._indicators.clear()
-        box = self.ids.choices
-        box.clear_widgets()
-        options = REASONS if self.needs_reason else INDICATORS
-        for code, (zh, en) in options.items():
-            button = BigButton(zh=zh, en=en, kind="secondary")
-            button.code = code
-            button.label = zh
-            button.bind(on_release=self._toggle)
-            box.add_widget(button)
+        self._fill(self.ids.indicators, INDICATORS, self._indicators)
+        self._fill(self.ids.reasons, REASONS if self.needs_reason else {}, self._reasons)
         self._update()
 
+    def _fill(self, box, options: dict[str, tuple[str, str]], chosen: set[str]) -> None:
+        box.clear_widgets()
+        for code, (zh, en) in options.items():
+            button = BigButton(zh=zh, en=en, kind="secondary")
+            button.code, button.label, button.chosen = code, zh, chosen
+            button.bind(on_release=self._toggle)
+            box.add_widget(button)
+
     def _toggle(self, button) -> None:
-        chosen = self._reasons if self.needs_reason else self._indicators
+        chosen = button.chosen
         if button.code in chosen:
             chosen.discard(button.code)
         else:

@@ -1,0 +1,92 @@
+"""Card services, a guide-only item, the service map and 帮办代办 through the real window.
+
+Each tour of ``kiosk.assist_tours`` runs in its own subprocess (one Kivy window per process)
+with ``kiosk demo --headless --tour NAME``, against a fresh reference backend; the tests check
+what each screen showed, what reached the backend, and that nothing personal was on screen.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kiosk.demo_data import BY_KEY
+from tests.support import write_config
+
+pytestmark = pytest.mark.ui
+
+
+def run_tour(folder, name: str) -> dict:
+    config = write_config(folder / "terminal", "http://127.0.0.1:0")
+    out = folder / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", name,
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=240,
+    )
+    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
+    assert proc.returncode == 0 and result.get("ok"), (result.get("failure"), proc.stderr[-3000:])
+    return {"result": result, "out": out, "data": folder / "terminal" / "var"}
+
+
+def steps(tour) -> dict[str, str]:
+    return {s["name"]: " ".join(s["texts"]) for s in tour["result"]["steps"]}
+
+
+def received(tour, kind: str) -> list[dict]:
+    from kiosk.backend.reference.server import ReferenceBackend
+
+    backend = ReferenceBackend(tour["data"] / "backend")
+    try:
+        return [r["payload"] for r in backend.received(kind)]
+    finally:
+        backend.close()
+
+
+def test_card_loss_by_touch(tmp_path):
+    person = BY_KEY["feng_wei"]
+    tour = run_tour(tmp_path, "card_loss")
+    shown = steps(tour)
+    assert "状态：正常" in shown["card-phone"] and "请输入11位手机号码" in shown["card-phone"]
+    assert "不一致" in shown["card-wrong-phone"] and "还可输入 2 次" in shown["card-wrong-phone"]
+    assert "临时挂失成功" in shown["result"] and "正式挂失" in shown["result"]
+    for text in shown.values():
+        for secret in (person.id_number, person.name, person.phone, person.sscard_number):
+            assert secret not in text
+    facts = tour["result"]["facts"]
+    assert facts["outcome_ok"] is True and facts["receipt_png"] == "receipt.png"
+    assert facts["session_holds_personal_data"] is False and facts["outbox_depth_after"] == 0
+    journal = [t for t in received(tour, "transaction") if t["transaction_no"] == facts["transaction_no"]]
+    assert [t["status"] for t in journal] == ["completed"]
+
+
+def test_guide_only_item_shows_its_notice_and_cannot_start(tmp_path):
+    tour = run_tour(tmp_path, "guide_only")
+    guide = steps(tour)["guide"]
+    for section in ("申请条件", "申请材料", "办理流程", "办理时限", "收费标准", "办理地点"):
+        assert section in guide
+    assert "本终端不能重置密码" in guide and "此事项请到窗口办理" in guide
+    assert tour["result"]["facts"]["start_enabled"] is False
+
+
+def test_service_map_filters_by_category(tmp_path):
+    tour = run_tour(tmp_path, "service_map")
+    shown = steps(tour)
+    facts = tour["result"]["facts"]
+    assert facts["points_all"] == 2 and facts["points_in_category"] == 1
+    assert "宁阳县政务服务中心" in shown["map-all"] and "葛石镇便民服务中心" in shown["map-all"]
+    assert "【已选】缴费" in shown["map-category"] and "宁阳县政务服务中心" not in shown["map-category"]
+    assert "0538-5811234" in shown["map-category"]
+
+
+def test_help_request_by_touch_reaches_the_backend(tmp_path):
+    tour = run_tour(tmp_path, "help_request")
+    shown = steps(tour)
+    assert "社会保障卡密码重置" in shown["help-phone"]
+    assert "请输入11位手机号码（以1开头）" in shown["help-bad-number"]
+    assert "138****1299" in shown["result"] and "13853801299" not in shown["result"]
+    got = received(tour, "help_request")
+    assert len(got) == 1 and got[0]["phone"] == "13853801299" and got[0]["item_id"] == "sscard_password_reset"
