@@ -180,6 +180,7 @@ class Charge:
     table_header: tuple[str, ...] = ()
     table_rows: tuple[tuple[str, ...], ...] = ()
     payable: bool = True
+    settled: bool = False  # not payable because nothing is owed (all paid), not because of a rule
     reason_zh: str = ""  # why nothing can be paid, when not payable
     reason_en: str = ""
 
@@ -289,7 +290,7 @@ class PaymentFlow:
         with self._lock:
             if self.outcome is None:
                 assert self.charge is not None and not self.charge.payable
-                settled = self.charge.amount_fen == 0 and "无需" in self.charge.reason_zh
+                settled = self.charge.settled
                 self._journal("completed" if settled else "failed")
                 self.outcome = Outcome(
                     ok=settled,

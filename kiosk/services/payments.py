@@ -116,6 +116,7 @@ class UtilityPaymentFlow(PaymentFlow):
                 for b in statement["bills"]
             ),
             payable=bool(due),
+            settled=not due,
             reason_zh="" if due else "该户号没有待缴账单，无需缴费",
             reason_en="" if due else "Nothing is due on this account",
         )
@@ -168,6 +169,7 @@ class ContributionPaymentFlow(PaymentFlow):
             self.charge = Charge(
                 title_zh=self.choice.scheme_zh, payee_zh=CONTRIBUTION_PAYEE[0], payee_en=CONTRIBUTION_PAYEE[1],
                 payer_masked=self.choice.masked_name, lines=(), amount_fen=0, payable=False,
+                settled=bool(opts.get("years")) and all(y.get("paid") for y in opts["years"]),
                 reason_zh=self.choice.reason_zh or "暂不能缴费，请到窗口咨询",
                 reason_en="This contribution cannot be paid here now; please ask at a service window",
             )

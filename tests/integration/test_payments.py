@@ -255,6 +255,10 @@ def test_a_paid_up_account_has_nothing_to_pay(scripted):
     scripted.journey.proceed()
     charge = scripted.journey.flow.load_bill(account_of("wang_jianguo", "electricity"))
     assert not charge.payable and charge.amount_fen == 0 and "无需缴费" in charge.reason_zh
+    flow = scripted.journey.flow
+    outcome = flow.nothing_to_pay()
+    assert outcome.ok and outcome.title_zh == "无需缴费"
+    assert [(r["status"], r["order_no"]) for r in journal_rows(scripted, flow.txn)] == [("completed", None)]
 
 
 def test_resident_pension_contribution_paid_with_the_chosen_grade(scripted, reference_backend):
@@ -295,6 +299,15 @@ def test_a_resident_not_in_the_scheme_is_told_why(scripted):
     choice = flow.load_options()
     assert not choice.eligible and "未参加" in choice.reason_zh
     assert flow.charge is not None and not flow.charge.payable
+    outcome = flow.nothing_to_pay()
+    assert not outcome.ok and outcome.title_zh == "暂不能在本终端缴费" and "未参加" in outcome.message_zh
+    assert [r["status"] for r in journal_rows(scripted, flow.txn)] == ["failed"]
+    try:
+        flow.choose("g100")
+    except Exception as e:  # noqa: BLE001
+        assert type(e).__name__ == "JourneyError"
+    else:
+        raise AssertionError("a grade was accepted for a resident outside the scheme")
 
 
 def test_session_ending_mid_payment_closes_the_order(scripted, reference_backend):
