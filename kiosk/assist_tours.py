@@ -116,6 +116,28 @@ def card_loss(tour: Tour, resident: str = "feng_wei", wrong_phone: str = "139000
     yield from finish_facts(tour)
 
 
+def card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
+    """社会保障卡状态查询 for a card reported lost: the masked number, the status, what next."""
+    kiosk = tour.app.kiosk
+    item = next(i for i in kiosk.catalogue.items if i.flow == "card_status")
+    yield from open_item_by_id(tour, item.id)
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    idcard = kiosk.hub.emulator("idcard")
+    yield tour.run_off_thread(lambda: idcard.place(resident), "placing the ID card")
+    yield tour.until_screen("card_service", 15)
+    yield Wait(lambda: tour.screen().step == "status", "the card status to load", 15)
+    yield 0.2
+    tour.shot("card-status")
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("result")
+    yield 0.2
+    tour.shot("result")
+    yield from rate_and_go_home(tour)
+    yield tour.run_off_thread(lambda: idcard.remove(), "taking the card away")
+    yield from finish_facts(tour)
+
+
 def guide_only(tour: Tour, item_id: str = "sscard_password_reset") -> Iterator[Any]:
     """A guide-only item (社会保障卡密码重置): its 一次性告知, then back home."""
     yield from open_item_by_id(tour, item_id)

@@ -137,6 +137,7 @@ def demo(tour: Tour) -> Iterator[Any]:
 
 TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes}
 TOURS["card_loss"] = assist_tours.card_loss
+TOURS["card_status"] = assist_tours.card_status
 TOURS["guide_only"] = assist_tours.guide_only
 TOURS["service_map"] = assist_tours.service_map
 TOURS["help_request"] = assist_tours.help_request

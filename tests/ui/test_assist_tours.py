@@ -63,6 +63,16 @@ def test_card_loss_by_touch(tmp_path):
     assert [t["status"] for t in journal] == ["completed"]
 
 
+def test_card_status_by_touch_says_a_lost_card_plainly(tmp_path):
+    person = BY_KEY["zhao_li"]
+    tour = run_tour(tmp_path, "card_status")
+    shown = steps(tour)
+    assert "状态：临时挂失" in shown["card-status"] and person.sscard_number[-4:] in shown["card-status"]
+    assert "临时挂失状态" in shown["result"] and "补卡" in shown["result"]
+    for text in shown.values():
+        assert person.sscard_number not in text and person.id_number not in text and person.name not in text
+
+
 def test_guide_only_item_shows_its_notice_and_cannot_start(tmp_path):
     tour = run_tour(tmp_path, "guide_only")
     guide = steps(tour)["guide"]
