@@ -33,8 +33,16 @@ TERMINAL, SECRET = "T-BENCH", b"bench-secret"
 
 
 def _rating(n: int) -> dict:
-    return {"transaction_no": f"T{n:06d}", "area_code": "370921", "item_id": "water_bill", "item_name": "水费缴纳",
-            "evaluator_hash": f"{n:064x}", "satisfaction": 1 + n % 5, "reason": "x", "rated_at": "2026-11-23T02:00:00+08:00"}
+    return {
+        "transaction_no": f"T{n:06d}",
+        "area_code": "370921",
+        "item_id": "water_bill",
+        "item_name": "水费缴纳",
+        "evaluator_hash": f"{n:064x}",
+        "satisfaction": 1 + n % 5,
+        "reason": "x",
+        "rated_at": "2026-11-23T02:00:00+08:00",
+    }
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -43,7 +51,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _ms(values: list[float]) -> str:
-    return f"p50 {_pct(values, .5) * 1e3:6.2f} ms   p95 {_pct(values, .95) * 1e3:6.2f} ms   max {max(values) * 1e3:6.2f} ms"
+    return f"p50 {_pct(values, 0.5) * 1e3:6.2f} ms   p95 {_pct(values, 0.95) * 1e3:6.2f} ms   max {max(values) * 1e3:6.2f} ms"
 
 
 def bench_put(tmp: Path, n: int) -> list[float]:
@@ -75,16 +83,26 @@ def bench_delivery(tmp: Path, url: str, n: int) -> float:
 def bench_round_trips(url: str, n: int) -> dict[str, list[float]]:
     client = BackendClient(url, TERMINAL, SECRET)
     wang = BY_KEY["wang_jianguo"].id_number
-    out: dict[str, list[float]] = {"query: insurance_info": [], "query: contributions (1 year)": [],
-                                   "keyed write: certificate": [], "outbox delivery: rating": [],
-                                   "unsigned GET: health": []}
+    out: dict[str, list[float]] = {
+        "query: insurance_info": [],
+        "query: contributions (1 year)": [],
+        "keyed write: certificate": [],
+        "outbox delivery: rating": [],
+        "unsigned GET: health": [],
+    }
     client.health()  # warm the connection
     for i in range(n):
         for name, call in (
             ("query: insurance_info", lambda: client.insurance_info(wang)),
             ("query: contributions (1 year)", lambda: client.contributions(wang, 2020)),
-            ("keyed write: certificate", lambda i=i: client.certificate(wang, "contribution_proof", f"rt-cert-{i}")),
-            ("outbox delivery: rating", lambda i=i: client.deliver("rating", _rating(i), f"rt-rating-{i}")),
+            (
+                "keyed write: certificate",
+                lambda i=i: client.certificate(wang, "contribution_proof", f"rt-cert-{i}"),
+            ),
+            (
+                "outbox delivery: rating",
+                lambda i=i: client.deliver("rating", _rating(i), f"rt-rating-{i}"),
+            ),
             ("unsigned GET: health", client.health),
         ):
             t0 = time.perf_counter()
@@ -117,9 +135,20 @@ def bench_restart_drain(tmp: Path, url: str, n: int) -> tuple[float, float]:
     db = tmp / "backlog.db"
     ob = Outbox(db)
     for i in range(n):
-        ob.put("rating" if i % 2 else "transaction", _rating(i) if i % 2 else {
-            "transaction_no": f"TX{i:06d}", "item_id": "water_bill", "item_name": "水费缴纳", "status": "completed",
-            "amount_fen": 100 + i, "completed_at": "2026-11-23T02:00:00+08:00"}, f"backlog-{i}")
+        ob.put(
+            "rating" if i % 2 else "transaction",
+            _rating(i)
+            if i % 2
+            else {
+                "transaction_no": f"TX{i:06d}",
+                "item_id": "water_bill",
+                "item_name": "水费缴纳",
+                "status": "completed",
+                "amount_fen": 100 + i,
+                "completed_at": "2026-11-23T02:00:00+08:00",
+            },
+            f"backlog-{i}",
+        )
     for _ in range(5):
         ob.claim()  # in flight when the power went
     ob.close()
@@ -127,8 +156,14 @@ def bench_restart_drain(tmp: Path, url: str, n: int) -> tuple[float, float]:
     script.write_text(DRAIN)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, str(script), url, str(db), TERMINAL, SECRET.decode()],
-                       env=env, capture_output=True, text=True, timeout=300, check=True)
+    r = subprocess.run(
+        [sys.executable, str(script), url, str(db), TERMINAL, SECRET.decode()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     wall = time.perf_counter() - t0
     return wall, float(r.stdout.strip())
 
@@ -155,9 +190,13 @@ def main() -> int:
     print(f"{f'delivery throughput, loopback (n={n_thr})':<44} {throughput:8.0f} rows/s")
     for name, values in trips.items():
         print(f"{f'round trip, {name} (n={n_rt})':<44} {_ms(values)}")
-    print(f"{f'restart + drain {n_drain} rows (new process)':<44} {wall:6.2f} s wall, "
-          f"{inside:6.2f} s from first import to empty")
-    print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} CPUs, mean put {statistics.mean(puts) * 1e3:.2f} ms")
+    print(
+        f"{f'restart + drain {n_drain} rows (new process)':<44} {wall:6.2f} s wall, "
+        f"{inside:6.2f} s from first import to empty"
+    )
+    print(
+        f"\npython {sys.version.split()[0]}, {os.cpu_count()} CPUs, mean put {statistics.mean(puts) * 1e3:.2f} ms"
+    )
     return 0
 
 

@@ -58,18 +58,24 @@ class BackendClient:
         self._secret = secret
         self.timeout = (connect_timeout, read_timeout)
         #: a whole exchange, body included, never takes longer than this
-        self.total_timeout = total_timeout if total_timeout is not None else connect_timeout + read_timeout
+        self.total_timeout = (
+            total_timeout if total_timeout is not None else connect_timeout + read_timeout
+        )
         self.max_body_bytes = max_body_bytes
         self.session = requests.Session()
         self.session.verify = str(ca_bundle) if ca_bundle else True
-        self.session.trust_env = False  # a proxy setting in the environment must not reroute the terminal
+        self.session.trust_env = (
+            False  # a proxy setting in the environment must not reroute the terminal
+        )
         retry = Retry(
             total=3,
             connect=2,  # retried for every method: nothing was sent
             read=1,
             status=2,
             other=0,
-            allowed_methods=frozenset({"GET"}),  # read and status retries only where repeating is harmless
+            allowed_methods=frozenset(
+                {"GET"}
+            ),  # read and status retries only where repeating is harmless
             status_forcelist=(502, 503, 504),
             backoff_factor=0.2,
             raise_on_status=False,
@@ -95,7 +101,9 @@ class BackendClient:
 
     def insurance_info(self, id_number: str) -> dict:
         """参保信息: schemes, status, unit, start month; ``insured`` false for nobody insured."""
-        return self._call("POST", "/v1/residents/insurance", {"id_number": id_number}, m.InsuranceInfo)
+        return self._call(
+            "POST", "/v1/residents/insurance", {"id_number": id_number}, m.InsuranceInfo
+        )
 
     def contributions(self, id_number: str, year: int | None = None) -> dict:
         """缴费明细: the years on record and the rows of ``year`` (the latest year if None)."""
@@ -104,22 +112,30 @@ class BackendClient:
             body["year"] = year
         return self._call("POST", "/v1/residents/contributions", body, m.Contributions)
 
-    def certificate(self, id_number: str, kind: str, idempotency_key: str, *, year: int | None = None) -> dict:
+    def certificate(
+        self, id_number: str, kind: str, idempotency_key: str, *, year: int | None = None
+    ) -> dict:
         """Issue a certificate: ``{"certificate_no", "verification_code", "verify_url", "document"}``.
 
         ``kind`` is one of ``models.CERTIFICATE_KINDS``; ``year`` only for medical_settlement.
         The same key always gives back the same certificate (a retry never issues a second one).
         """
-        body: dict[str, Any] = {"id_number": id_number, "kind": kind} | ({"year": year} if year else {})
+        body: dict[str, Any] = {"id_number": id_number, "kind": kind} | (
+            {"year": year} if year else {}
+        )
         return self._call("POST", "/v1/certificates", body, m.Certificate, key=idempotency_key)
 
     def rights_record(self, id_number: str) -> dict:
         """个人权益记录: per scheme, months paid, personal account, last paid period."""
-        return self._call("POST", "/v1/residents/rights-record", {"id_number": id_number}, m.RightsRecord)
+        return self._call(
+            "POST", "/v1/residents/rights-record", {"id_number": id_number}, m.RightsRecord
+        )
 
     def medical_account(self, id_number: str, year: int | None = None) -> dict:
         """医保个人账户: balance and the year's movements (employee medical insurance only)."""
-        body: dict[str, Any] = {"id_number": id_number} | ({"year": year} if year is not None else {})
+        body: dict[str, Any] = {"id_number": id_number} | (
+            {"year": year} if year is not None else {}
+        )
         return self._call("POST", "/v1/residents/medical-account", body, m.MedicalAccount)
 
     def benefits(self, id_number: str) -> dict:
@@ -128,16 +144,26 @@ class BackendClient:
 
     def resident_pension(self, id_number: str) -> dict:
         """城乡居民养老保险缴费及待遇."""
-        return self._call("POST", "/v1/residents/resident-pension", {"id_number": id_number}, m.ResidentPension)
+        return self._call(
+            "POST", "/v1/residents/resident-pension", {"id_number": id_number}, m.ResidentPension
+        )
 
     def bill(self, utility: str, account_no: str) -> dict:
         """Water / electricity / gas bills of an account (8-12 digits), with what is due."""
-        return self._call("POST", "/v1/bills/query", {"utility": utility, "account_no": account_no}, m.BillStatement)
+        return self._call(
+            "POST",
+            "/v1/bills/query",
+            {"utility": utility, "account_no": account_no},
+            m.BillStatement,
+        )
 
     def contribution_options(self, id_number: str, scheme: str) -> dict:
         """Years and grades on offer for pension_resident / medical_resident / pension_flexible."""
         return self._call(
-            "POST", "/v1/contributions/options", {"id_number": id_number, "scheme": scheme}, m.ContributionOptions
+            "POST",
+            "/v1/contributions/options",
+            {"id_number": id_number, "scheme": scheme},
+            m.ContributionOptions,
         )
 
     def create_order(self, order: dict, idempotency_key: str) -> dict:
@@ -153,7 +179,9 @@ class BackendClient:
 
     def close_order(self, order_no: str, idempotency_key: str) -> dict:
         """Close an unpaid order. Raises ``BackendError`` code ``order_paid`` if it was paid."""
-        return self._call("POST", "/v1/orders/close", {"order_no": order_no}, m.Order, key=idempotency_key)
+        return self._call(
+            "POST", "/v1/orders/close", {"order_no": order_no}, m.Order, key=idempotency_key
+        )
 
     def reconcile_order(self, order_no: str, *, close_unpaid: bool = False) -> dict:
         """Find out what really happened to a payment whose outcome the terminal missed.
@@ -180,31 +208,51 @@ class BackendClient:
     def report_card_loss(self, id_number: str, phone: str, idempotency_key: str) -> dict:
         """临时挂失, confirmed by the phone number on record (``phone_mismatch`` otherwise)."""
         return self._call(
-            "POST", "/v1/cards/report-loss", {"id_number": id_number, "phone": phone}, m.CardStatus,
+            "POST",
+            "/v1/cards/report-loss",
+            {"id_number": id_number, "phone": phone},
+            m.CardStatus,
             key=idempotency_key,
         )
 
-    def help_request(self, phone: str, item_id: str, item_name: str, requested_at: str, idempotency_key: str) -> dict:
+    def help_request(
+        self, phone: str, item_id: str, item_name: str, requested_at: str, idempotency_key: str
+    ) -> dict:
         """帮办代办: ask staff to call the resident back. Normally queued in the outbox instead."""
-        body = {"phone": phone, "item_id": item_id, "item_name": item_name, "requested_at": requested_at}
+        body = {
+            "phone": phone,
+            "item_id": item_id,
+            "item_name": item_name,
+            "requested_at": requested_at,
+        }
         return self._call("POST", "/v1/help-requests", body, m.Accepted, key=idempotency_key)
 
     def heartbeat(self, status: dict, idempotency_key: str) -> dict:
         """Terminal heartbeat: device status, paper, outbox depth, software version."""
-        return self._call("POST", "/v1/heartbeat", status, m.Accepted, key=idempotency_key, attempts=1)
+        return self._call(
+            "POST", "/v1/heartbeat", status, m.Accepted, key=idempotency_key, attempts=1
+        )
 
     def verify_certificate(self, code: str) -> dict:
         """Public check of a certificate's verification code (what the QR code leads to)."""
         from urllib.parse import quote
 
-        return self._call("GET", f"/v1/certificates/verify?code={quote(code)}", None, m.CertificateCheck, signed=False)
+        return self._call(
+            "GET",
+            f"/v1/certificates/verify?code={quote(code)}",
+            None,
+            m.CertificateCheck,
+            signed=False,
+        )
 
     def deliver(self, kind: str, payload: dict, idempotency_key: str) -> dict:
         """Send one outbox item; the backend applies each key once. One attempt: the outbox retries."""
         try:
             path, _model = m.DELIVERY[kind]
         except KeyError:
-            raise BackendError(f"unknown outbox kind {kind!r}", code="unknown_kind", retryable=False) from None
+            raise BackendError(
+                f"unknown outbox kind {kind!r}", code="unknown_kind", retryable=False
+            ) from None
         return self._call("POST", path, payload, m.Accepted, key=idempotency_key, attempts=1)
 
     # --- plumbing ------------------------------------------------------------------------------
@@ -221,7 +269,11 @@ class BackendClient:
         attempts: int = 2,
     ) -> dict:
         """Queries and keyed writes are safe to resend, so they get a second, re-signed try."""
-        data = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        data = (
+            b""
+            if body is None
+            else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        )
         for attempt in range(1, attempts + 1):
             try:
                 return self._once(method, path, data, model, key=key, signed=signed)
@@ -232,16 +284,25 @@ class BackendClient:
                 time.sleep(0.2 * attempt)
         raise AssertionError("unreachable")
 
-    def _once(self, method: str, path: str, data: bytes, model: type[BaseModel], *, key: str, signed: bool) -> dict:
+    def _once(
+        self, method: str, path: str, data: bytes, model: type[BaseModel], *, key: str, signed: bool
+    ) -> dict:
         headers = {"Accept": "application/json"}
         if data:
             headers["Content-Type"] = "application/json; charset=utf-8"
         if signed:
-            headers |= sign_headers(self.terminal_id, self._secret, method, path, data, idempotency_key=key)
+            headers |= sign_headers(
+                self.terminal_id, self._secret, method, path, data, idempotency_key=key
+            )
         deadline = time.monotonic() + self.total_timeout
         try:
             resp = self.session.request(
-                method, self.base_url + path, data=data or None, headers=headers, timeout=self.timeout, stream=True
+                method,
+                self.base_url + path,
+                data=data or None,
+                headers=headers,
+                timeout=self.timeout,
+                stream=True,
             )
         except requests.exceptions.SSLError as e:
             raise BackendUnavailableError(f"TLS failure talking to the backend: {e}") from e
@@ -256,27 +317,37 @@ class BackendClient:
     def _read_capped(self, resp: requests.Response, deadline: float, what: str) -> bytes:
         declared = resp.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise BackendProtocolError(f"{what}: answer of {declared} bytes is over the {self.max_body_bytes} cap")
+            raise BackendProtocolError(
+                f"{what}: answer of {declared} bytes is over the {self.max_body_bytes} cap"
+            )
         chunks: list[bytes] = []
         size = 0
         try:
             while True:
                 if time.monotonic() > deadline:
-                    raise BackendUnavailableError(f"{what}: answer not complete within {self.total_timeout:.0f} s")
+                    raise BackendUnavailableError(
+                        f"{what}: answer not complete within {self.total_timeout:.0f} s"
+                    )
                 # read1 returns whatever has arrived, so the deadline is checked between drips
                 chunk = resp.raw.read1(65536, decode_content=True)
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > self.max_body_bytes:
-                    raise BackendProtocolError(f"{what}: answer over the {self.max_body_bytes} byte cap")
+                    raise BackendProtocolError(
+                        f"{what}: answer over the {self.max_body_bytes} byte cap"
+                    )
                 chunks.append(chunk)
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
             # a read timeout, a reset or an incomplete body: the answer is lost, try again later
-            raise BackendUnavailableError(f"{what}: connection lost while reading: {type(e).__name__}") from e
+            raise BackendUnavailableError(
+                f"{what}: connection lost while reading: {type(e).__name__}"
+            ) from e
         return b"".join(chunks)
 
-    def _decode(self, resp: requests.Response, raw: bytes, model: type[BaseModel], what: str) -> dict:
+    def _decode(
+        self, resp: requests.Response, raw: bytes, model: type[BaseModel], what: str
+    ) -> dict:
         status = resp.status_code
         ctype = resp.headers.get("Content-Type", "")
         server_side = status >= 500
@@ -286,13 +357,17 @@ class BackendClient:
             doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             msg = f"{what}: HTTP {status}, not JSON ({e})"
-            raise (BackendUnavailableError(msg) if server_side else BackendProtocolError(msg)) from None
+            raise (
+                BackendUnavailableError(msg) if server_side else BackendProtocolError(msg)
+            ) from None
         if status >= 400:
             try:
                 err = m.ErrorEnvelope.model_validate(doc).error
             except ValidationError:
                 msg = f"{what}: HTTP {status} without the error shape"
-                raise (BackendUnavailableError(msg) if server_side else BackendProtocolError(msg)) from None
+                raise (
+                    BackendUnavailableError(msg) if server_side else BackendProtocolError(msg)
+                ) from None
             cls = BackendUnavailableError if server_side else BackendError
             exc = cls(
                 f"{what}: HTTP {status} {err.code}: {err.message_en}",
@@ -309,5 +384,7 @@ class BackendClient:
             model.model_validate(doc)
         except ValidationError as e:
             where = ", ".join(".".join(str(p) for p in err["loc"]) for err in e.errors()[:5])
-            raise BackendProtocolError(f"{what}: answer does not follow the contract ({where})") from None
+            raise BackendProtocolError(
+                f"{what}: answer does not follow the contract ({where})"
+            ) from None
         return doc

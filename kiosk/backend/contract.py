@@ -45,28 +45,248 @@ class Op:
 
 R = "residents"
 OPS: tuple[Op, ...] = (
-    Op("GET", "/v1/health", "health", "健康检查 / health check", None, m.Health, "system", signed=False, errors=(500, 503)),
-    Op("POST", "/v1/residents/insurance", "insuranceInfo", "参保信息 / insurance schemes", m.ResidentQuery, m.InsuranceInfo, R, errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/residents/contributions", "contributions", "缴费明细（按年度）/ contributions of a year", m.ContributionQuery, m.Contributions, R, errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/residents/rights-record", "rightsRecord", "个人权益记录 / rights record", m.ResidentQuery, m.RightsRecord, R, errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/residents/medical-account", "medicalAccount", "医保个人账户余额及收支明细 / medical account", m.YearQuery, m.MedicalAccount, R, errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/residents/benefits", "benefits", "待遇领取 / pensions being paid", m.ResidentQuery, m.Benefits, R, errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/residents/resident-pension", "residentPension", "城乡居民养老缴费及待遇 / resident pension", m.ResidentQuery, m.ResidentPension, R, errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/cards/status", "cardStatus", "社会保障卡状态 / social-security card status", m.CardQuery, m.CardStatus, "cards", errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/cards/report-loss", "reportCardLoss", "社会保障卡临时挂失（手机号确认）/ report the card lost", m.CardLossIn, m.CardStatus, "cards", status=201, keyed=True, errors=(400, 401, 404, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/bills/query", "billQuery", "水费/电费/燃气费账单查询 / utility bills", m.BillQuery, m.BillStatement, "payments", errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/contributions/options", "contributionOptions", "可缴年度与缴费档次 / contribution years and grades", m.ContributionOptionsQuery, m.ContributionOptions, "payments", errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/orders", "createOrder", "创建支付订单（返回二维码内容）/ create a payment order", m.OrderIn, m.Order, "payments", status=201, keyed=True, errors=(400, 401, 404, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/orders/status", "orderStatus", "订单状态（对账）/ order status", m.OrderRef, m.Order, "payments", errors=(400, 401, 404, 413, 422, 500, 503)),
-    Op("POST", "/v1/orders/close", "closeOrder", "关闭未支付订单 / close an unpaid order", m.OrderRef, m.Order, "payments", keyed=True, errors=(400, 401, 404, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/certificates", "issueCertificate", "出具证明（含验证码）/ issue a certificate", m.CertificateRequest, m.Certificate, "certificates", status=201, keyed=True, errors=(400, 401, 404, 409, 413, 422, 500, 503)),
-    Op("GET", "/v1/certificates/verify", "verifyCertificate", "证明验真 / verify a certificate code", None, m.CertificateCheck, "certificates", signed=False, errors=(404, 500, 503), query={"code": "the verification code printed on the certificate"}),
-    Op("POST", "/v1/ratings", "rating", "好差评 / service rating", m.RatingIn, m.Accepted, "outbox", status=201, keyed=True, errors=(400, 401, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/transactions", "transaction", "办件记录 / completed transaction", m.TransactionIn, m.Accepted, "outbox", status=201, keyed=True, errors=(400, 401, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/device-events", "deviceEvent", "设备事件 / device event", m.DeviceEventIn, m.Accepted, "outbox", status=201, keyed=True, errors=(400, 401, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/help-requests", "helpRequest", "帮办代办回电申请 / help callback request", m.HelpRequestIn, m.Accepted, "outbox", status=201, keyed=True, errors=(400, 401, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/audit", "audit", "管理操作审计 / admin audit entry", m.AuditIn, m.Accepted, "outbox", status=201, keyed=True, errors=(400, 401, 409, 413, 422, 500, 503)),
-    Op("POST", "/v1/heartbeat", "heartbeat", "终端心跳 / terminal heartbeat", m.HeartbeatIn, m.Accepted, "outbox", status=201, keyed=True, errors=(400, 401, 409, 413, 422, 500, 503)),
+    Op(
+        "GET",
+        "/v1/health",
+        "health",
+        "健康检查 / health check",
+        None,
+        m.Health,
+        "system",
+        signed=False,
+        errors=(500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/residents/insurance",
+        "insuranceInfo",
+        "参保信息 / insurance schemes",
+        m.ResidentQuery,
+        m.InsuranceInfo,
+        R,
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/residents/contributions",
+        "contributions",
+        "缴费明细（按年度）/ contributions of a year",
+        m.ContributionQuery,
+        m.Contributions,
+        R,
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/residents/rights-record",
+        "rightsRecord",
+        "个人权益记录 / rights record",
+        m.ResidentQuery,
+        m.RightsRecord,
+        R,
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/residents/medical-account",
+        "medicalAccount",
+        "医保个人账户余额及收支明细 / medical account",
+        m.YearQuery,
+        m.MedicalAccount,
+        R,
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/residents/benefits",
+        "benefits",
+        "待遇领取 / pensions being paid",
+        m.ResidentQuery,
+        m.Benefits,
+        R,
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/residents/resident-pension",
+        "residentPension",
+        "城乡居民养老缴费及待遇 / resident pension",
+        m.ResidentQuery,
+        m.ResidentPension,
+        R,
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/cards/status",
+        "cardStatus",
+        "社会保障卡状态 / social-security card status",
+        m.CardQuery,
+        m.CardStatus,
+        "cards",
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/cards/report-loss",
+        "reportCardLoss",
+        "社会保障卡临时挂失（手机号确认）/ report the card lost",
+        m.CardLossIn,
+        m.CardStatus,
+        "cards",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 404, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/bills/query",
+        "billQuery",
+        "水费/电费/燃气费账单查询 / utility bills",
+        m.BillQuery,
+        m.BillStatement,
+        "payments",
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/contributions/options",
+        "contributionOptions",
+        "可缴年度与缴费档次 / contribution years and grades",
+        m.ContributionOptionsQuery,
+        m.ContributionOptions,
+        "payments",
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/orders",
+        "createOrder",
+        "创建支付订单（返回二维码内容）/ create a payment order",
+        m.OrderIn,
+        m.Order,
+        "payments",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 404, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/orders/status",
+        "orderStatus",
+        "订单状态（对账）/ order status",
+        m.OrderRef,
+        m.Order,
+        "payments",
+        errors=(400, 401, 404, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/orders/close",
+        "closeOrder",
+        "关闭未支付订单 / close an unpaid order",
+        m.OrderRef,
+        m.Order,
+        "payments",
+        keyed=True,
+        errors=(400, 401, 404, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/certificates",
+        "issueCertificate",
+        "出具证明（含验证码）/ issue a certificate",
+        m.CertificateRequest,
+        m.Certificate,
+        "certificates",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 404, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "GET",
+        "/v1/certificates/verify",
+        "verifyCertificate",
+        "证明验真 / verify a certificate code",
+        None,
+        m.CertificateCheck,
+        "certificates",
+        signed=False,
+        errors=(404, 500, 503),
+        query={"code": "the verification code printed on the certificate"},
+    ),
+    Op(
+        "POST",
+        "/v1/ratings",
+        "rating",
+        "好差评 / service rating",
+        m.RatingIn,
+        m.Accepted,
+        "outbox",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/transactions",
+        "transaction",
+        "办件记录 / completed transaction",
+        m.TransactionIn,
+        m.Accepted,
+        "outbox",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/device-events",
+        "deviceEvent",
+        "设备事件 / device event",
+        m.DeviceEventIn,
+        m.Accepted,
+        "outbox",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/help-requests",
+        "helpRequest",
+        "帮办代办回电申请 / help callback request",
+        m.HelpRequestIn,
+        m.Accepted,
+        "outbox",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/audit",
+        "audit",
+        "管理操作审计 / admin audit entry",
+        m.AuditIn,
+        m.Accepted,
+        "outbox",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 409, 413, 422, 500, 503),
+    ),
+    Op(
+        "POST",
+        "/v1/heartbeat",
+        "heartbeat",
+        "终端心跳 / terminal heartbeat",
+        m.HeartbeatIn,
+        m.Accepted,
+        "outbox",
+        status=201,
+        keyed=True,
+        errors=(400, 401, 409, 413, 422, 500, 503),
+    ),
 )
 
 DESCRIPTION = f"""\
@@ -107,34 +327,55 @@ def build() -> dict[str, Any]:
     security_schemes = {
         name: {"type": "apiKey", "in": "header", "name": header}
         for name, header in (
-            ("terminal", H_TERMINAL), ("timestamp", H_TIMESTAMP), ("nonce", H_NONCE), ("signature", H_SIGNATURE)
+            ("terminal", H_TERMINAL),
+            ("timestamp", H_TIMESTAMP),
+            ("nonce", H_NONCE),
+            ("signature", H_SIGNATURE),
         )
     }
     paths: dict[str, Any] = {}
     for op in OPS:
         entry: dict[str, Any] = {"operationId": op.op_id, "summary": op.summary, "tags": [op.tag]}
         params = [
-            {"name": k, "in": "query", "required": True, "description": v, "schema": {"type": "string", "maxLength": 64}}
+            {
+                "name": k,
+                "in": "query",
+                "required": True,
+                "description": v,
+                "schema": {"type": "string", "maxLength": 64},
+            }
             for k, v in op.query.items()
         ]
         if op.keyed:
-            params.append({
-                "name": "Idempotency-Key", "in": "header", "required": True,
-                "description": "client-generated; the same key always gets the same answer and has one effect",
-                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
-            })
+            params.append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": True,
+                    "description": "client-generated; the same key always gets the same answer and has one effect",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+                }
+            )
         if params:
             entry["parameters"] = params
         if op.request is not None:
             entry["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.request.__name__}"}}},
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{op.request.__name__}"}
+                    }
+                },
             }
         entry["security"] = [{k: [] for k in security_schemes}] if op.signed else []
         responses: dict[str, Any] = {
             str(op.status): {
                 "description": "OK",
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.response.__name__}"}}},
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{op.response.__name__}"}
+                    }
+                },
             }
         }
         for code in op.errors:
@@ -143,8 +384,17 @@ def build() -> dict[str, Any]:
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",
-        "info": {"title": "政务服务自助终端 backend API", "version": __version__, "description": DESCRIPTION},
-        "servers": [{"url": "http://127.0.0.1:8765", "description": "reference backend (kiosk backend serve)"}],
+        "info": {
+            "title": "政务服务自助终端 backend API",
+            "version": __version__,
+            "description": DESCRIPTION,
+        },
+        "servers": [
+            {
+                "url": "http://127.0.0.1:8765",
+                "description": "reference backend (kiosk backend serve)",
+            }
+        ],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": security_schemes},
     }
@@ -165,12 +415,16 @@ _Dumper.add_representer(str, _str)
 
 def render() -> str:
     header = "# Generated by `python -m kiosk.backend.contract` from kiosk/backend/models.py. Do not edit.\n"
-    return header + yaml.dump(build(), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=110)
+    return header + yaml.dump(
+        build(), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=110
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if openapi.yaml is out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if openapi.yaml is out of date"
+    )
     args = parser.parse_args(argv)
     text = render()
     if args.check:

@@ -123,7 +123,9 @@ class DeliveryWorker:
             if progressed is None:
                 time.sleep(0.05)  # the head rows are in the worker thread's hands
             elif progressed is False:
-                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))  # backend down: retry soon
+                time.sleep(
+                    min(0.5, max(0.0, deadline - time.monotonic()))
+                )  # backend down: retry soon
         return self.outbox.depth()
 
     # --- the work ------------------------------------------------------------------------------
@@ -226,11 +228,15 @@ class DeliveryWorker:
     def _retry(self, item: OutboxItem, e: Exception) -> None:
         self._failures_in_row += 1
         delay = min(self.backoff_max_s, self.backoff_base_s * 2 ** min(item.attempts - 1, 16))
-        delay *= random.uniform(0.5, 1.0)  # terminals that lost the network together must not return together
+        delay *= random.uniform(
+            0.5, 1.0
+        )  # terminals that lost the network together must not return together
         self.last_error = f"{type(e).__name__}: {e}"
         self.outbox.mark_retry(item.seq, self.last_error, delay)
         if isinstance(e, BackendUnavailableError) or getattr(e, "status", None) == 401:
-            pause = min(self.backoff_max_s, self.backoff_base_s * 2 ** min(self._failures_in_row - 1, 16))
+            pause = min(
+                self.backoff_max_s, self.backoff_base_s * 2 ** min(self._failures_in_row - 1, 16)
+            )
             self._pause_until = time.time() + pause * random.uniform(0.5, 1.0)
             self._set_online(False)
 

@@ -39,7 +39,6 @@ CERTIFICATE_KINDS: dict[str, str] = {
 }
 
 
-
 # --- errors --------------------------------------------------------------------------------
 
 
@@ -75,7 +74,9 @@ class CertificateRequest(_Request):
         "medical_contribution_proof",
         "medical_settlement",
     ]
-    year: Annotated[int, Field(ge=1990, le=2100)] | None = None  # medical_settlement: default this year
+    year: Annotated[int, Field(ge=1990, le=2100)] | None = (
+        None  # medical_settlement: default this year
+    )
 
 
 class YearQuery(_Request):
@@ -103,7 +104,9 @@ class BillOrderIn(_Request):
     purpose: Literal["bill"]
     utility: Utility
     account_no: AccountNo
-    bill_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=24)] | None = None  # None: all due
+    bill_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=24)] | None = (
+        None  # None: all due
+    )
 
 
 class ContributionOrderIn(_Request):
@@ -115,7 +118,9 @@ class ContributionOrderIn(_Request):
     months: Annotated[int, Field(ge=1, le=12)] = 1  # flexible employment pays by the month
 
 
-class OrderIn(RootModel[Annotated[BillOrderIn | ContributionOrderIn, Field(discriminator="purpose")]]):
+class OrderIn(
+    RootModel[Annotated[BillOrderIn | ContributionOrderIn, Field(discriminator="purpose")]]
+):
     """A payment order: a bill order or a contribution order (``purpose`` says which)."""
 
 

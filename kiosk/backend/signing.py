@@ -51,7 +51,16 @@ def canonical(
 ) -> bytes:
     """The exact bytes that are signed: one field a line, the body only as its hash."""
     return "\n".join(
-        [SCHEME, method.upper(), path, terminal_id, timestamp, nonce, idempotency_key, body_hash(body)]
+        [
+            SCHEME,
+            method.upper(),
+            path,
+            terminal_id,
+            timestamp,
+            nonce,
+            idempotency_key,
+            body_hash(body),
+        ]
     ).encode()
 
 
@@ -120,7 +129,8 @@ def verify(
     current = now if now is not None else time.time()
     if abs(current - int(ts)) > MAX_SKEW_S:
         raise SignatureError(
-            f"timestamp {int(current - int(ts))} s away from the server clock", code="stale_timestamp"
+            f"timestamp {int(current - int(ts))} s away from the server clock",
+            code="stale_timestamp",
         )
     if not remember_nonce(terminal_id, nonce, int(ts)):
         raise SignatureError("nonce already used", code="replayed_nonce")

@@ -22,15 +22,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = bsub.add_parser("serve", help="serve the backend API on loopback until SIGTERM/SIGINT")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8765, help="port (0: any free port; default 8765)")
-    s.add_argument("--data", type=Path, default=None, help="state folder (default: a temporary one)")
     s.add_argument(
-        "--terminal", action="append", default=[], metavar="ID=SECRET_FILE",
+        "--data", type=Path, default=None, help="state folder (default: a temporary one)"
+    )
+    s.add_argument(
+        "--terminal",
+        action="append",
+        default=[],
+        metavar="ID=SECRET_FILE",
         help="a terminal allowed to call, with the file holding its secret (repeatable)",
     )
     s.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate (chain)")
     s.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
-    s.add_argument("--auto-pay", type=float, default=None, metavar="S",
-                   help="demo: payment orders pay themselves after S seconds")
+    s.add_argument(
+        "--auto-pay",
+        type=float,
+        default=None,
+        metavar="S",
+        help="demo: payment orders pay themselves after S seconds",
+    )
     s.set_defaults(func=serve)
 
 
@@ -65,11 +75,17 @@ def serve(args: argparse.Namespace) -> int:
         backend.close()
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {e}") from None
     done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # before the URL is out: a script may stop us at once
+    for sig in (
+        signal.SIGTERM,
+        signal.SIGINT,
+    ):  # before the URL is out: a script may stop us at once
         signal.signal(sig, lambda *_: done.set())
     print(url, flush=True)
-    print(f"reference backend: data in {backend.data_dir}, terminals: {', '.join(backend.terminals)}",
-          file=sys.stderr, flush=True)
+    print(
+        f"reference backend: data in {backend.data_dir}, terminals: {', '.join(backend.terminals)}",
+        file=sys.stderr,
+        flush=True,
+    )
     done.wait()
     backend.close()
     return 0

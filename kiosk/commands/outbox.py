@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=status)
     f = osub.add_parser("flush", help="deliver everything queued now")
     f.add_argument("--config", help="config file (default: config/kiosk.toml or $KIOSK_CONFIG)")
-    f.add_argument("--timeout", type=float, default=30.0, help="give up after this many seconds (default 30)")
+    f.add_argument(
+        "--timeout", type=float, default=30.0, help="give up after this many seconds (default 30)"
+    )
     f.set_defaults(func=flush)
 
 
@@ -50,8 +52,13 @@ def _shown(row: dict) -> dict:
     payload = dict(row["payload"])
     if "phone" in payload:
         payload["phone"] = mask_phone(str(payload["phone"]))
-    return {"key": row["key"], "kind": row["kind"], "attempts": row["attempts"], "last_error": row["last_error"],
-            "payload": payload}
+    return {
+        "key": row["key"],
+        "kind": row["kind"],
+        "attempts": row["attempts"],
+        "last_error": row["last_error"],
+        "payload": payload,
+    }
 
 
 def flush(args: argparse.Namespace) -> int:
@@ -63,9 +70,12 @@ def flush(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     b = cfg.backend
     client = BackendClient(
-        b.url, cfg.terminal.id, cfg.terminal_secret(),
+        b.url,
+        cfg.terminal.id,
+        cfg.terminal_secret(),
         ca_bundle=cfg.resolve(b.ca_bundle) if b.ca_bundle else None,
-        connect_timeout=b.connect_timeout_s, read_timeout=b.read_timeout_s,
+        connect_timeout=b.connect_timeout_s,
+        read_timeout=b.read_timeout_s,
     )
     ob = Outbox(cfg.data_dir / OUTBOX_FILE)
     try:
@@ -76,7 +86,17 @@ def flush(args: argparse.Namespace) -> int:
     finally:
         ob.close()
         client.close()
-    print(json.dumps({"before": before, "delivered": worker.delivered, "left": left,
-                      "failed": s["failed"], "last_error": worker.last_error or s["last_error"]},
-                     ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "before": before,
+                "delivered": worker.delivered,
+                "left": left,
+                "failed": s["failed"],
+                "last_error": worker.last_error or s["last_error"],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return 0 if left == 0 else 1

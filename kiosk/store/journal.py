@@ -29,7 +29,17 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_at ON journal (at);
 """
-COLUMNS = ("transaction_no", "item_id", "item_name", "masked_name", "masked_id", "amount_fen", "order_no", "status", "at")
+COLUMNS = (
+    "transaction_no",
+    "item_id",
+    "item_name",
+    "masked_name",
+    "masked_id",
+    "amount_fen",
+    "order_no",
+    "status",
+    "at",
+)
 STATUSES = ("completed", "failed", "cancelled", "paid_unconfirmed")
 _FULL_ID = re.compile(r"\d{15}[\dXx]{0,3}")
 
@@ -86,7 +96,9 @@ class Journal:
             "amount_fen": amount_fen,
             "order_no": order_no,
             "status": status,
-            "completed_at": dt.datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds"),
+            "completed_at": dt.datetime.fromtimestamp(at)
+            .astimezone()
+            .isoformat(timespec="seconds"),
         }
         # one outbox row per (transaction, status): "paid_unconfirmed" and, once reconciled,
         # "completed" both reach the backend; recording the same status again adds nothing
@@ -97,7 +109,17 @@ class Journal:
                    ON CONFLICT (transaction_no) DO UPDATE SET status = excluded.status,
                        amount_fen = COALESCE(excluded.amount_fen, amount_fen),
                        order_no = COALESCE(excluded.order_no, order_no)""",
-                (transaction_no, item_id, item_name, masked_name, masked_id, amount_fen, order_no, status, at),
+                (
+                    transaction_no,
+                    item_id,
+                    item_name,
+                    masked_name,
+                    masked_id,
+                    amount_fen,
+                    order_no,
+                    status,
+                    at,
+                ),
             )
             Outbox.insert(conn, "transaction", payload, key)
         self.outbox.changed.set()
@@ -110,4 +132,7 @@ class Journal:
         if item is not None:
             sql += " AND item_id = ?"
             args += (item,)
-        return [dict(zip(COLUMNS, row, strict=True)) for row in self.outbox.query(sql + " ORDER BY at DESC", args)]
+        return [
+            dict(zip(COLUMNS, row, strict=True))
+            for row in self.outbox.query(sql + " ORDER BY at DESC", args)
+        ]

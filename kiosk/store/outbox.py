@@ -145,7 +145,9 @@ class Outbox:
         return key
 
     @staticmethod
-    def insert(conn: sqlite3.Connection, kind: str, payload: dict, idempotency_key: str | None = None) -> str:
+    def insert(
+        conn: sqlite3.Connection, kind: str, payload: dict, idempotency_key: str | None = None
+    ) -> str:
         """Insert inside a caller's transaction (see ``transaction``)."""
         if kind not in OUTBOX_KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}; one of {', '.join(OUTBOX_KINDS)}")
@@ -168,7 +170,10 @@ class Outbox:
     def recover(self) -> int:
         """Rows left in flight by a crash are ready again (they may have arrived: the key says)."""
         with self.transaction() as conn:
-            cur = conn.execute("UPDATE outbox SET state='ready', updated_at=? WHERE state='inflight'", (time.time(),))
+            cur = conn.execute(
+                "UPDATE outbox SET state='ready', updated_at=? WHERE state='inflight'",
+                (time.time(),),
+            )
         return cur.rowcount
 
     def claim(self, now: float | None = None, *, ignore_backoff: bool = False) -> OutboxItem | None:
@@ -186,7 +191,8 @@ class Outbox:
             if row is None:
                 return None
             conn.execute(
-                "UPDATE outbox SET state='inflight', attempts=attempts+1, updated_at=? WHERE seq=?", (now, row[0])
+                "UPDATE outbox SET state='inflight', attempts=attempts+1, updated_at=? WHERE seq=?",
+                (now, row[0]),
             )
         return OutboxItem(row[0], row[1], row[2], json.loads(row[3]), row[4] + 1, row[5])
 
@@ -209,11 +215,15 @@ class Outbox:
     def release_backoff(self) -> None:
         """The backend is back: rows waiting out a back-off may go now."""
         with self.transaction() as conn:
-            conn.execute("UPDATE outbox SET next_attempt_at=0 WHERE state='ready' AND next_attempt_at > 0")
+            conn.execute(
+                "UPDATE outbox SET next_attempt_at=0 WHERE state='ready' AND next_attempt_at > 0"
+            )
 
     def requeue_failed(self, key: str | None = None) -> int:
         """A technician's "send again" for failed rows (all, or one key)."""
-        sql = "UPDATE outbox SET state='ready', next_attempt_at=0, updated_at=? WHERE state='failed'"
+        sql = (
+            "UPDATE outbox SET state='ready', next_attempt_at=0, updated_at=? WHERE state='failed'"
+        )
         args: tuple[Any, ...] = (time.time(),)
         if key is not None:
             sql += " AND key=?"
@@ -226,7 +236,8 @@ class Outbox:
     def purge_done(self, older_than_s: float = 30 * 86400) -> int:
         with self.transaction() as conn:
             return conn.execute(
-                "DELETE FROM outbox WHERE state='done' AND updated_at < ?", (time.time() - older_than_s,)
+                "DELETE FROM outbox WHERE state='done' AND updated_at < ?",
+                (time.time() - older_than_s,),
             ).rowcount
 
     # --- reading ---------------------------------------------------------------------------------
@@ -243,13 +254,17 @@ class Outbox:
         return self.query("SELECT COUNT(*) FROM outbox WHERE state IN ('ready', 'inflight')")[0][0]
 
     def oldest_age_s(self) -> float | None:
-        oldest = self.query("SELECT MIN(created_at) FROM outbox WHERE state IN ('ready', 'inflight')")[0][0]
+        oldest = self.query(
+            "SELECT MIN(created_at) FROM outbox WHERE state IN ('ready', 'inflight')"
+        )[0][0]
         return None if oldest is None else max(0.0, time.time() - oldest)
 
     def stats(self) -> dict[str, Any]:
         counts = {s: 0 for s in ("ready", "inflight", "done", "failed")}
         by_kind: dict[str, int] = {}
-        for state, kind, n in self.query("SELECT state, kind, COUNT(*) FROM outbox GROUP BY state, kind"):
+        for state, kind, n in self.query(
+            "SELECT state, kind, COUNT(*) FROM outbox GROUP BY state, kind"
+        ):
             counts[state] += n
             if state in PENDING:
                 by_kind[kind] = by_kind.get(kind, 0) + n
@@ -274,7 +289,15 @@ class Outbox:
             args = (state,)
         rows = self.query(sql + " ORDER BY seq LIMIT ?", args + (limit,))
         return [
-            {"seq": s, "key": k, "kind": kd, "payload": json.loads(p), "state": st, "attempts": a,
-             "last_error": e, "created_at": c}
+            {
+                "seq": s,
+                "key": k,
+                "kind": kd,
+                "payload": json.loads(p),
+                "state": st,
+                "attempts": a,
+                "last_error": e,
+                "created_at": c,
+            }
             for s, k, kd, p, st, a, e, c in rows
         ]

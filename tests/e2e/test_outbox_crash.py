@@ -75,7 +75,9 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path):
             assert time.monotonic() - t0 < BUDGET_S, f"not finished after {kills} kills"
             proc = subprocess.Popen(
                 [sys.executable, str(script), url, TERMINAL, SECRET.decode(), str(db), str(N)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             # the first runs are killed often; later runs get longer so the test converges
             delay = rng.uniform(0.4, 1.2) if kills < 30 else None
@@ -113,6 +115,8 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path):
     assert stats["depth"] == 0 and stats["failed"] == 0 and stats["done"] == 2 * N
     assert len(Journal(outbox).recent(1)) == N
     outbox.close()
-    print(f"\n{kills} SIGKILLs, {len(tx_keys)} payments and {len(rating_keys)} ratings each delivered once; "
-          f"{backend.store.replays} resends answered from the idempotency store")
+    print(
+        f"\n{kills} SIGKILLs, {len(tx_keys)} payments and {len(rating_keys)} ratings each delivered once; "
+        f"{backend.store.replays} resends answered from the idempotency store"
+    )
     backend.close()

@@ -38,9 +38,16 @@ def client(backend):
 
 def _rating(n: int, satisfaction=5) -> dict:
     return {
-        "transaction_no": f"T{n:05d}", "area_code": "370921", "item_id": "contribution_proof",
-        "item_name": "个人参保缴费证明查询打印", "evaluator_hash": "a" * 64, "evaluator_masked": "370***********2819",
-        "satisfaction": satisfaction, "indicators": ["01"], "reason": "", "rated_at": "2026-11-23T17:00:00+08:00",
+        "transaction_no": f"T{n:05d}",
+        "area_code": "370921",
+        "item_id": "contribution_proof",
+        "item_name": "个人参保缴费证明查询打印",
+        "evaluator_hash": "a" * 64,
+        "evaluator_masked": "370***********2819",
+        "satisfaction": satisfaction,
+        "indicators": ["01"],
+        "reason": "",
+        "rated_at": "2026-11-23T17:00:00+08:00",
     }
 
 
@@ -56,15 +63,24 @@ def test_every_demo_resident_has_consistent_insurance(client):
         assert info["insured"] == bool(schemes)
         assert (f"pension_{r.pension}" in schemes) == bool(r.pension)
         assert (f"medical_{r.medical}" in schemes) == bool(r.medical)
-        assert r.id_number not in json.dumps(info) and r.name not in json.dumps(info, ensure_ascii=False)
+        assert r.id_number not in json.dumps(info) and r.name not in json.dumps(
+            info, ensure_ascii=False
+        )
         if r.retired:
-            assert any(s["status"] == "receiving" for s in info["schemes"] if s["scheme"].startswith("pension"))
+            assert any(
+                s["status"] == "receiving"
+                for s in info["schemes"]
+                if s["scheme"].startswith("pension")
+            )
 
 
 def test_resident_notes_stay_true(client):
     assert client.insurance_info(BY_KEY["chen_ming"].id_number) == {
-        "masked_name": "陈*", "masked_id": client.insurance_info(BY_KEY["chen_ming"].id_number)["masked_id"],
-        "insured": False, "schemes": []}
+        "masked_name": "陈*",
+        "masked_id": client.insurance_info(BY_KEY["chen_ming"].id_number)["masked_id"],
+        "insured": False,
+        "schemes": [],
+    }
     zhou = client.insurance_info(BY_KEY["zhou_fang"].id_number)
     assert [s["scheme"] for s in zhou["schemes"]] == ["medical_resident"]
     sun = client.insurance_info(BY_KEY["sun_zhiqiang"].id_number)
@@ -82,9 +98,15 @@ def test_contributions_by_year_are_deterministic(client, backend):
     assert y2015["year"] == 2015
     months = [r["period"] for r in y2015["rows"] if r["scheme"] == "pension_employee"]
     assert months == [f"2015-{m:02d}" for m in range(1, 13)]
-    assert all(r["personal_fen"] == r["base_fen"] * 8 // 100 for r in y2015["rows"] if r["scheme"] == "pension_employee")
+    assert all(
+        r["personal_fen"] == r["base_fen"] * 8 // 100
+        for r in y2015["rows"]
+        if r["scheme"] == "pension_employee"
+    )
     assert client.contributions(wang.id_number, 2015) == y2015
-    assert y2015["total_personal_fen"] == sum(r["personal_fen"] for r in y2015["rows"] if r["status"] == "paid")
+    assert y2015["total_personal_fen"] == sum(
+        r["personal_fen"] for r in y2015["rows"] if r["status"] == "paid"
+    )
     # the current month is due, not paid
     assert any(r["status"] == "due" and r["period"] == "2026-11" for r in latest["rows"])
 

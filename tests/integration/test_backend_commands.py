@@ -19,17 +19,36 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 
 
 def _kiosk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", *args],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_backend_serve_prints_its_url_first_and_stops_on_sigterm(tmp_path):
     secret_file = tmp_path / "t1.secret"
     secret_file.write_text("serve-secret\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cli", "backend", "serve", "--port", "0", "--data", str(tmp_path / "data"),
-         "--terminal", f"T-SERVE={secret_file}"],
-        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "backend",
+            "serve",
+            "--port",
+            "0",
+            "--data",
+            str(tmp_path / "data"),
+            "--terminal",
+            f"T-SERVE={secret_file}",
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = proc.stdout.readline().strip()
@@ -69,7 +88,15 @@ def test_outbox_status_and_flush(tmp_path):
         cfg = _config(tmp_path, url, "cmd-secret")
         ob = Outbox(tmp_path / "var" / "outbox.sqlite3")
         for n in range(3):
-            ob.put("device_event", {"device": "printer", "kind": "paper", "detail": str(n), "at": "2026-11-23T02:00:00+08:00"})
+            ob.put(
+                "device_event",
+                {
+                    "device": "printer",
+                    "kind": "paper",
+                    "detail": str(n),
+                    "at": "2026-11-23T02:00:00+08:00",
+                },
+            )
         ob.put("device_event", {"device": "printer"}, "broken-row")  # the backend will refuse it
         ob.close()
 

@@ -39,7 +39,9 @@ class Signed(requests.auth.AuthBase):
         split = urlsplit(r.url)
         path = split.path + (f"?{split.query}" if split.query else "")
         key = r.headers.get(signing.H_IDEMPOTENCY, "")
-        r.headers.update(signing.sign_headers(TERMINAL, SECRET, r.method, path, body, idempotency_key=key))
+        r.headers.update(
+            signing.sign_headers(TERMINAL, SECRET, r.method, path, body, idempotency_key=key)
+        )
         return r
 
 
@@ -66,7 +68,9 @@ def backend(tmp_path_factory):
 
 
 def test_openapi_yaml_is_generated_from_the_models():
-    assert SPEC.read_text(encoding="utf-8") == contract.render(), "run: python -m kiosk.backend.contract"
+    assert SPEC.read_text(encoding="utf-8") == contract.render(), (
+        "run: python -m kiosk.backend.contract"
+    )
 
 
 def test_every_route_is_in_the_contract_and_back():

@@ -21,7 +21,9 @@ WANG = BY_KEY["wang_jianguo"].id_number
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
-    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET}, today=dt.date(2026, 11, 23))
+    b = ReferenceBackend(
+        tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET}, today=dt.date(2026, 11, 23)
+    )
     b.start()
     yield b
     b.close()
@@ -30,14 +32,21 @@ def backend(tmp_path_factory):
 @pytest.fixture
 def client(backend):
     backend.faults.clear()
-    c = BackendClient(backend.url, TERMINAL, SECRET, connect_timeout=1, read_timeout=1.5, total_timeout=2)
+    c = BackendClient(
+        backend.url, TERMINAL, SECRET, connect_timeout=1, read_timeout=1.5, total_timeout=2
+    )
     yield c
     c.close()
     backend.faults.clear()
 
 
 def _event(n: int) -> dict:
-    return {"device": "printer", "kind": "paper", "detail": f"event {n}", "at": "2026-11-23T02:00:00+08:00"}
+    return {
+        "device": "printer",
+        "kind": "paper",
+        "detail": f"event {n}",
+        "at": "2026-11-23T02:00:00+08:00",
+    }
 
 
 @pytest.mark.parametrize(
@@ -121,13 +130,20 @@ def test_backend_error_shape_is_carried(backend, client):
     assert "参保" in e.value.message_zh and e.value.message_en
 
 
-@pytest.mark.parametrize(("mode", "who"), [("drop", "liu_yan"), ("5xx", "ouyang_na"), ("truncated", "ayigul")])
+@pytest.mark.parametrize(
+    ("mode", "who"), [("drop", "liu_yan"), ("5xx", "ouyang_na"), ("truncated", "ayigul")]
+)
 def test_a_lost_answer_to_create_order_never_makes_a_second_order(backend, client, mode, who):
     # the order is created, then the answer is lost; the client's own retry (same key,
     # fresh signature) must get the same order back, and the resident pays once
     resident = BY_KEY[who].id_number
-    spec = {"purpose": "contribution", "id_number": resident, "scheme": "pension_resident", "year": 2026,
-            "grade_id": "g500"}
+    spec = {
+        "purpose": "contribution",
+        "id_number": resident,
+        "scheme": "pension_resident",
+        "year": 2026,
+        "grade_id": "g500",
+    }
     key = f"order-lost-answer-{mode}"
     before = backend.store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     backend.faults.set(mode, when="after", count=1)

@@ -43,8 +43,11 @@ def test_rights_record_agrees_with_contributions(client):
     wang = BY_KEY["wang_jianguo"]
     rec = client.rights_record(wang.id_number)
     pension = next(s for s in rec["schemes"] if s["scheme"] == "pension_employee")
-    paid_2020 = [r for r in client.contributions(wang.id_number, 2020)["rows"]
-                 if r["scheme"] == "pension_employee" and r["status"] == "paid"]
+    paid_2020 = [
+        r
+        for r in client.contributions(wang.id_number, 2020)["rows"]
+        if r["scheme"] == "pension_employee" and r["status"] == "paid"
+    ]
     assert len(paid_2020) == 12
     assert pension["months_paid"] > 12 * 20 and pension["last_paid"] == "2026-10"
     assert pension["personal_account_fen"] > 0
@@ -79,22 +82,34 @@ def test_resident_pension_years_and_benefit(client):
 
 
 def test_utility_bills_and_paying_them(client, backend):
-    acct = next(a for a in bills.ACCOUNTS.values() if a.utility == "electricity"
-                and any(b["status"] == "due" for b in bills.bills(a, TODAY, set())))
+    acct = next(
+        a
+        for a in bills.ACCOUNTS.values()
+        if a.utility == "electricity"
+        and any(b["status"] == "due" for b in bills.bills(a, TODAY, set()))
+    )
     assert len(acct.account_no) == 12
     st = client.bill("electricity", acct.account_no)
     due = [b for b in st["bills"] if b["status"] == "due"]
     assert st["total_due_fen"] == sum(b["amount_fen"] for b in due) > 0
     assert st["holder_masked_name"].endswith("*")
-    order = client.create_order({"purpose": "bill", "utility": "electricity", "account_no": acct.account_no},
-                                f"bill-{acct.account_no}")
+    order = client.create_order(
+        {"purpose": "bill", "utility": "electricity", "account_no": acct.account_no},
+        f"bill-{acct.account_no}",
+    )
     assert order["amount_fen"] == st["total_due_fen"] and order["status"] == "unpaid"
     assert order["qr_payload"].endswith(order["order_no"])
     backend.mark_paid(order["order_no"])
     after = client.bill("electricity", acct.account_no)
     assert after["total_due_fen"] == 0 and all(b["status"] == "paid" for b in after["bills"])
-    assert _code(client.create_order, {"purpose": "bill", "utility": "electricity",
-                                       "account_no": acct.account_no}, "bill-again") == "nothing_due"
+    assert (
+        _code(
+            client.create_order,
+            {"purpose": "bill", "utility": "electricity", "account_no": acct.account_no},
+            "bill-again",
+        )
+        == "nothing_due"
+    )
 
 
 def test_account_numbers_have_8_to_12_digits_and_unknown_ones_are_refused(client):
@@ -113,12 +128,20 @@ def test_contribution_options_follow_who_the_resident_is(client):
     flexible = client.contribution_options(BY_KEY["sun_zhiqiang"].id_number, "pension_flexible")
     assert flexible["eligible"] and flexible["months_max"] == 13 - TODAY.month
     medical = client.contribution_options(BY_KEY["he_jing"].id_number, "medical_resident")
-    assert medical["years"] == [{"year": TODAY.year + 1, "paid": False}]  # collected for next year from September
+    assert medical["years"] == [
+        {"year": TODAY.year + 1, "paid": False}
+    ]  # collected for next year from September
 
 
 def test_a_contribution_order_is_priced_by_the_backend_and_paid_once(client, backend):
     he = BY_KEY["he_jing"].id_number
-    spec = {"purpose": "contribution", "id_number": he, "scheme": "medical_resident", "year": 2027, "grade_id": "std"}
+    spec = {
+        "purpose": "contribution",
+        "id_number": he,
+        "scheme": "medical_resident",
+        "year": 2027,
+        "grade_id": "std",
+    }
     order = client.create_order(spec, "he-2027")
     assert order["amount_fen"] == 40000
     assert client.create_order(spec, "he-2027") == order  # a retry is the same order
@@ -133,15 +156,30 @@ def test_flexible_months_are_recorded_as_paid(client, backend):
     sun = BY_KEY["sun_zhiqiang"].id_number
     opts = client.contribution_options(sun, "pension_flexible")
     grade = opts["grades"][0]
-    order = client.create_order({"purpose": "contribution", "id_number": sun, "scheme": "pension_flexible",
-                                 "year": 2026, "grade_id": grade["grade_id"], "months": 2}, "sun-flex")
+    order = client.create_order(
+        {
+            "purpose": "contribution",
+            "id_number": sun,
+            "scheme": "pension_flexible",
+            "year": 2026,
+            "grade_id": grade["grade_id"],
+            "months": 2,
+        },
+        "sun-flex",
+    )
     assert order["amount_fen"] == grade["amount_fen"] * 2
-    row = next(r for r in client.contributions(sun, 2026)["rows"] if r["period"] == "2026-11"
-               and r["scheme"] == "pension_flexible")
+    row = next(
+        r
+        for r in client.contributions(sun, 2026)["rows"]
+        if r["period"] == "2026-11" and r["scheme"] == "pension_flexible"
+    )
     assert row["status"] == "due"
     backend.mark_paid(order["order_no"])
-    row = next(r for r in client.contributions(sun, 2026)["rows"] if r["period"] == "2026-11"
-               and r["scheme"] == "pension_flexible")
+    row = next(
+        r
+        for r in client.contributions(sun, 2026)["rows"]
+        if r["period"] == "2026-11" and r["scheme"] == "pension_flexible"
+    )
     assert row["status"] == "paid"
 
 
@@ -151,7 +189,13 @@ def test_demo_orders_paid_unpaid_expired(client):
 
 def test_reconcile_never_pays_and_closing_a_paid_order_reports_it_paid(client, backend):
     ou = BY_KEY["ouyang_na"].id_number
-    spec = {"purpose": "contribution", "id_number": ou, "scheme": "pension_resident", "year": 2026, "grade_id": "g500"}
+    spec = {
+        "purpose": "contribution",
+        "id_number": ou,
+        "scheme": "pension_resident",
+        "year": 2026,
+        "grade_id": "g500",
+    }
     order = client.create_order(spec, "ou-1")
     assert client.reconcile_order(order["order_no"])["status"] == "unpaid"
     backend.mark_paid(order["order_no"])  # paid while the terminal was not looking
@@ -168,8 +212,16 @@ def test_reconcile_never_pays_and_closing_a_paid_order_reports_it_paid(client, b
 def test_an_order_expires(client, backend):
     backend.order_ttl_s = 1
     ay = BY_KEY["ayigul"].id_number
-    order = client.create_order({"purpose": "contribution", "id_number": ay, "scheme": "pension_resident",
-                                 "year": 2026, "grade_id": "g300"}, "ay-expire")
+    order = client.create_order(
+        {
+            "purpose": "contribution",
+            "id_number": ay,
+            "scheme": "pension_resident",
+            "year": 2026,
+            "grade_id": "g300",
+        },
+        "ay-expire",
+    )
     backend.order_ttl_s = 900
     time.sleep(1.5)
     assert client.order_status(order["order_no"])["status"] == "expired"
@@ -180,13 +232,19 @@ def test_an_order_expires(client, backend):
 def test_card_loss_needs_the_phone_on_record(client):
     feng = BY_KEY["feng_wei"]
     assert client.card_status(feng.id_number)["status"] == "normal"
-    assert _code(client.report_card_loss, feng.id_number, "13900000000", "loss-1") == "phone_mismatch"
+    assert (
+        _code(client.report_card_loss, feng.id_number, "13900000000", "loss-1") == "phone_mismatch"
+    )
     assert client.card_status(feng.id_number)["status"] == "normal"
     done = client.report_card_loss(feng.id_number, feng.phone, "loss-2")
     assert done["status"] == "lost" and done["masked_card_number"].endswith(feng.sscard_number[-4:])
-    assert client.report_card_loss(feng.id_number, feng.phone, "loss-2") == done  # retry, same answer
+    assert (
+        client.report_card_loss(feng.id_number, feng.phone, "loss-2") == done
+    )  # retry, same answer
     assert _code(client.report_card_loss, feng.id_number, feng.phone, "loss-3") == "already_lost"
-    assert client.card_status(BY_KEY["zhao_li"].id_number)["status"] == "lost"  # lost in the demo data
+    assert (
+        client.card_status(BY_KEY["zhao_li"].id_number)["status"] == "lost"
+    )  # lost in the demo data
 
 
 @pytest.mark.parametrize(
@@ -210,13 +268,18 @@ def test_certificate_kinds(client, who, kind, title_or_code):
     assert cert["document"]["title"] == title_or_code
     assert cert["document"]["table_rows"]
     check = client.verify_certificate(cert["verification_code"])
-    assert check["certificate_no"] == cert["certificate_no"] and check["holder_masked_name"] == cert["document"]["holder_masked_name"]
+    assert (
+        check["certificate_no"] == cert["certificate_no"]
+        and check["holder_masked_name"] == cert["document"]["holder_masked_name"]
+    )
 
 
 def test_settlement_statement_for_a_year_with_settlements(client):
     from kiosk.backend.reference import accounts
 
-    who, year = next((r, y) for r in RESIDENTS for y in (2024, 2025) if accounts.settlements(r, y, TODAY))
+    who, year = next(
+        (r, y) for r in RESIDENTS for y in (2024, 2025) if accounts.settlements(r, y, TODAY)
+    )
     cert = client.certificate(who.id_number, "medical_settlement", f"settle-{who.key}", year=year)
     assert cert["document"]["title"] == "基本医疗保险统筹费用结算明细单"
     assert len(cert["document"]["table_rows"]) == len(accounts.settlements(who, year, TODAY))

@@ -23,9 +23,28 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 
 def _ca(d: Path, name: str) -> None:
-    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={name}",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign", cwd=d)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.pem",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+        cwd=d,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +52,42 @@ def pki(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("pki")
     _ca(d, "pinned-ca")
     _ca(d, "other-ca")
-    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
-             "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=d)
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "pinned-ca.pem", "-CAkey", "pinned-ca.key",
-             "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=d)
+    _openssl(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+        cwd=d,
+    )
+    (d / "ext.cnf").write_text(
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "pinned-ca.pem",
+        "-CAkey",
+        "pinned-ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        cwd=d,
+    )
     return d
 
 
@@ -59,7 +109,9 @@ def test_pinned_ca_is_trusted(backend, pki):
 @pytest.mark.parametrize("bundle", [None, "other-ca.pem"])
 def test_an_untrusted_certificate_is_refused(backend, pki, bundle):
     ca = pki / bundle if bundle else None
-    with BackendClient(backend.url, TERMINAL, SECRET, ca_bundle=ca, connect_timeout=2, read_timeout=2) as c:
+    with BackendClient(
+        backend.url, TERMINAL, SECRET, ca_bundle=ca, connect_timeout=2, read_timeout=2
+    ) as c:
         with pytest.raises(BackendUnavailableError, match="TLS") as e:
             c.health()
     assert e.value.retryable is True

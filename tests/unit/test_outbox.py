@@ -110,9 +110,19 @@ def test_depth_and_oldest_age(outbox):
 
 def test_journal_records_masked_and_queues_a_transaction(outbox):
     j = Journal(outbox)
-    key = j.record(transaction_no="NY0001", item_id="water_bill", item_name="水费缴纳", status="completed",
-                   masked_name="王建国", masked_id="370921196207082819", amount_fen=4520, order_no="O1")
-    j.record(transaction_no="NY0001", item_id="water_bill", item_name="水费缴纳", status="completed")  # retry
+    key = j.record(
+        transaction_no="NY0001",
+        item_id="water_bill",
+        item_name="水费缴纳",
+        status="completed",
+        masked_name="王建国",
+        masked_id="370921196207082819",
+        amount_fen=4520,
+        order_no="O1",
+    )
+    j.record(
+        transaction_no="NY0001", item_id="water_bill", item_name="水费缴纳", status="completed"
+    )  # retry
     rows = j.recent(1)
     assert len(rows) == 1
     assert rows[0]["masked_name"] == "王**" and rows[0]["masked_id"] == "370***********2819"
@@ -125,14 +135,24 @@ def test_journal_records_masked_and_queues_a_transaction(outbox):
 
 def test_a_reconciled_payment_updates_the_journal_and_tells_the_backend(outbox):
     j = Journal(outbox)
-    k1 = j.record(transaction_no="NY0009", item_id="water_bill", item_name="水费缴纳", status="paid_unconfirmed",
-                  amount_fen=4520, order_no="PO1")
-    k2 = j.record(transaction_no="NY0009", item_id="water_bill", item_name="水费缴纳", status="completed")
+    k1 = j.record(
+        transaction_no="NY0009",
+        item_id="water_bill",
+        item_name="水费缴纳",
+        status="paid_unconfirmed",
+        amount_fen=4520,
+        order_no="PO1",
+    )
+    k2 = j.record(
+        transaction_no="NY0009", item_id="water_bill", item_name="水费缴纳", status="completed"
+    )
     assert k1 != k2
     [row] = j.recent(1)
     assert row["status"] == "completed" and row["amount_fen"] == 4520 and row["order_no"] == "PO1"
     assert [(q["key"], q["payload"]["status"]) for q in outbox.items()] == [
-        (k1, "paid_unconfirmed"), (k2, "completed")]
+        (k1, "paid_unconfirmed"),
+        (k2, "completed"),
+    ]
 
 
 def test_journal_and_outbox_commit_together(outbox):

@@ -10,7 +10,9 @@ SECRET = b"s3cret"
 SECRETS = {"T1": SECRET}
 
 
-def _verify(headers, method="POST", path="/v1/ratings", body=b'{"a":1}', *, seen=None, now=1_000_000.0):
+def _verify(
+    headers, method="POST", path="/v1/ratings", body=b'{"a":1}', *, seen=None, now=1_000_000.0
+):
     seen = set() if seen is None else seen
 
     def remember(terminal, nonce, ts):
@@ -24,8 +26,15 @@ def _verify(headers, method="POST", path="/v1/ratings", body=b'{"a":1}', *, seen
 
 def _sign(**kw):
     args = {"method": "POST", "path": "/v1/ratings", "body": b'{"a":1}', "now": 1_000_000.0} | kw
-    return signing.sign_headers("T1", SECRET, args["method"], args["path"], args["body"],
-                                idempotency_key=kw.get("key", ""), now=args["now"])
+    return signing.sign_headers(
+        "T1",
+        SECRET,
+        args["method"],
+        args["path"],
+        args["body"],
+        idempotency_key=kw.get("key", ""),
+        now=args["now"],
+    )
 
 
 def test_round_trip_returns_the_terminal():

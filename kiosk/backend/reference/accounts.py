@@ -36,7 +36,9 @@ def rights_record(r: DemoResident, today: dt.date) -> dict:
             if row["scheme"] == scheme and row["status"] == "paid"
         ]
         # only pension schemes and employee medical insurance keep a personal account
-        account = sum(row["personal_fen"] for row in paid_rows) if scheme != "medical_resident" else 0
+        account = (
+            sum(row["personal_fen"] for row in paid_rows) if scheme != "medical_resident" else 0
+        )
         schemes.append(
             {
                 "scheme": scheme,
@@ -69,16 +71,25 @@ def medical_account(r: DemoResident, year: int, today: dt.date) -> dict | None:
         credit = 12_000 + rng.randint(0, 8_000) if not r.retired else 16_000
         balance += credit
         movements.append(
-            {"date": f"{year}-{m:02d}-05", "kind": "credit", "amount_fen": credit,
-             "description_zh": "个人账户划入", "balance_fen": balance}
+            {
+                "date": f"{year}-{m:02d}-05",
+                "kind": "credit",
+                "amount_fen": credit,
+                "description_zh": "个人账户划入",
+                "balance_fen": balance,
+            }
         )
         if rng.random() < 0.4:
             spend = min(balance, rng.randint(1_500, 30_000))
             balance -= spend
             movements.append(
-                {"date": f"{year}-{m:02d}-{10 + rng.randint(0, 18):02d}", "kind": "debit", "amount_fen": spend,
-                 "description_zh": f"药店购药（{HOSPITALS[rng.randrange(len(HOSPITALS))][:4]}）",
-                 "balance_fen": balance}
+                {
+                    "date": f"{year}-{m:02d}-{10 + rng.randint(0, 18):02d}",
+                    "kind": "debit",
+                    "amount_fen": spend,
+                    "description_zh": f"药店购药（{HOSPITALS[rng.randrange(len(HOSPITALS))][:4]}）",
+                    "balance_fen": balance,
+                }
             )
     return {
         "masked_id": mask_id_number(r.id_number),
@@ -107,12 +118,19 @@ def benefits(r: DemoResident, today: dt.date) -> dict:
     account = f"62{records.rng_for(r, 'acct').randrange(10**16):016d}"
     first = max(dt.date(start_year, r.birth_date.month, 1), dt.date(today.year - 1, today.month, 1))
     payments = [
-        {"period": f"{y}-{m:02d}", "amount_fen": monthly, "paid_on": f"{y}-{m:02d}-10",
-         "bank_zh": bank, "masked_account": mask_number(account)}
+        {
+            "period": f"{y}-{m:02d}",
+            "amount_fen": monthly,
+            "paid_on": f"{y}-{m:02d}-10",
+            "bank_zh": bank,
+            "masked_account": mask_number(account),
+        }
         for y, m in _months_between(first, today)
         if (y, m) < (today.year, today.month) or today.day >= 10
     ]
-    certified = dt.date(today.year, 1, 1) + dt.timedelta(days=records.rng_for(r, "cert").randint(0, 300))
+    certified = dt.date(today.year, 1, 1) + dt.timedelta(
+        days=records.rng_for(r, "cert").randint(0, 300)
+    )
     return {
         "masked_id": mask_id_number(r.id_number),
         "receiving": True,
@@ -135,19 +153,32 @@ def benefits(r: DemoResident, today: dt.date) -> dict:
 def resident_pension(r: DemoResident, today: dt.date) -> dict:
     """城乡居民养老保险缴费及待遇: the yearly contributions, the account and any pension."""
     if r.pension != "resident":
-        return {"masked_id": mask_id_number(r.id_number), "insured": False, "contributions": [],
-                "personal_account_fen": 0, "benefit": None}
+        return {
+            "masked_id": mask_id_number(r.id_number),
+            "insured": False,
+            "contributions": [],
+            "personal_account_fen": 0,
+            "benefit": None,
+        }
     rows = []
     for y in records.contribution_years(r, today):
         for row in records.contribution_rows(r, y, today):
             if row["scheme"] == "pension_resident":
-                rows.append({"year": y, "personal_fen": row["personal_fen"], "subsidy_fen": row["unit_fen"],
-                             "status": row["status"]})
+                rows.append(
+                    {
+                        "year": y,
+                        "personal_fen": row["personal_fen"],
+                        "subsidy_fen": row["unit_fen"],
+                        "status": row["status"],
+                    }
+                )
     account = sum(x["personal_fen"] + x["subsidy_fen"] for x in rows if x["status"] == "paid")
     benefit = None
     if r.retired:
-        benefit = {"monthly_fen": monthly_pension_fen(r),
-                   "since": f"{records.retirement_year(r)}-{r.birth_date.month:02d}"}
+        benefit = {
+            "monthly_fen": monthly_pension_fen(r),
+            "since": f"{records.retirement_year(r)}-{r.birth_date.month:02d}",
+        }
     return {
         "masked_id": mask_id_number(r.id_number),
         "insured": True,
@@ -169,8 +200,13 @@ def settlements(r: DemoResident, year: int, today: dt.date) -> list[dict]:
         fund = total * (70 if r.medical == "employee" else 55) // 100
         month = 1 + rng.randrange(today.month if year == today.year else 12)
         out.append(
-            {"settlement_no": f"JS{year}{month:02d}{r.seq:03d}{i}", "hospital": HOSPITALS[rng.randrange(len(HOSPITALS))],
-             "date": f"{year}-{month:02d}-{1 + rng.randrange(28):02d}", "total_fen": total, "fund_fen": fund,
-             "personal_fen": total - fund}
+            {
+                "settlement_no": f"JS{year}{month:02d}{r.seq:03d}{i}",
+                "hospital": HOSPITALS[rng.randrange(len(HOSPITALS))],
+                "date": f"{year}-{month:02d}-{1 + rng.randrange(28):02d}",
+                "total_fen": total,
+                "fund_fen": fund,
+                "personal_fen": total - fund,
+            }
         )
     return sorted(out, key=lambda x: x["date"])

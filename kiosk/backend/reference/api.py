@@ -60,15 +60,24 @@ def parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
 def resident(id_number: str) -> DemoResident:
     r = by_id_number(id_number)
     if r is None:
-        raise ApiError(404, "resident_not_found", "未查询到您的参保信息", "No records found for this person")
+        raise ApiError(
+            404, "resident_not_found", "未查询到您的参保信息", "No records found for this person"
+        )
     return r
 
 
 def need_key(call: Call) -> str:
     if not call.key:
-        raise ApiError(400, "idempotency_key_required", "请求缺少幂等键", "Idempotency-Key header required")
+        raise ApiError(
+            400, "idempotency_key_required", "请求缺少幂等键", "Idempotency-Key header required"
+        )
     if not IDEMPOTENCY_KEY.fullmatch(call.key):
-        raise ApiError(400, "bad_idempotency_key", "幂等键格式错误", "Idempotency-Key: 1-128 of A-Z a-z 0-9 . _ : -")
+        raise ApiError(
+            400,
+            "bad_idempotency_key",
+            "幂等键格式错误",
+            "Idempotency-Key: 1-128 of A-Z a-z 0-9 . _ : -",
+        )
     return call.key
 
 
@@ -76,7 +85,9 @@ def body_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def idempotent(call: Call, route: str, effect: Callable[[Any], tuple[int, dict]]) -> tuple[int, dict]:
+def idempotent(
+    call: Call, route: str, effect: Callable[[Any], tuple[int, dict]]
+) -> tuple[int, dict]:
     """Run a write's effect once per idempotency key (see ``ReferenceStore.idempotent``)."""
     from kiosk.backend.reference.store import IdempotencyConflict
 
@@ -86,7 +97,10 @@ def idempotent(call: Call, route: str, effect: Callable[[Any], tuple[int, dict]]
         )
     except IdempotencyConflict:
         raise ApiError(
-            409, "idempotency_conflict", "重复请求内容不一致", "Idempotency key reused for a different request"
+            409,
+            "idempotency_conflict",
+            "重复请求内容不一致",
+            "Idempotency key reused for a different request",
         ) from None
     return status, answer
 
@@ -105,8 +119,15 @@ def delivery(kind: str) -> Callable[[Call], tuple[int, dict]]:
         store = call.backend.store
 
         def effect(conn: Any) -> tuple[int, dict]:
-            at = store.add_received(conn, kind, call.terminal, call.key, item.model_dump(mode="json"))
-            return 201, {"accepted": True, "kind": kind, "idempotency_key": call.key, "received_at": at}
+            at = store.add_received(
+                conn, kind, call.terminal, call.key, item.model_dump(mode="json")
+            )
+            return 201, {
+                "accepted": True,
+                "kind": kind,
+                "idempotency_key": call.key,
+                "received_at": at,
+            }
 
         return idempotent(call, kind, effect)
 

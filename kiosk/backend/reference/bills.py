@@ -73,14 +73,26 @@ def bills(acct: Account, today: dt.date, paid_ids: set[str]) -> list[dict]:
     unpaid_from = rng.randint(0, 3)  # bills from this index on were not paid (0..3: all to none)
     out = []
     for i, period in enumerate(_periods(today)):
-        usage = {"water": rng.randint(3, 15), "electricity": rng.randint(80, 400), "gas": rng.randint(8, 40)}[acct.utility]
+        usage = {
+            "water": rng.randint(3, 15),
+            "electricity": rng.randint(80, 400),
+            "gas": rng.randint(8, 40),
+        }[acct.utility]
         bill_id = f"{acct.utility[0].upper()}{acct.account_no}{period.replace('-', '')}"
         status = "paid" if (i < unpaid_from or bill_id in paid_ids) else "due"
         y, m = int(period[:4]), int(period[5:])
         due = dt.date(y + (m == 12), 1 if m == 12 else m + 1, 25)
         out.append(
-            {"bill_id": bill_id, "period": period, "item_zh": name, "usage": usage, "unit_zh": unit,
-             "amount_fen": usage * price // 100, "status": status, "due_date": due.isoformat()}
+            {
+                "bill_id": bill_id,
+                "period": period,
+                "item_zh": name,
+                "usage": usage,
+                "unit_zh": unit,
+                "amount_fen": usage * price // 100,
+                "status": status,
+                "due_date": due.isoformat(),
+            }
         )
     return out
 

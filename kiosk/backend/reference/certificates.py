@@ -34,26 +34,45 @@ def _holder(r: DemoResident) -> list[tuple[str, str]]:
 def _insured_or_refuse(r: DemoResident, today: dt.date) -> dict:
     info = records.insurance(r, today)
     if not info["insured"]:
-        raise ApiError(422, "not_insured", "未查询到您的参保记录，无法出具证明",
-                       "No insurance on record: no proof can be issued")
+        raise ApiError(
+            422,
+            "not_insured",
+            "未查询到您的参保记录，无法出具证明",
+            "No insurance on record: no proof can be issued",
+        )
     return info
 
 
 def contribution_proof(r: DemoResident, today: dt.date, year: int | None) -> dict[str, Any]:
     info = _insured_or_refuse(r, today)
-    rows = [[s["name_zh"], s["status_zh"], s["start"], str(records.months_paid(r, s["scheme"], today))]
-            for s in info["schemes"]]
-    return {"lines": _holder(r) + [("参保地", "宁阳县" if r.area == "370921" else "泰安市")],
-            "table_header": ["险种", "参保状态", "参保年月", "累计缴费月数"], "table_rows": rows}
+    rows = [
+        [s["name_zh"], s["status_zh"], s["start"], str(records.months_paid(r, s["scheme"], today))]
+        for s in info["schemes"]
+    ]
+    return {
+        "lines": _holder(r) + [("参保地", "宁阳县" if r.area == "370921" else "泰安市")],
+        "table_header": ["险种", "参保状态", "参保年月", "累计缴费月数"],
+        "table_rows": rows,
+    }
 
 
 def rights_record(r: DemoResident, today: dt.date, year: int | None) -> dict[str, Any]:
     _insured_or_refuse(r, today)
     rec = accounts.rights_record(r, today)
-    rows = [[s["scheme_zh"], str(s["months_paid"]), _yuan(s["personal_account_fen"]), s["last_paid"] or "-"]
-            for s in rec["schemes"]]
-    return {"lines": _holder(r) + [("记录截至", rec["as_of"])],
-            "table_header": ["险种", "累计月数", "个人账户(元)", "最近缴费"], "table_rows": rows}
+    rows = [
+        [
+            s["scheme_zh"],
+            str(s["months_paid"]),
+            _yuan(s["personal_account_fen"]),
+            s["last_paid"] or "-",
+        ]
+        for s in rec["schemes"]
+    ]
+    return {
+        "lines": _holder(r) + [("记录截至", rec["as_of"])],
+        "table_header": ["险种", "累计月数", "个人账户(元)", "最近缴费"],
+        "table_rows": rows,
+    }
 
 
 def benefit_proof(r: DemoResident, today: dt.date, year: int | None) -> dict[str, Any]:
@@ -62,37 +81,72 @@ def benefit_proof(r: DemoResident, today: dt.date, year: int | None) -> dict[str
         raise ApiError(422, "not_receiving", "未查询到您的待遇领取记录", "No benefit is being paid")
     ben = b["benefits"][0]
     rows = [[p["period"], _yuan(p["amount_fen"]), p["paid_on"]] for p in ben["payments"][-6:]]
-    return {"lines": _holder(r) + [("待遇类别", f"{ben['scheme_zh']} {ben['kind_zh']}"),
-                                   ("领取起始年月", ben["since"]), ("月待遇(元)", _yuan(ben["monthly_fen"]))],
-            "table_header": ["发放年月", "金额(元)", "发放日期"], "table_rows": rows}
+    return {
+        "lines": _holder(r)
+        + [
+            ("待遇类别", f"{ben['scheme_zh']} {ben['kind_zh']}"),
+            ("领取起始年月", ben["since"]),
+            ("月待遇(元)", _yuan(ben["monthly_fen"])),
+        ],
+        "table_header": ["发放年月", "金额(元)", "发放日期"],
+        "table_rows": rows,
+    }
 
 
 def medical_contribution_proof(r: DemoResident, today: dt.date, year: int | None) -> dict[str, Any]:
     info = _insured_or_refuse(r, today)
     medical = [s for s in info["schemes"] if s["scheme"].startswith("medical")]
     if not medical:
-        raise ApiError(422, "not_insured", "未查询到您的医保参保记录", "No medical insurance on record")
+        raise ApiError(
+            422, "not_insured", "未查询到您的医保参保记录", "No medical insurance on record"
+        )
     s = medical[0]
     rows = []
     for y in records.contribution_years(r, today)[-3:]:
-        paid = [x for x in records.contribution_rows(r, y, today) if x["scheme"] == s["scheme"] and x["status"] == "paid"]
+        paid = [
+            x
+            for x in records.contribution_rows(r, y, today)
+            if x["scheme"] == s["scheme"] and x["status"] == "paid"
+        ]
         if paid:
-            rows.append([str(y), str(12 if s["scheme"] in records.ANNUAL else len(paid)),
-                         _yuan(sum(x["personal_fen"] for x in paid))])
-    return {"lines": _holder(r) + [("险种", s["name_zh"]), ("参保状态", s["status_zh"]), ("参保起始", s["start"])],
-            "table_header": ["年度", "缴费月数", "个人缴费(元)"], "table_rows": rows}
+            rows.append(
+                [
+                    str(y),
+                    str(12 if s["scheme"] in records.ANNUAL else len(paid)),
+                    _yuan(sum(x["personal_fen"] for x in paid)),
+                ]
+            )
+    return {
+        "lines": _holder(r)
+        + [("险种", s["name_zh"]), ("参保状态", s["status_zh"]), ("参保起始", s["start"])],
+        "table_header": ["年度", "缴费月数", "个人缴费(元)"],
+        "table_rows": rows,
+    }
 
 
 def medical_settlement(r: DemoResident, today: dt.date, year: int | None) -> dict[str, Any]:
     year = year or today.year
     items = accounts.settlements(r, year, today)
     if not items:
-        raise ApiError(422, "no_settlements", f"{year}年度无统筹费用结算记录", f"No settlements in {year}")
-    rows = [[x["date"], x["hospital"], _yuan(x["total_fen"]), _yuan(x["fund_fen"]), _yuan(x["personal_fen"])]
-            for x in items]
+        raise ApiError(
+            422, "no_settlements", f"{year}年度无统筹费用结算记录", f"No settlements in {year}"
+        )
+    rows = [
+        [
+            x["date"],
+            x["hospital"],
+            _yuan(x["total_fen"]),
+            _yuan(x["fund_fen"]),
+            _yuan(x["personal_fen"]),
+        ]
+        for x in items
+    ]
     total = sum(x["fund_fen"] for x in items)
-    return {"lines": _holder(r) + [("结算年度", str(year)), ("统筹支付合计(元)", _yuan(total))],
-            "table_header": ["日期", "医疗机构", "总费用", "统筹支付", "个人负担"], "table_rows": rows}
+    return {
+        "lines": _holder(r) + [("结算年度", str(year)), ("统筹支付合计(元)", _yuan(total))],
+        "table_header": ["日期", "医疗机构", "总费用", "统筹支付", "个人负担"],
+        "table_rows": rows,
+    }
 
 
 DOCUMENTS: dict[str, Callable[[DemoResident, dt.date, int | None], dict[str, Any]]] = {
@@ -134,7 +188,15 @@ def issue(call: Call) -> tuple[int, dict]:
         }
         conn.execute(
             "INSERT INTO certificates VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (certificate_no, code, q.kind, r.key, call.terminal, issued_at, json.dumps(document, ensure_ascii=False)),
+            (
+                certificate_no,
+                code,
+                q.kind,
+                r.key,
+                call.terminal,
+                issued_at,
+                json.dumps(document, ensure_ascii=False),
+            ),
         )
         return 201, {
             "certificate_no": certificate_no,
@@ -157,5 +219,11 @@ def verify(call: Call) -> tuple[int, dict]:
     if row is None:
         raise ApiError(404, "certificate_not_found", "验证码无效", "No certificate with this code")
     doc = json.loads(row[3])
-    return 200, {"valid": True, "certificate_no": row[0], "kind": row[1], "issued_at": row[2],
-                 "title": doc["title"], "holder_masked_name": doc["holder_masked_name"]}
+    return 200, {
+        "valid": True,
+        "certificate_no": row[0],
+        "kind": row[1],
+        "issued_at": row[2],
+        "title": doc["title"],
+        "holder_masked_name": doc["holder_masked_name"],
+    }

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
     from kiosk.backend.reference.server import ReferenceBackend
 
 PAY_URL = "https://pay.zwfw.example.cn/q/"  # what the resident's payment app opens
-DEMO_ORDERS = {"PO-DEMO-PAID-0001": "paid", "PO-DEMO-UNPAID-0001": "unpaid", "PO-DEMO-EXPIRED-0001": "expired"}
+DEMO_ORDERS = {
+    "PO-DEMO-PAID-0001": "paid",
+    "PO-DEMO-UNPAID-0001": "unpaid",
+    "PO-DEMO-EXPIRED-0001": "expired",
+}
 
 
 def _now() -> dt.datetime:
@@ -52,7 +56,9 @@ def paid_periods(conn: sqlite3.Connection, r: DemoResident, scheme: str) -> set[
 def account(utility: str, account_no: str) -> bills.Account:
     acct = bills.ACCOUNTS.get((utility, account_no))
     if acct is None:
-        raise ApiError(404, "account_not_found", "未查询到该户号，请核对后重新输入", "No such account number")
+        raise ApiError(
+            404, "account_not_found", "未查询到该户号，请核对后重新输入", "No such account number"
+        )
     return acct
 
 
@@ -80,14 +86,25 @@ def options(r: DemoResident, scheme: str, today: dt.date, paid: set[str]) -> dic
             eligible, reason = False, "您未参加城乡居民基本养老保险，请到窗口办理参保登记"
         elif r.retired:
             eligible, reason = False, "您已领取养老待遇，无需缴费"
-        grades = [{"grade_id": f"g{y}", "amount_fen": y * 100, "label_zh": f"{y}元档"} for y in records.RESIDENT_PENSION_GRADES]
+        grades = [
+            {"grade_id": f"g{y}", "amount_fen": y * 100, "label_zh": f"{y}元档"}
+            for y in records.RESIDENT_PENSION_GRADES
+        ]
         y = today.year
-        derived_paid = not records.annual_due(r, scheme, y, today) if r.pension == "resident" else False
+        derived_paid = (
+            not records.annual_due(r, scheme, y, today) if r.pension == "resident" else False
+        )
         years = [{"year": y, "paid": derived_paid or str(y) in paid}]
     elif scheme == "medical_resident":
         if r.medical != "resident":
             eligible, reason = False, "您未参加城乡居民基本医疗保险，或已参加职工医保"
-        grades = [{"grade_id": "std", "amount_fen": records.RESIDENT_MEDICAL_YUAN * 100, "label_zh": "个人缴费标准"}]
+        grades = [
+            {
+                "grade_id": "std",
+                "amount_fen": records.RESIDENT_MEDICAL_YUAN * 100,
+                "label_zh": "个人缴费标准",
+            }
+        ]
         y = _medical_year(today)
         derived_paid = y == today.year and not records.annual_due(r, scheme, y, today)
         years = [{"year": y, "paid": derived_paid or str(y) in paid}]
@@ -95,7 +112,11 @@ def options(r: DemoResident, scheme: str, today: dt.date, paid: set[str]) -> dic
         if r.pension != "flexible":
             eligible, reason = False, "您不是灵活就业参保人员"
         grades = [
-            {"grade_id": f"b{b}", "amount_fen": b * 20, "label_zh": f"缴费基数{b}元（每月{b * 20 // 100}元）"}
+            {
+                "grade_id": f"b{b}",
+                "amount_fen": b * 20,
+                "label_zh": f"缴费基数{b}元（每月{b * 20 // 100}元）",
+            }
             for b in records.FLEXIBLE_BASE_YUAN
         ]
         months_max = 13 - today.month  # this month and the rest of the year
@@ -140,9 +161,16 @@ def _order_row(conn: sqlite3.Connection, order_no: str, terminal: str | None) ->
         status = "expired"
         conn.execute("UPDATE orders SET status='expired' WHERE order_no=?", (order_no,))
     return {
-        "order_no": row[0], "purpose": row[2], "description_zh": detail["description_zh"], "amount_fen": row[3],
-        "status": status, "qr_payload": PAY_URL + row[0], "created_at": row[5], "expires_at": row[6],
-        "paid_at": row[7], "_detail": detail,
+        "order_no": row[0],
+        "purpose": row[2],
+        "description_zh": detail["description_zh"],
+        "amount_fen": row[3],
+        "status": status,
+        "qr_payload": PAY_URL + row[0],
+        "created_at": row[5],
+        "expires_at": row[6],
+        "paid_at": row[7],
+        "_detail": detail,
     }
 
 
@@ -150,7 +178,9 @@ def _public(order: dict) -> dict:
     return {k: v for k, v in order.items() if not k.startswith("_")}
 
 
-def _priced(backend: ReferenceBackend, conn: sqlite3.Connection, o: Any) -> tuple[int, str, str, dict]:
+def _priced(
+    backend: ReferenceBackend, conn: sqlite3.Connection, o: Any
+) -> tuple[int, str, str, dict]:
     """(amount, description, resident key, detail) for an order request, or ApiError."""
     today = backend.today()
     if isinstance(o, m.BillOrderIn):
@@ -160,12 +190,21 @@ def _priced(backend: ReferenceBackend, conn: sqlite3.Connection, o: Any) -> tupl
         if o.bill_ids is not None:
             unknown = set(o.bill_ids) - {b["bill_id"] for b in items}
             if unknown:
-                raise ApiError(422, "bill_not_found", "账单不存在", f"unknown bills: {sorted(unknown)}")
+                raise ApiError(
+                    422, "bill_not_found", "账单不存在", f"unknown bills: {sorted(unknown)}"
+                )
             due = [b for b in due if b["bill_id"] in o.bill_ids]
         if not due:
-            raise ApiError(422, "nothing_due", "该户号没有待缴账单", "No bill is due on this account")
+            raise ApiError(
+                422, "nothing_due", "该户号没有待缴账单", "No bill is due on this account"
+            )
         desc = f"{bills.UTILITIES[o.utility][0]} 户号{o.account_no} {len(due)}期"
-        return sum(b["amount_fen"] for b in due), desc, acct.resident.key, {"bill_ids": [b["bill_id"] for b in due]}
+        return (
+            sum(b["amount_fen"] for b in due),
+            desc,
+            acct.resident.key,
+            {"bill_ids": [b["bill_id"] for b in due]},
+        )
     r = resident(o.id_number)
     opts = options(r, o.scheme, today, paid_periods(conn, r, o.scheme))
     if not opts["eligible"]:
@@ -176,7 +215,9 @@ def _priced(backend: ReferenceBackend, conn: sqlite3.Connection, o: Any) -> tupl
     if grade is None:
         raise ApiError(422, "grade_not_found", "缴费档次不存在", f"no grade {o.grade_id}")
     if o.months > opts["months_max"]:
-        raise ApiError(422, "too_many_months", "缴费月数超出范围", f"at most {opts['months_max']} months")
+        raise ApiError(
+            422, "too_many_months", "缴费月数超出范围", f"at most {opts['months_max']} months"
+        )
     if o.scheme == "pension_flexible":
         start = today.month
         periods = [f"{o.year}-{mm:02d}" for mm in range(start, start + o.months)]
@@ -199,9 +240,16 @@ def create_order(call: Call) -> tuple[int, dict]:
         detail |= {"description_zh": desc}
         conn.execute(
             "INSERT INTO orders VALUES (?, ?, ?, ?, ?, 'unpaid', ?, ?, NULL, ?)",
-            (order_no, call.terminal, o.purpose, who, amount, _iso(now),
-             _iso(now + dt.timedelta(seconds=backend.order_ttl_s)),
-             json.dumps(detail, ensure_ascii=False)),
+            (
+                order_no,
+                call.terminal,
+                o.purpose,
+                who,
+                amount,
+                _iso(now),
+                _iso(now + dt.timedelta(seconds=backend.order_ttl_s)),
+                json.dumps(detail, ensure_ascii=False),
+            ),
         )
         if backend.auto_pay_after_s is not None:
             backend.schedule_auto_pay(order_no)
@@ -250,10 +298,15 @@ def mark_paid(backend: ReferenceBackend, order_no: str) -> dict:
             if order is None:
                 raise ApiError(404, "order_not_found", "订单不存在", "No such order")
             if order["status"] in ("closed", "expired"):
-                raise ApiError(409, "order_not_payable", "订单已关闭或已过期", f"order is {order['status']}")
+                raise ApiError(
+                    409, "order_not_payable", "订单已关闭或已过期", f"order is {order['status']}"
+                )
             if order["status"] == "unpaid":
                 paid_at = _iso(_now())
-                store.conn.execute("UPDATE orders SET status='paid', paid_at=? WHERE order_no=?", (paid_at, order_no))
+                store.conn.execute(
+                    "UPDATE orders SET status='paid', paid_at=? WHERE order_no=?",
+                    (paid_at, order_no),
+                )
                 _apply(store.conn, order, paid_at)
                 order |= {"status": "paid", "paid_at": paid_at}
             store.conn.execute("COMMIT")
@@ -266,9 +319,14 @@ def mark_paid(backend: ReferenceBackend, order_no: str) -> dict:
 def _apply(conn: sqlite3.Connection, order: dict, paid_at: str) -> None:
     detail = order["_detail"]
     for bill_id in detail.get("bill_ids", []):
-        conn.execute("INSERT OR IGNORE INTO bill_payments VALUES (?, ?, ?)", (bill_id, order["order_no"], paid_at))
+        conn.execute(
+            "INSERT OR IGNORE INTO bill_payments VALUES (?, ?, ?)",
+            (bill_id, order["order_no"], paid_at),
+        )
     if "scheme" in detail:
-        who = conn.execute("SELECT resident FROM orders WHERE order_no=?", (order["order_no"],)).fetchone()[0]
+        who = conn.execute(
+            "SELECT resident FROM orders WHERE order_no=?", (order["order_no"],)
+        ).fetchone()[0]
         share = order["amount_fen"] // max(1, len(detail["periods"]))
         for period in detail["periods"]:
             conn.execute(
@@ -283,11 +341,23 @@ def seed_demo_orders(backend: ReferenceBackend) -> None:
     now = _now()
     with store.lock:
         for order_no, status in DEMO_ORDERS.items():
-            created = now - (dt.timedelta(hours=2) if status == "expired" else dt.timedelta(minutes=1))
-            expires = created + (dt.timedelta(minutes=15) if status == "expired" else dt.timedelta(days=3650))
+            created = now - (
+                dt.timedelta(hours=2) if status == "expired" else dt.timedelta(minutes=1)
+            )
+            expires = created + (
+                dt.timedelta(minutes=15) if status == "expired" else dt.timedelta(days=3650)
+            )
             store.conn.execute(
                 "INSERT OR IGNORE INTO orders VALUES (?, '*', 'bill', 'demo', 1234, ?, ?, ?, ?, ?)",
-                (order_no, "unpaid" if status == "expired" else status, _iso(created), _iso(expires),
-                 _iso(now) if status == "paid" else None,
-                 json.dumps({"description_zh": f"演示订单（{status}）", "bill_ids": []}, ensure_ascii=False)),
+                (
+                    order_no,
+                    "unpaid" if status == "expired" else status,
+                    _iso(created),
+                    _iso(expires),
+                    _iso(now) if status == "paid" else None,
+                    json.dumps(
+                        {"description_zh": f"演示订单（{status}）", "bill_ids": []},
+                        ensure_ascii=False,
+                    ),
+                ),
             )

@@ -25,7 +25,12 @@ SCHEME_NAMES = {
 #: schemes paid once a year; the others are monthly
 ANNUAL = {"pension_resident", "medical_resident"}
 STATUS_ZH = {"active": "参保缴费", "receiving": "待遇享受", "suspended": "暂停缴费"}
-EMPLOYERS = ("宁阳县鲁泰纺织有限公司", "宁阳县华丰建材有限公司", "宁阳县人民医院", "泰安市岱岳区粮食储备库")
+EMPLOYERS = (
+    "宁阳县鲁泰纺织有限公司",
+    "宁阳县华丰建材有限公司",
+    "宁阳县人民医院",
+    "泰安市岱岳区粮食储备库",
+)
 #: 城乡居民养老保险 contribution grades on offer (yuan a year), as in Shandong's 2024 table
 RESIDENT_PENSION_GRADES = (300, 500, 800, 1000, 1500, 2000, 3000, 4000, 5000)
 RESIDENT_MEDICAL_YUAN = 400  # personal share a year
@@ -84,7 +89,11 @@ def insurance(r: DemoResident, today: dt.date) -> dict:
         status = scheme_status(r, s)
         unit = None
         if s.endswith("employee"):
-            unit = "离退休人员" if r.retired else EMPLOYERS[rng_for(r, "unit").randrange(len(EMPLOYERS))]
+            unit = (
+                "离退休人员"
+                if r.retired
+                else EMPLOYERS[rng_for(r, "unit").randrange(len(EMPLOYERS))]
+            )
         schemes.append(
             {
                 "scheme": s,

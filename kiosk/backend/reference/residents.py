@@ -30,7 +30,9 @@ def contributions(call: Call) -> tuple[int, dict]:
     # what was paid through this backend overrides the derived "due"
     store = call.backend.store
     with store.lock:
-        paid = {s: paid_periods(store.conn, r, s) for s in {row["scheme"] for row in answer["rows"]}}
+        paid = {
+            s: paid_periods(store.conn, r, s) for s in {row["scheme"] for row in answer["rows"]}
+        }
     for row in answer["rows"]:
         if row["status"] == "due" and row["period"] in paid[row["scheme"]]:
             row["status"] = "paid"
@@ -51,8 +53,12 @@ def medical_account(call: Call) -> tuple[int, dict]:
     today = call.backend.today()
     acct = accounts.medical_account(r, q.year or today.year, today)
     if acct is None:
-        raise ApiError(422, "no_personal_account", "您没有医保个人账户（仅职工医保设有个人账户）",
-                       "Only employee medical insurance has a personal account")
+        raise ApiError(
+            422,
+            "no_personal_account",
+            "您没有医保个人账户（仅职工医保设有个人账户）",
+            "Only employee medical insurance has a personal account",
+        )
     return 200, acct
 
 
@@ -67,10 +73,16 @@ def resident_pension(call: Call) -> tuple[int, dict]:
 
 
 def _card(conn: Any, r: Any) -> dict:
-    row = conn.execute("SELECT status, changed_at FROM card_status WHERE resident=?", (r.key,)).fetchone()
+    row = conn.execute(
+        "SELECT status, changed_at FROM card_status WHERE resident=?", (r.key,)
+    ).fetchone()
     status, changed = (row[0], row[1]) if row else (r.card_status, None)
-    return {"masked_card_number": mask_number(r.sscard_number), "status": status,
-            "status_zh": CARD_STATUS_ZH[status], "changed_at": changed}
+    return {
+        "masked_card_number": mask_number(r.sscard_number),
+        "status": status,
+        "status_zh": CARD_STATUS_ZH[status],
+        "changed_at": changed,
+    }
 
 
 def card_status(call: Call) -> tuple[int, dict]:
@@ -86,11 +98,17 @@ def report_card_loss(call: Call) -> tuple[int, dict]:
 
     def effect(conn: Any) -> tuple[int, dict]:
         if q.phone != r.phone:
-            raise ApiError(422, "phone_mismatch", "手机号码与登记信息不一致，请到窗口办理",
-                           "The phone number does not match the one on record")
+            raise ApiError(
+                422,
+                "phone_mismatch",
+                "手机号码与登记信息不一致，请到窗口办理",
+                "The phone number does not match the one on record",
+            )
         card = _card(conn, r)
         if card["status"] == "lost":
-            raise ApiError(409, "already_lost", "该卡已处于临时挂失状态", "The card is already reported lost")
+            raise ApiError(
+                409, "already_lost", "该卡已处于临时挂失状态", "The card is already reported lost"
+            )
         at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
         conn.execute("INSERT OR REPLACE INTO card_status VALUES (?, 'lost', ?)", (r.key, at))
         return 201, _card(conn, r)

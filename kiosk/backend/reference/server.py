@@ -125,7 +125,12 @@ class ReferenceBackend:
         return self._today or dt.date.today()
 
     def start(
-        self, host: str = "127.0.0.1", port: int = 0, *, tls_cert: Path | None = None, tls_key: Path | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls_cert: Path | None = None,
+        tls_key: Path | None = None,
     ) -> str:
         """Serve; returns the base URL. With ``tls_cert``/``tls_key`` (PEM) it serves HTTPS."""
         httpd = _Server((host, port), _Handler)
@@ -136,14 +141,18 @@ class ReferenceBackend:
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
             ctx.load_cert_chain(tls_cert, tls_key)
             # the handshake happens in the request's thread, so a slow client cannot stall accept()
-            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+            httpd.socket = ctx.wrap_socket(
+                httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
             scheme = "https"
         self._httpd = httpd
         bound_host, bound_port = httpd.server_address[:2]
         shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
         self.url = self.public_url = f"{scheme}://{shown}:{bound_port}"
         self.stopping.clear()
-        self._thread = threading.Thread(target=httpd.serve_forever, name="reference-backend", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, name="reference-backend", daemon=True
+        )
         self._thread.start()
         return self.url
 
@@ -230,11 +239,19 @@ class _Handler(BaseHTTPRequestHandler):
         if code == 501:  # a method http.server has no do_ handler for
             known = any(p == path for _m, p in routes.ROUTES)
             code = 405 if known else 404
-            err = api.ApiError(code, "method_not_allowed" if known else "not_found", "请求方式错误",
-                               f"{getattr(self, 'command', '')} not allowed")
+            err = api.ApiError(
+                code,
+                "method_not_allowed" if known else "not_found",
+                "请求方式错误",
+                f"{getattr(self, 'command', '')} not allowed",
+            )
         else:
             err = api.ApiError(code, "bad_request", "请求格式错误", message or "bad request")
-        data = b"" if getattr(self, "command", "") == "HEAD" else json.dumps(err.body(), ensure_ascii=False).encode()
+        data = (
+            b""
+            if getattr(self, "command", "") == "HEAD"
+            else json.dumps(err.body(), ensure_ascii=False).encode()
+        )
         try:
             self._send(code, data, "application/json; charset=utf-8", close=True)
         except OSError:
@@ -263,7 +280,12 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer = e.status, e.body()
         except Exception as e:  # a bug in the simulator must still answer in the one error shape
             log.exception("reference backend: %s %s failed", method, path)
-            status, answer = 500, api.ApiError(500, "internal", "系统内部错误", f"internal error: {type(e).__name__}", True).body()
+            status, answer = (
+                500,
+                api.ApiError(
+                    500, "internal", "系统内部错误", f"internal error: {type(e).__name__}", True
+                ).body(),
+            )
         if fault is not None and fault.when == "after" and self._misbehave(fault, answer):
             return
         self._send_json(status, answer)
@@ -276,30 +298,47 @@ class _Handler(BaseHTTPRequestHandler):
             raise api.ApiError(413, "request_too_large", "请求过大", "request body too large")
         return self.rfile.read(int(length))
 
-    def _handle(self, method: str, path: str, query: dict[str, str], raw: bytes) -> tuple[int, dict]:
+    def _handle(
+        self, method: str, path: str, query: dict[str, str], raw: bytes
+    ) -> tuple[int, dict]:
         route = routes.ROUTES.get((method, path))
         if route is None:
             if any(p == path for _m, p in routes.ROUTES):
-                raise api.ApiError(405, "method_not_allowed", "请求方式错误", f"{method} not allowed on {path}")
+                raise api.ApiError(
+                    405, "method_not_allowed", "请求方式错误", f"{method} not allowed on {path}"
+                )
             raise api.ApiError(404, "not_found", "请求的服务不存在", f"no such endpoint {path}")
         terminal = ""
         if (method, path) not in routes.UNSIGNED:
             try:
                 terminal = signing.verify(
-                    self.headers, method, self.path, raw, self.backend.secret_for,
-                    self.backend.store.remember_nonce, now=time.time() + self.backend.clock_offset_s,
+                    self.headers,
+                    method,
+                    self.path,
+                    raw,
+                    self.backend.secret_for,
+                    self.backend.store.remember_nonce,
+                    now=time.time() + self.backend.clock_offset_s,
                 )
             except signing.SignatureError as e:
-                raise api.ApiError(401, e.code, e.message_zh, f"authentication failed: {e}", False) from None
+                raise api.ApiError(
+                    401, e.code, e.message_zh, f"authentication failed: {e}", False
+                ) from None
         body: dict[str, Any] = {}
         if method == "POST":
             try:
                 body = json.loads(raw or b"{}")
             except (UnicodeDecodeError, json.JSONDecodeError):
-                raise api.ApiError(400, "malformed_json", "请求格式错误", "body is not JSON") from None
+                raise api.ApiError(
+                    400, "malformed_json", "请求格式错误", "body is not JSON"
+                ) from None
             if not isinstance(body, dict):
-                raise api.ApiError(400, "malformed_json", "请求格式错误", "body must be a JSON object")
-        call = api.Call(self.backend, terminal, body, self.headers.get(signing.H_IDEMPOTENCY, ""), query)
+                raise api.ApiError(
+                    400, "malformed_json", "请求格式错误", "body must be a JSON object"
+                )
+        call = api.Call(
+            self.backend, terminal, body, self.headers.get(signing.H_IDEMPOTENCY, ""), query
+        )
         if (method, path) in routes.KEYED:
             api.need_key(call)
         return route(call)
@@ -330,7 +369,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.backend.stopping.wait(f.delay_s)
             return False
         if f.mode == "5xx":
-            body = api.ApiError(f.status, "unavailable", "服务暂不可用", "service unavailable", True).body()
+            body = api.ApiError(
+                f.status, "unavailable", "服务暂不可用", "service unavailable", True
+            ).body()
             self._send_json(f.status, body, close=True)
         elif f.mode == "drop":
             self.close_connection = True
@@ -345,7 +386,9 @@ class _Handler(BaseHTTPRequestHandler):
             data = json.dumps(answer or {"status": "ok", "time": "x", "version": "x"}).encode()
             self._send(200, data[: max(1, len(data) // 2)], "application/json", close=True)
         elif f.mode == "wrong_types":
-            self._send_json(200, _wrong_types(answer or {"status": "ok", "time": "", "version": ""}), close=True)
+            self._send_json(
+                200, _wrong_types(answer or {"status": "ok", "time": "", "version": ""}), close=True
+            )
         elif f.mode == "huge":
             self._stream(b'{"status": "ok", "padding": "', f.size, delay=0.0)
         elif f.mode == "drip":

@@ -49,11 +49,18 @@ def handle(
     if path == "/sim/accounts" and method == "GET":
         from kiosk.backend.reference import bills
 
-        return 200, {"accounts": [
-            {"utility": a.utility, "account_no": a.account_no, "resident": a.resident.key}
-            for a in bills.ACCOUNTS.values()
-        ]}
+        return 200, {
+            "accounts": [
+                {"utility": a.utility, "account_no": a.account_no, "resident": a.resident.key}
+                for a in bills.ACCOUNTS.values()
+            ]
+        }
     parts = path.strip("/").split("/")
-    if method == "POST" and len(parts) == 4 and parts[:2] == ["sim", "orders"] and parts[3] == "pay":
+    if (
+        method == "POST"
+        and len(parts) == 4
+        and parts[:2] == ["sim", "orders"]
+        and parts[3] == "pay"
+    ):
         return 200, backend.mark_paid(parts[2])
     raise ApiError(404, "not_found", "请求的服务不存在", f"no such endpoint {method} {path}")

@@ -124,7 +124,15 @@ class ReferenceStore:
                     # 4xx answers are stored too: the same request must get the same refusal
                     self.conn.execute(
                         "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (terminal, key, route, body_hash, status, json.dumps(answer, ensure_ascii=False), now_iso()),
+                        (
+                            terminal,
+                            key,
+                            route,
+                            body_hash,
+                            status,
+                            json.dumps(answer, ensure_ascii=False),
+                            now_iso(),
+                        ),
                     )
                     self.conn.execute("COMMIT")
                 else:
@@ -156,7 +164,13 @@ class ReferenceStore:
         with self.lock:
             rows = self.conn.execute(sql + " ORDER BY seq", args).fetchall()
         return [
-            {"kind": k, "terminal": t, "idempotency_key": key, "payload": json.loads(p), "received_at": at}
+            {
+                "kind": k,
+                "terminal": t,
+                "idempotency_key": key,
+                "payload": json.loads(p),
+                "received_at": at,
+            }
             for k, t, key, p, at in rows
         ]
 
