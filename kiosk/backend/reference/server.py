@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kiosk.backend import signing
-from kiosk.backend.reference import api, routes
-from kiosk.backend.reference.faults import Fault, Faults
+from kiosk.backend.reference import api, faults, routes
+from kiosk.backend.reference.faults import Faults
 from kiosk.backend.reference.store import ReferenceStore
 
 log = logging.getLogger(__name__)
@@ -272,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._sim(method, path, query, raw)
             return
         fault = self.backend.faults.take(path)
-        if fault is not None and fault.when == "before" and self._misbehave(fault, None):
+        if fault is not None and fault.when == "before" and faults.misbehave(self, fault, None):
             return
         try:
             status, answer = self._handle(method, path, query, raw)
@@ -286,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
                     500, "internal", "系统内部错误", f"internal error: {type(e).__name__}", True
                 ).body(),
             )
-        if fault is not None and fault.when == "after" and self._misbehave(fault, answer):
+        if fault is not None and fault.when == "after" and faults.misbehave(self, fault, answer):
             return
         self._send_json(status, answer)
 
@@ -361,59 +361,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]
         self.flush_headers()
 
-    # --- misbehaviour --------------------------------------------------------------------------
-
-    def _misbehave(self, f: Fault, answer: dict | None) -> bool:
-        """Apply a fault; True when the request has been answered (or dropped) by it."""
-        if f.mode == "slow":
-            self.backend.stopping.wait(f.delay_s)
-            return False
-        if f.mode == "5xx":
-            body = api.ApiError(
-                f.status, "unavailable", "服务暂不可用", "service unavailable", True
-            ).body()
-            self._send_json(f.status, body, close=True)
-        elif f.mode == "drop":
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        elif f.mode == "html":
-            page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
-            self._send(200, page.encode(), "text/html", close=True)
-        elif f.mode == "truncated":
-            data = json.dumps(answer or {"status": "ok", "time": "x", "version": "x"}).encode()
-            self._send(200, data[: max(1, len(data) // 2)], "application/json", close=True)
-        elif f.mode == "wrong_types":
-            self._send_json(
-                200, _wrong_types(answer or {"status": "ok", "time": "", "version": ""}), close=True
-            )
-        elif f.mode == "huge":
-            self._stream(b'{"status": "ok", "padding": "', f.size, delay=0.0)
-        elif f.mode == "drip":
-            self._stream(b'{"status": "ok", "padding": "', 4096, delay=f.delay_s)
-        return True
-
-    def _stream(self, head: bytes, size: int, *, delay: float) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(size))
-        self.send_header("Connection", "close")
-        self.close_connection = True
-        self.end_headers()
-        try:
-            self.wfile.write(head)
-            sent, chunk = len(head), (b"a" if delay else b"a" * 65536)
-            while sent < size and not self.backend.stopping.is_set():
-                self.wfile.write(chunk[: size - sent])
-                sent += len(chunk)
-                if delay:
-                    self.wfile.flush()
-                    time.sleep(delay)
-        except OSError:
-            pass  # the client hung up, as it should
-
     # --- /sim ----------------------------------------------------------------------------------
 
     def _sim(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
@@ -427,18 +374,3 @@ class _Handler(BaseHTTPRequestHandler):
         except api.ApiError as e:
             status, answer = e.status, e.body()
         self._send_json(status, answer)
-
-
-def _wrong_types(value: Any) -> Any:
-    """The same shape with every leaf of the wrong type: what a broken backend build sends."""
-    if isinstance(value, dict):
-        return {k: _wrong_types(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return {"unexpected": "object"}
-    if isinstance(value, bool):
-        return "yes"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return 12345
-    return value
