@@ -35,6 +35,7 @@ class PaymentQrScreen(KioskScreen):
     payee_zh = StringProperty("")
     payee_en = StringProperty("")
     title_zh = StringProperty("")
+    order_no = StringProperty("")
     seconds_left = NumericProperty(0)
 
     _flow = None
@@ -44,7 +45,7 @@ class PaymentQrScreen(KioskScreen):
 
     def on_pre_enter(self, *args):
         self.ready = self.ending = self.unknown = False
-        self.payload = self.amount_text = self.payee_zh = self.payee_en = ""
+        self.payload = self.amount_text = self.payee_zh = self.payee_en = self.order_no = ""
         self.seconds_left = 0
         self._asking, self._since_poll = False, 0.0
         self._flow = flow = self.journey.flow
@@ -56,6 +57,7 @@ class PaymentQrScreen(KioskScreen):
         if self._flow is None or self.journey.flow is not self._flow:
             return
         self.payload = view.qr_payload
+        self.order_no = view.order_no
         self.amount_text = yuan(view.amount_fen)
         self.payee_zh, self.payee_en = view.payee_zh, view.payee_en
         self.seconds_left = view.seconds_left

@@ -96,6 +96,7 @@ def test_water_bill_is_paid_end_to_end(water):
     assert "支付金额：￥38.50" in qr and "收款单位：宁阳县自来水有限公司" in qr
     assert any(t.startswith("剩余支付时间：2分5") or t == "剩余支付时间：3分00秒" for t in qr)
     assert facts["qr_payload"].endswith(facts["order_no"])
+    assert f"订单号：{facts['order_no']}" in qr  # what staff, or a reviewer's curl, look the payment up by
     assert "成功：缴费成功" in step(water, "result")["texts"]
     assert f"参考号：{facts['transaction_no']}" in step(water, "result")["texts"]
 
