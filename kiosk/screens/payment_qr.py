@@ -51,10 +51,12 @@ class PaymentQrScreen(KioskScreen):
         self._flow = flow = self.journey.flow
         self.title_zh = self.journey.item.name_zh if self.journey.item else ""
         if flow is not None:
-            self.app.worker.submit(flow.start_payment, self._show, self._not_started)
+            self.app.worker.submit(flow.start_payment, lambda view: self._show(view, flow), self._not_started)
 
-    def _show(self, view: QrView) -> None:
-        if self._flow is None or self.journey.flow is not self._flow:
+    def _show(self, view: QrView, flow) -> None:
+        if self._flow is not flow or self.journey.flow is not flow:
+            # the session ended while the order was being made: nobody saw the code, close it
+            self.app.worker.submit(flow.abandon)
             return
         self.payload = view.qr_payload
         self.order_no = view.order_no
