@@ -18,6 +18,7 @@ Resident ID numbers travel only in signed POST bodies, never in URLs (URLs end u
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import time
@@ -62,6 +63,8 @@ class BackendClient:
             total_timeout if total_timeout is not None else connect_timeout + read_timeout
         )
         self.max_body_bytes = max_body_bytes
+        #: backend clock minus terminal clock, learnt when a signature is refused as stale
+        self.clock_offset_s = 0.0
         self.session = requests.Session()
         self.session.verify = str(ca_bundle) if ca_bundle else True
         self.session.trust_env = (
@@ -274,15 +277,41 @@ class BackendClient:
             if body is None
             else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         )
-        for attempt in range(1, attempts + 1):
+        clock_retried = False
+        attempt = 1
+        while True:
             try:
                 return self._once(method, path, data, model, key=key, signed=signed)
             except BackendUnavailableError as e:
-                if attempt == attempts:
+                if attempt >= attempts:
                     raise
                 log.info("backend %s %s: %s; trying again", method, path, e)
                 time.sleep(0.2 * attempt)
-        raise AssertionError("unreachable")
+                attempt += 1
+            except BackendError as e:
+                # the terminal's clock is off (a board without a battery-backed clock, after a
+                # power cut, before NTP): sign with the backend's time and try once more
+                if e.code != "stale_timestamp" or clock_retried or not self._learn_clock(e):
+                    raise
+                clock_retried = True
+
+    def _learn_clock(self, e: BackendError) -> bool:
+        """Take the clock offset from the refused answer's Date header; True if it changed."""
+        date = getattr(e, "server_date", None)
+        if not date:
+            return False
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return False
+        offset = server - time.time()
+        if abs(offset - self.clock_offset_s) < 5:
+            return False
+        log.warning(
+            "terminal clock is %+.0f s off the backend's; signing with the backend's time", offset
+        )
+        self.clock_offset_s = offset
+        return True
 
     def _once(
         self, method: str, path: str, data: bytes, model: type[BaseModel], *, key: str, signed: bool
@@ -292,7 +321,13 @@ class BackendClient:
             headers["Content-Type"] = "application/json; charset=utf-8"
         if signed:
             headers |= sign_headers(
-                self.terminal_id, self._secret, method, path, data, idempotency_key=key
+                self.terminal_id,
+                self._secret,
+                method,
+                path,
+                data,
+                idempotency_key=key,
+                now=time.time() + self.clock_offset_s,
             )
         deadline = time.monotonic() + self.total_timeout
         try:
@@ -312,7 +347,11 @@ class BackendClient:
             raise BackendProtocolError(f"{method} {path}: {type(e).__name__}: {e}") from e
         with resp:
             raw = self._read_capped(resp, deadline, f"{method} {path}")
-        return self._decode(resp, raw, model, f"{method} {path}")
+        try:
+            return self._decode(resp, raw, model, f"{method} {path}")
+        except BackendError as e:
+            e.server_date = resp.headers.get("Date", "")  # type: ignore[attr-defined]
+            raise
 
     def _read_capped(self, resp: requests.Response, deadline: float, what: str) -> bytes:
         declared = resp.headers.get("Content-Length")

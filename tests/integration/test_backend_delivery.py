@@ -132,15 +132,25 @@ def test_journal_records_reach_the_backend_as_transactions(parts):
     assert got[0]["payload"]["masked_id"] == "370***********2819"
 
 
-def test_a_wrong_clock_holds_rows_instead_of_failing_them(parts):
+def test_a_wrong_terminal_clock_is_corrected_from_the_backend_date(parts):
     backend, ob, worker, _ = parts
     backend.clock_offset_s = 3600  # the terminal's clock is an hour behind the platform's
     ob.put("rating", _rating(1), "clock-1")
-    assert worker.flush(timeout_s=0.5) == 1
-    assert ob.stats()["failed"] == 0 and "stale_timestamp" in worker.last_error
-    backend.clock_offset_s = 0  # the clock is fixed
     assert worker.flush(timeout_s=5) == 0
+    assert 3590 < worker.client.clock_offset_s < 3610
     assert [r["idempotency_key"] for r in backend.received("rating")] == ["clock-1"]
+
+
+def test_a_refused_signature_holds_rows_instead_of_failing_them(parts):
+    backend, ob, worker, _ = parts
+    # the platform has a new secret for this terminal that the terminal does not have yet
+    backend.terminals[TERMINAL] = b"a-secret-the-terminal-does-not-have"
+    ob.put("rating", _rating(2), "clock-2")
+    assert worker.flush(timeout_s=0.5) == 1
+    assert ob.stats()["failed"] == 0 and "bad_signature" in worker.last_error
+    backend.terminals[TERMINAL] = SECRET  # the secret is fixed on the platform
+    assert worker.flush(timeout_s=5) == 0
+    assert [r["idempotency_key"] for r in backend.received("rating")] == ["clock-2"]
 
 
 def test_payload_builders_are_accepted_and_keep_the_evaluator_confidential(parts):

@@ -221,6 +221,11 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # the Date header follows the simulated server clock, as a real server's would
+        now = time.time() if timestamp is None else timestamp
+        return super().date_time_string(now + self.server.backend.clock_offset_s)  # type: ignore[attr-defined]
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # request lines would carry nothing personal, but tests want a quiet stderr
 
