@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError, KioskError
+from kiosk.errors import (
+    BackendError,
+    BackendProtocolError,
+    BackendUnavailableError,
+    KioskError,
+    PrinterError,
+)
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.services import certificate_pdf
 from kiosk.services.journey import Outcome
@@ -174,9 +180,13 @@ class CertificateFlow:
         session.data["verification_code"] = page.verification_code
         if _simulated(ports.config):
             folder = ports.config.data_dir / "certificates"
-            pdf, png = certificate_pdf.save(page, folder, f"{txn}-{self.certificate_kind}")
-            session.data["certificate_files"] = (str(pdf), str(png))
-            log.info("certificate %s kept for review as %s", txn, pdf.name)
+            try:
+                pdf, png = certificate_pdf.save(page, folder, f"{txn}-{self.certificate_kind}")
+            except (OSError, KioskError) as e:  # a reviewer's copy must never stop the resident's print
+                log.warning("certificate %s: review copy not written: %s", txn, e)
+            else:
+                session.data["certificate_files"] = (str(pdf), str(png))
+                log.info("certificate %s kept for review as %s", txn, pdf.name)
         return job
 
     def _print_a4(self, job: PrintJob, a4: Any) -> None:
@@ -186,7 +196,10 @@ class CertificateFlow:
         page = session.data["certificate_page"]
         files = session.data.get("certificate_files")
         spool = ports.config.data_dir / "certificates" / "spool" / f"{job.job_id}.pdf"
-        path = certificate_pdf.write_pdf(page, spool) if not files else Path(files[0])
+        try:
+            path = certificate_pdf.write_pdf(page, spool) if not files else Path(files[0])
+        except OSError as e:
+            raise PrinterError(f"certificate PDF not written for the A4 printer: {e}") from e
         job.attempts += 1
         try:
             request = certificate_pdf.submit_to_cups(
