@@ -205,8 +205,11 @@ def help_request(tour: Tour, matter_zh: str = "社会保障卡密码重置", pho
 
 
 def rating_ui(tour: Tour) -> Iterator[Any]:
-    """好差评: 不满意 cannot be sent without a reason; then a pad key ends the session."""
+    """好差评 in 大字版: 不满意 cannot be sent without a reason; then a pad key ends the session."""
     kiosk = tour.app.kiosk
+    yield tour.until_screen("home")
+    tour.tap(tour.by_id("elder_button"))  # the largest layout: it must still fit
+    yield Wait(lambda: tour.app.theme.elder, "elder mode")
     yield from open_item_by_id(tour, "service_map")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("service_map")
@@ -218,6 +221,7 @@ def rating_ui(tour: Tour) -> Iterator[Any]:
     yield 0.3
     tour.shot("rating")
     tour.facts["online_url"] = tour.screen().online_url
+    tour.facts["level_sizes"] = sorted({(round(b.width), round(b.height)) for b in tour.screen().ids.levels.children})
     yield from tap_placed(tour, lambda w: getattr(w, "zh", None) == "不满意" and hasattr(w, "level"), "不满意")
     tour.tap(tour.by_id("submit_button"))  # no reason chosen: nothing may happen
     yield 0.6
@@ -227,6 +231,13 @@ def rating_ui(tour: Tour) -> Iterator[Any]:
     yield from tap_placed(tour, lambda w: getattr(w, "zh", None) == "办理时间太长" and hasattr(w, "code"), "a reason")
     tour.shot("rating-reason")
     tour.facts["can_submit_with_reason"] = tour.screen().can_submit
+    ids = tour.screen().ids
+    # nothing overlaps: the reasons end above the QR row, the levels start below the top
+    tour.facts["fits"] = {"reasons_above_qr": ids.reasons.y >= ids.qr.top - 1,
+                          "title_on_screen": ids.title.top <= tour.screen().top + 1,
+                          "elder": tour.app.theme.elder}
+    tour.facts["level_sizes_chosen"] = sorted(
+        {(round(b.width), round(b.height)) for b in tour.screen().ids.levels.children})
     pad = kiosk.hub.emulator("ratingpad")
     yield Wait(lambda: pad.lit, "the rating pad to light up", 10)
     yield tour.run_off_thread(lambda: pad.press(5), "a key on the rating pad")

@@ -38,6 +38,7 @@ class RatingScreen(KioskScreen):
         for level in sorted(Level, reverse=True):
             button = BigButton(zh=level.label_zh, en=level.label_en, kind="secondary")
             button.level = int(level)
+            button.size_hint_y = 1  # the row's fixed height for all five: none stands out
             button.bind(on_release=lambda b: self.choose(b.level))
             levels.add_widget(button)
         self.ids.indicators.clear_widgets()

@@ -48,6 +48,9 @@ def test_five_equal_levels_and_nothing_chosen_at_first(tour):
         assert label in texts
     assert not any(t.startswith("【已选】") for t in texts)
     assert "整体满意度" not in texts and "办理时间太长" not in texts  # offered only after a level
+    facts = tour["result"]["facts"]
+    assert len(facts["level_sizes"]) == 1  # five buttons of one size: none stands out
+    assert facts["level_sizes_chosen"] == facts["level_sizes"]  # and a chosen one does not grow
 
 
 def test_dissatisfied_without_a_reason_cannot_be_submitted(tour):
@@ -60,6 +63,10 @@ def test_dissatisfied_without_a_reason_cannot_be_submitted(tour):
         assert indicator in texts  # the on-site indicators follow every level
     assert facts["can_submit_with_reason"] is True
     assert "【已选】办理时间太长" in step(tour, "rating-reason")["texts"]
+
+
+def test_a_bad_rating_with_its_reasons_fits_the_screen_in_elder_mode(tour):
+    assert tour["result"]["facts"]["fits"] == {"reasons_above_qr": True, "title_on_screen": True, "elder": True}
 
 
 def test_a_pad_key_ends_the_session_and_exactly_one_rating_arrives(tour):
