@@ -15,6 +15,7 @@ from typing import Any
 
 from kivy.base import EventLoop
 from kivy.clock import Clock
+from kivy.uix.widget import Widget
 
 from kiosk.tour import Tour, TourTouch, Wait
 
@@ -22,8 +23,10 @@ DEMO_PIN = "24681357"
 WRONG_PIN = "11112222"
 
 
-def hold(tour: Tour, pos: tuple[float, float], seconds: float) -> float:
-    """Press at window position ``pos`` and lift after ``seconds``; yield the returned delay."""
+def hold(tour: Tour, target: Widget | tuple[float, float], seconds: float) -> float:
+    """Press a widget's centre (or a window position) and lift after ``seconds``; the caller
+    yields the returned delay."""
+    pos = target.to_window(*target.center) if isinstance(target, Widget) else target
     touch = TourTouch(*pos)
     EventLoop.post_dispatch_input("begin", touch)
     Clock.schedule_once(lambda _dt: EventLoop.post_dispatch_input("end", touch), seconds)
@@ -106,48 +109,61 @@ def _message(tour: Tour, *words: str) -> Wait:
     return Wait(lambda: any(w in tour.screen().message_zh for w in words), f"a message with {words}", 20)
 
 
+def open_section(tour: Tour, key: str) -> Iterator[Any]:
+    """Tap a section's tab and wait until it has loaded and settled."""
+    from kiosk.screens.admin import SECTIONS
+
+    screen = tour.screen()
+    tour.tap(tour.button(SECTIONS[key][0]))
+    yield Wait(lambda: screen.section == key, f"section {key}", 10)
+    yield 0.2
+    yield Wait(lambda: not screen.working, f"section {key} to load", 15)
+    yield 0.5
+
+
+def tap_when_there(tour: Tour, zh: str) -> Iterator[Any]:
+    """Wait for a button to be on screen, then tap it."""
+    yield Wait(lambda: bool(tour.button(zh)), f"the button {zh}", 10)
+    tour.tap(tour.button(zh))
+
+
 def visit_sections(tour: Tour) -> Iterator[Any]:
     """Every section once; switch the service off and on; export the diagnostics bundle."""
     screen = tour.screen()
-    for zh in ("纸张", "数据上传", "交易流水", "日志", "配置"):
-        tour.tap(tour.button(zh))
-        yield 0.2  # the tap's release (which starts the section's loading) comes 60 ms after
-        yield Wait(lambda: not screen.working, f"section {zh}", 15)
-        yield 0.3
+    for key in ("paper", "outbox", "journal", "logs", "config"):
+        yield from open_section(tour, key)
         tour.shot(f"section-{screen.section}")
 
-    tour.tap(tour.button("服务开关"))
-    yield 0.3
+    yield from open_section(tour, "service")
     # signing in closed the terminal; open it, then close it on purpose
-    tour.tap(tour.button("恢复服务"))
+    yield from tap_when_there(tour, "恢复服务")
     yield _message(tour, "终端已恢复服务")
-    yield 0.3
-    tour.tap(tour.button("暂停服务"))
+    yield 0.5
+    yield from tap_when_there(tour, "暂停服务")
     yield _message(tour, "终端已暂停服务")
     yield Wait(lambda: screen.stays_closed, "the exit bar to warn")
     yield 0.3
     tour.shot("service-off")
     tour.facts["exit_label_when_closed"] = tour.by_id("exit_button").zh
-    tour.tap(tour.button("恢复服务"))
+    yield from tap_when_there(tour, "恢复服务")
     yield _message(tour, "终端已恢复服务")
     yield 0.3
     tour.shot("service-on")
 
-    tour.tap(tour.button("诊断导出"))
-    yield 0.3
-    tour.tap(tour.button("导出诊断包"))
+    yield from open_section(tour, "diagnostics")
+    yield from tap_when_there(tour, "导出诊断包")
     yield _message(tour, "已导出", "未找到导出介质")
     yield 0.3
     tour.shot("diagnostics")
     tour.facts["diagnostics_message"] = screen.message_en
 
-    tour.tap(tour.button("重启"))
-    yield 0.3
-    tour.tap(tour.button("重启程序"))  # armed only: a second tap would restart
+    yield from open_section(tour, "restart")
+    yield from tap_when_there(tour, "重启程序")  # armed only: a second tap would restart
+    # a tap inside a ScrollView is handed on 0.2 s after the finger lifts
+    yield Wait(lambda: screen.state.get("confirm") == "restart", "the restart button to arm")
     yield 0.3
     tour.shot("restart-armed")
-    tour.tap(tour.button("设备"))
-    yield 0.3
+    yield from open_section(tour, "devices")
 
 
 TOURS = {"admin": admin}

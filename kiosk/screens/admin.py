@@ -118,6 +118,9 @@ class AdminScreen(KioskScreen):
             button.kind = "primary" if button.section == key else "secondary"
         box = self.ids.content
         box.clear_widgets()
+        scroll = self.ids.scroll
+        scroll.effect_y.cancel()
+        scroll.scroll_y = 1  # every section opens at its top
         SECTIONS[key][2](self)
         self.update_service_state()
 

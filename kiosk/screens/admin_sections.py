@@ -42,7 +42,7 @@ def _button(parent, zh: str, en: str, on_release, kind: str = "secondary") -> Bi
 def _text(screen, text: str) -> Label:
     """A block of technician text (logs, config), small and wrapped."""
     theme = screen.app.theme
-    label = Label(text=text, font_size=theme.sp("small") * 0.85, color=hex_rgba(theme.colour("text")),
+    label = Label(text=text, font_size=theme.sp("small"), color=hex_rgba(theme.colour("text")),
                   halign="left", valign="top", size_hint_y=None)
     label.bind(width=lambda w, width: setattr(w, "text_size", (width, None)),
                texture_size=lambda w, size: setattr(w, "height", size[1]))
