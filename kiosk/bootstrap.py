@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,19 +35,45 @@ class Kiosk:
     secret: bytes
     journey: Journey
     _online_listeners: list[Callable[[bool], None]] = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _reconciler: threading.Thread | None = None
+
+    #: how often payments left "paid_unconfirmed" are settled with the backend
+    RECONCILE_EVERY_S = 120.0
 
     def start(self, sink: EventSink, on_online_change: Callable[[bool], None] | None = None) -> None:
-        """Start devices and delivery. ``sink`` gets device events on worker threads."""
+        """Start devices, delivery and payment reconciliation. ``sink`` gets device events on
+        worker threads."""
         if on_online_change is not None:
             self._online_listeners.append(on_online_change)
         self.hub.start(sink)
         self.delivery.start()
+        self._reconciler = threading.Thread(target=self._reconcile_loop, name="reconcile", daemon=True)
+        self._reconciler.start()
+
+    def _reconcile_loop(self) -> None:
+        """Ask the backend about payments whose outcome was lost — at start (a crash may have
+        left some) and then every few minutes, so no doubt waits for the next resident."""
+        from kiosk.errors import KioskError
+        from kiosk.services.payment_order import settle_unconfirmed
+
+        while not self._stopping.is_set():
+            try:
+                settled = settle_unconfirmed(self.journal, self.backend)
+                if settled:
+                    log.info("settled %d payment(s) left unconfirmed", len(settled))
+            except KioskError as e:
+                log.info("payment reconciliation postponed: %s", e)
+            self._stopping.wait(self.RECONCILE_EVERY_S)
 
     def _online_changed(self, online: bool) -> None:
         for listener in list(self._online_listeners):
             listener(online)
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._reconciler is not None:
+            self._reconciler.join(timeout=10)
         for part in (self.delivery, self.hub):
             try:
                 part.stop()

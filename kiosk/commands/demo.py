@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     try:
         code = start_app(config, fullscreen=config.ui.fullscreen and not args.windowed and not args.headless,
-                         headless=args.headless, tour=tour, out_dir=args.out.resolve() if args.headless else None)
+                         headless=args.headless, tour=tour, out_dir=args.out.resolve() if args.headless else None,
+                         reference_backend=backend)
     finally:
         backend.stop()
     if args.headless and code == 0:

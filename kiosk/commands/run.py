@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=None) -> int:
+def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=None, reference_backend=None) -> int:
     """Configure Kivy, bootstrap the kiosk and run the app until it stops. Returns 0 or 1 (tour failed)."""
     from kiosk.kivy_setup import configure_kivy
 
@@ -33,6 +33,7 @@ def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=No
 
     kiosk = bootstrap(config)
     app = KioskApp(kiosk)
+    app.reference_backend = reference_backend  # demo only: the simulator panel can mark orders paid
     result = {"code": 0}
     if tour is not None:
         from kiosk.tour import Tour

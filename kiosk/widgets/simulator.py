@@ -42,12 +42,24 @@ class SimulatorPanel(ModalView):
         self._fill("pad", [
             (f"评价器按 {labels[n]}", f"Pad key {n}", lambda n=n: pad.press(n)) for n in (5, 4, 3, 2, 1)
         ] if pad is not None else [])
+        backend = getattr(app, "reference_backend", None)
+        self._fill("payment", [
+            ("模拟扫码支付", "Pay the order on screen", lambda: self._pay(app)),
+        ] if backend is not None else [])
         printer = hub.emulator("printer")
         self._fill("printer", [
             ("打印机缺纸", "Printer out of paper", lambda: printer.set_paper(PaperStatus.OUT)),
             ("纸将用尽", "Paper running low", lambda: printer.set_paper(PaperStatus.LOW)),
             ("装入新纸", "New paper roll", lambda: printer.set_paper(PaperStatus.FULL)),
         ] if printer is not None else [])
+
+    @staticmethod
+    def _pay(app) -> None:
+        """The resident's phone, simulated: the reference backend marks the current order paid."""
+        payment = getattr(app.kiosk.journey.flow, "payment", None)
+        order_no = getattr(payment, "order_no", "")
+        if order_no:
+            app.reference_backend.mark_paid(order_no)
 
     def _fill(self, box_id: str, actions) -> None:
         box = self.ids[box_id]
