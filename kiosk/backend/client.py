@@ -28,10 +28,9 @@ from typing import Any
 import requests
 import urllib3
 from pydantic import BaseModel, ValidationError
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from kiosk.backend import models as m
+from kiosk.backend import transport
 from kiosk.backend.signing import sign_headers
 from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
 
@@ -70,21 +69,7 @@ class BackendClient:
         self.session.trust_env = (
             False  # a proxy setting in the environment must not reroute the terminal
         )
-        retry = Retry(
-            total=3,
-            connect=2,  # retried for every method: nothing was sent
-            read=1,
-            status=2,
-            other=0,
-            allowed_methods=frozenset(
-                {"GET"}
-            ),  # read and status retries only where repeating is harmless
-            status_forcelist=(502, 503, 504),
-            backoff_factor=0.2,
-            raise_on_status=False,
-            respect_retry_after_header=False,  # a backend must not park a kiosk for minutes
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
+        adapter = transport.adapter(head_deadline_s=self.total_timeout)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 

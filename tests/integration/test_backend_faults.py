@@ -57,6 +57,7 @@ def _event(n: int) -> dict:
         ("wrong_types", {}, BackendProtocolError),
         ("huge", {}, BackendProtocolError),
         ("drip", {"delay_s": 0.2}, BackendUnavailableError),
+        ("drip_headers", {"delay_s": 0.2}, BackendUnavailableError),
         ("slow", {"delay_s": 2.0}, BackendUnavailableError),
         ("5xx", {}, BackendUnavailableError),
         ("drop", {}, BackendUnavailableError),

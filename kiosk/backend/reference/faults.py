@@ -16,8 +16,20 @@ from typing import Any, Literal
 
 from kiosk.backend.reference.api import ApiError
 
-FaultMode = Literal["slow", "5xx", "drop", "html", "truncated", "wrong_types", "huge", "drip"]
-MODES: tuple[str, ...] = ("slow", "5xx", "drop", "html", "truncated", "wrong_types", "huge", "drip")
+FaultMode = Literal[
+    "slow", "5xx", "drop", "html", "truncated", "wrong_types", "huge", "drip", "drip_headers"
+]
+MODES: tuple[str, ...] = (
+    "slow",
+    "5xx",
+    "drop",
+    "html",
+    "truncated",
+    "wrong_types",
+    "huge",
+    "drip",
+    "drip_headers",
+)
 
 
 @dataclass
@@ -26,7 +38,7 @@ class Fault:
     count: int | None = None
     path_prefix: str = "/v1/"
     when: Literal["before", "after"] = "before"
-    delay_s: float = 2.0  # slow: added delay; drip: pause between bytes
+    delay_s: float = 2.0  # slow: added delay; drip, drip_headers: pause between bytes
     status: int = 503  # 5xx: the status sent
     size: int = 32 * 1024 * 1024  # huge: bytes sent
 
@@ -101,9 +113,26 @@ def misbehave(h: Any, f: Fault, answer: dict | None) -> bool:
         )
     elif f.mode == "huge":
         _stream(h, b'{"status": "ok", "padding": "', f.size, delay=0.0)
+    elif f.mode == "drip_headers":
+        _drip_head(h, f.delay_s)
     elif f.mode == "drip":
         _stream(h, b'{"status": "ok", "padding": "', 4096, delay=f.delay_s)
     return True
+
+
+def _drip_head(h: Any, delay: float) -> None:
+    """The status line and headers a byte at a time: each byte beats the read timeout."""
+    h.close_connection = True
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"a" * 4096
+    try:
+        for i in range(len(head)):
+            if h.backend.stopping.is_set():
+                break
+            h.wfile.write(head[i : i + 1])
+            h.wfile.flush()
+            time.sleep(delay)
+    except OSError:
+        pass  # the client hung up, as it should
 
 
 def _stream(h: Any, head: bytes, size: int, *, delay: float) -> None:
