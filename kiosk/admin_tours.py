@@ -166,4 +166,37 @@ def visit_sections(tour: Tour) -> Iterator[Any]:
     yield from open_section(tour, "devices")
 
 
-TOURS = {"admin": admin}
+def sign_in(tour: Tour, pin: str) -> Iterator[Any]:
+    """From home: the corner gesture and the PIN, up to the admin screen."""
+    kiosk = tour.app.kiosk
+    yield tour.until_screen("home")
+    yield 0.5
+    if not kiosk.config.admin.pin_hash:
+        yield tour.run_off_thread(lambda: _demo_gate(tour, pin), "a demo PIN for the gate")
+    win = EventLoop.window
+    yield hold(tour, (20, win.height - 20), 3.3)
+    yield tour.until_screen("admin_pin")
+    yield 0.3
+    yield from type_pin(tour, pin)
+    tour.tap(tour.button("确定"))
+    yield tour.until_screen("admin", 15)
+
+
+def admin_idle(tour: Tour) -> Iterator[Any]:
+    """A technician signs in and walks away: after ``admin.idle_timeout_s`` the terminal is
+    back home and in service."""
+    kiosk = tour.app.kiosk
+    yield from sign_in(tour, os.environ.get("KIOSK_TOUR_ADMIN_PIN", DEMO_PIN))
+    yield 0.3
+    tour.shot("admin")
+    tour.facts["closed_while_signed_in"] = kiosk.journey.maintenance
+    idle_s = kiosk.config.admin.idle_timeout_s
+    yield Wait(lambda: tour.screen_name() != "admin", "the admin session to time out", idle_s + 15)
+    yield 0.3
+    tour.shot("after-idle")
+    tour.facts["idle_timeout_s"] = idle_s
+    tour.facts["in_service_after"] = not kiosk.journey.maintenance
+    yield tour.run_off_thread(lambda: kiosk.delivery.flush(10.0), "delivering the outbox", 20)
+
+
+TOURS = {"admin": admin, "admin_idle": admin_idle}

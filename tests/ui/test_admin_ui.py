@@ -26,29 +26,43 @@ PIN = "73915824"
 RUNNER = """
 import sys
 import kiosk.admin_tours, kiosk.tours
-kiosk.tours.TOURS.setdefault("admin", kiosk.admin_tours.TOURS["admin"])
+for name, tour in kiosk.admin_tours.TOURS.items():
+    kiosk.tours.TOURS.setdefault(name, tour)
 from kiosk.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.fixture(scope="module")
-def tour(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("admin")
+def run_tour(folder, name, **replace):
     usb = folder / "usb"
     usb.mkdir()
     config = write_config(folder / "terminal", "http://127.0.0.1:0",
                           **{'pin_hash = ""': f'pin_hash = "{hash_pin(PIN)}"',
-                             'export_dir = "/media/kiosk-usb"': f'export_dir = "{usb}"'})
+                             'export_dir = "/media/kiosk-usb"': f'export_dir = "{usb}"', **replace})
     out = folder / "out"
     env = dict(os.environ, KIOSK_TOUR_ADMIN_PIN=PIN)
     proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, "demo", "--config", str(config), "--headless", "--tour", "admin",
+        [sys.executable, "-c", RUNNER, "demo", "--config", str(config), "--headless", "--tour", name,
          "--out", str(out)],
         capture_output=True, text=True, timeout=240, env=env,
     )
     result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
     return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var", "usb": usb}
+
+
+@pytest.fixture(scope="module")
+def tour(tmp_path_factory):
+    return run_tour(tmp_path_factory.mktemp("admin"), "admin")
+
+
+def received_audit(tour):
+    from kiosk.backend.reference.server import ReferenceBackend
+
+    backend = ReferenceBackend(tour["data"] / "backend")
+    try:
+        return [(r["payload"]["action"], r["payload"]["detail"]) for r in backend.received("audit")]
+    finally:
+        backend.close()
 
 
 def step(tour, name):
@@ -123,17 +137,22 @@ def test_the_diagnostics_bundle_lands_on_the_stick(tour):
 
 
 def test_leaving_reopens_the_terminal_and_the_audit_reached_the_backend(tour):
-    from kiosk.backend.reference.server import ReferenceBackend
-
     facts = tour["result"]["facts"]
     assert facts["in_service_after"] is True
     assert "请选择要办理的事项" in step(tour, "home-after")["texts"]
     assert facts["outbox_depth_after"] == 0
-    backend = ReferenceBackend(tour["data"] / "backend")
-    try:
-        audit = [(r["payload"]["action"], r["payload"]["detail"].split("]")[0] + "]") for r in backend.received("audit")]
-    finally:
-        backend.close()
+    audit = [(action, detail.split("]")[0] + "]") for action, detail in received_audit(tour)]
     assert audit == [("login", "[refused]"), ("login", "[ok]"), ("selftest_print", "[ok]"), ("journal_view", "[ok]"),
                      ("logs_view", "[ok]"), ("config_view", "[ok]"), ("service", "[ok]"), ("service", "[ok]"), ("service", "[ok]"),
                      ("export_diagnostics", "[ok]"), ("logout", "[ok]")]
+
+
+def test_an_idle_admin_session_ends_and_the_terminal_reopens(tmp_path_factory):
+    idle = run_tour(tmp_path_factory.mktemp("admin_idle"), "admin_idle",
+                    **{"idle_timeout_s = 180        # an idle admin session": "idle_timeout_s = 30  # an idle admin session"})
+    assert idle["proc"].returncode == 0, idle["proc"].stdout[-3000:] + idle["proc"].stderr[-3000:]
+    assert idle["result"]["ok"], idle["result"]["failure"]
+    facts = idle["result"]["facts"]
+    assert facts["idle_timeout_s"] == 30 and facts["closed_while_signed_in"] is True
+    assert step(idle, "after-idle")["screen"] == "home" and facts["in_service_after"] is True
+    assert ("logout", "[ok] idle; in service") in received_audit(idle)
