@@ -65,6 +65,7 @@ class Tour:
     failure: str = ""
     _gen: Iterator[Any] | None = None
     _shots: int = 0
+    _taps: list[Widget] = field(default_factory=list)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -88,11 +89,13 @@ class Tour:
         if isinstance(step, Wait):
             self._wait(step, time.monotonic() + step.timeout)
         else:
-            Clock.schedule_once(self._advance, float(step or 0))
+            # a pause: at least this long, and until the taps made before it have landed
+            Clock.schedule_once(lambda _dt: self._wait(Wait(lambda: True, "taps to land"), time.monotonic() + 10),
+                                float(step or 0))
 
     def _wait(self, wait: Wait, deadline: float) -> None:
         try:
-            done = wait.condition()
+            done = not self._taps and wait.condition()
         except Exception:  # noqa: BLE001 - a condition reading a half-built screen: try again
             done = False
         if done:
@@ -121,13 +124,39 @@ class Tour:
         return Wait(lambda: self.screen_name() == name, f"screen {name}", timeout)
 
     def tap(self, widget: Widget) -> None:
-        """Touch the centre of a widget: down now, up a moment later, as a finger would."""
+        """Touch the centre of a widget, down then up a moment later, as a finger would.
+
+        Taps are delivered in order, each once its widget has been laid out: a button built
+        this frame still sits at (0, 0), and a touch aimed there would land on whatever is in
+        that corner. Where the finger goes is worked out when the touch is delivered."""
         if widget is None:
             raise TourFailed("nothing to tap")
+        self._taps.append(widget)
+        if len(self._taps) == 1:
+            Clock.schedule_once(lambda _dt: self._deliver_tap(time.monotonic() + 3.0), 0)
+
+    def _deliver_tap(self, deadline: float) -> None:
+        widget = self._taps[0]
+        placed = widget.get_root_window() is not None and (widget.x, widget.y) != (0, 0)
+        if not placed and time.monotonic() < deadline:
+            Clock.schedule_once(lambda _dt: self._deliver_tap(deadline), 0.05)
+            return
         x, y = widget.to_window(*widget.center)
         touch = TourTouch(x, y)
         EventLoop.post_dispatch_input("begin", touch)
-        Clock.schedule_once(lambda _dt: EventLoop.post_dispatch_input("end", touch), 0.06)
+
+        def release(_dt: float) -> None:
+            EventLoop.post_dispatch_input("end", touch)
+            self._taps.pop(0)
+            if self._taps:
+                Clock.schedule_once(lambda _dt: self._deliver_tap(time.monotonic() + 3.0), 0.05)
+
+        Clock.schedule_once(release, 0.06)
+
+    @property
+    def tapping(self) -> bool:
+        """True while taps are still on their way."""
+        return bool(self._taps)
 
     def find(self, predicate: Callable[[Widget], bool], root: Widget | None = None) -> Widget:
         """The first visible widget that matches, topmost first (open popups before the screen)."""
