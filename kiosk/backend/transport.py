@@ -78,22 +78,31 @@ class _HeadDeadline:
 
     sock: socket.socket | None
     head_deadline_s: float | None = None  # set on the per-adapter subclass
+    _armed: int | None = None
 
-    def _cut(self) -> None:
-        sock = self.sock
-        if sock is not None:
+    def _cut(self, ident: int) -> None:
+        # under the connection's lock, and only for the request that armed it: a cut that
+        # fires late must never hit the next request on this (pooled) connection
+        with self._deadline_lock:
+            if self._armed != ident or self.sock is None:
+                return
             try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked recv; close() would not
+                self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked recv; close() would not
             except OSError:
                 pass
 
     def getresponse(self) -> HTTPResponse:
         if not self.head_deadline_s:
             return super().getresponse()  # type: ignore[misc]
-        ident = _WATCHDOG.arm(self.head_deadline_s, self._cut)
+        if not hasattr(self, "_deadline_lock"):
+            self._deadline_lock = threading.Lock()
+        with self._deadline_lock:
+            ident = self._armed = _WATCHDOG.arm(self.head_deadline_s, lambda: self._cut(ident))
         try:
             return super().getresponse()  # type: ignore[misc]
         finally:
+            with self._deadline_lock:
+                self._armed = None
             _WATCHDOG.disarm(ident)
 
 
