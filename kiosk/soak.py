@@ -91,7 +91,7 @@ class Verdict:
     unexpected: list[str] = field(default_factory=list)  # received, never queued
     pending: list[str] = field(default_factory=list)  # still waiting or in flight
     failed: list[str] = field(default_factory=list)  # refused by the backend for good
-    unjournalled: list[str] = field(default_factory=list)  # journal rows with no outbox row
+    unjournalled: list[str] = field(default_factory=list)  # journal rows (txn/status) with no outbox row
 
     @property
     def ok(self) -> bool:
@@ -114,30 +114,40 @@ class Verdict:
                 **{k: v[:20] for k, v in self.problems().items()}}
 
 
+def matter(kind: str, payload: dict[str, Any], key: str) -> str:
+    """What one delivered row is about: a rating is its transaction's; a transaction row is
+    the transaction in one status (a payment first ``paid_unconfirmed``, then ``completed``,
+    is two rows by design)."""
+    txn = str(payload.get("transaction_no", key))
+    return f"{txn}/{payload.get('status', '')}" if kind == "transaction" else txn
+
+
 def judge_delivery(
-    outbox_rows: Iterable[tuple[str, str, str]],
-    journal_transactions: Iterable[str],
+    outbox_rows: Iterable[tuple[str, str, str, str]],
+    journal: Iterable[tuple[str, str]],
     received: Iterable[dict[str, Any]],
     kinds: tuple[str, ...] = ("transaction", "rating"),
 ) -> Verdict:
     """Compare the terminal's records with the backend's.
 
-    ``outbox_rows``: (kind, key, state) of every outbox row of every terminal run;
-    ``journal_transactions``: transaction numbers in the journal(s);
+    ``outbox_rows``: (kind, key, state, matter) of every outbox row of every terminal run;
+    ``journal``: (transaction number, status) of every journal row;
     ``received``: the backend's received rows (``kind``, ``idempotency_key``, ``payload``)."""
     v = Verdict()
     queued: dict[str, set[str]] = {k: set() for k in kinds}
-    for kind, key, state in outbox_rows:
+    transaction_matters: set[str] = set()
+    for kind, key, state, what in outbox_rows:
         if kind not in queued:
             continue
         queued[kind].add(key)
+        if kind == "transaction":
+            transaction_matters.add(what)
         if state in ("ready", "inflight"):
             v.pending.append(key)
         elif state == "failed":
             v.failed.append(key)
-    transaction_keys = queued.get("transaction", set())
-    v.unjournalled = sorted(f"transaction-{t}" for t in journal_transactions
-                            if f"transaction-{t}" not in transaction_keys)
+    # the journal row and its outbox row are written in one SQLite transaction
+    v.unjournalled = sorted(f"{t}/{st}" for t, st in journal if f"{t}/{st}" not in transaction_matters)
     arrived: dict[str, Counter[str]] = {k: Counter() for k in kinds}
     matters: dict[str, Counter[str]] = {k: Counter() for k in kinds}
     for row in received:
@@ -145,27 +155,30 @@ def judge_delivery(
         if kind not in arrived:
             continue
         arrived[kind][row["idempotency_key"]] += 1
-        payload = row.get("payload") or {}
-        # a matter is its transaction number: two keys for one matter would be a double too
-        matters[kind][str(payload.get("transaction_no", row["idempotency_key"]))] += 1
+        # one matter under two keys would be a double the backend's idempotency cannot catch
+        matters[kind][matter(kind, row.get("payload") or {}, row["idempotency_key"])] += 1
     for kind in kinds:
         v.checked[kind] = len(queued[kind])
         v.lost += sorted(queued[kind] - set(arrived[kind]))
         v.unexpected += sorted(set(arrived[kind]) - queued[kind])
-        v.doubled += sorted(f"{kind}:{k}" for k, n in arrived[kind].items() if n > 1)
-        v.doubled += sorted(f"{kind}:{m}" for m, n in matters[kind].items() if n > 1 and f"{kind}:{m}" not in v.doubled)
+        doubled = {f"{kind}:{k}" for k, n in arrived[kind].items() if n > 1}
+        doubled |= {f"{kind}:{m}" for m, n in matters[kind].items() if n > 1}
+        v.doubled += sorted(doubled)
     return v
 
 
-def terminal_records(outbox_path: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """(outbox rows, journal transaction numbers) read from a terminal's outbox database."""
+def terminal_records(outbox_path: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
+    """(outbox rows as ``judge_delivery`` takes them, journal rows) from a terminal's database."""
+    import json
+
     from kiosk.store.outbox import Outbox
 
     outbox = Outbox(outbox_path)
     try:
-        rows = [(str(k), str(key), str(s)) for k, key, s in outbox.query("SELECT kind, key, state FROM outbox")]
+        rows = [(str(k), str(key), str(state), matter(str(k), json.loads(payload), str(key)))
+                for k, key, state, payload in outbox.query("SELECT kind, key, state, payload FROM outbox")]
         try:
-            journal = [str(t) for (t,) in outbox.query("SELECT transaction_no FROM journal")]
+            journal = [(str(t), str(st)) for t, st in outbox.query("SELECT transaction_no, status FROM journal")]
         except Exception:  # noqa: BLE001 - a terminal that never journalled has no table
             journal = []
     finally:

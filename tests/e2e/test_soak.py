@@ -17,7 +17,7 @@ from kiosk.commands.soak import FAULTS
 
 pytestmark = pytest.mark.timeout(290)
 
-SESSIONS = 90
+SESSIONS = 60
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +25,8 @@ def soak(tmp_path_factory):
     folder = tmp_path_factory.mktemp("soak")
     report = folder / "report.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "soak", "--faults", "--fault-rate", "0.2", "--kills", "3",
-         "--sessions", str(SESSIONS), "--sample-every", "10", "--max-minutes", "3", "--seed", "7",
+        [sys.executable, "-m", "kiosk.cli", "soak", "--faults", "--fault-rate", "0.25", "--kills", "3",
+         "--sessions", str(SESSIONS), "--sample-every", "5", "--max-minutes", "3", "--seed", "7",
          "--dir", str(folder / "work"), "--out", str(report)],
         capture_output=True, text=True, timeout=280, env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2])),
     )
@@ -59,10 +59,28 @@ def test_the_report_has_its_samples_and_growth_figures(soak):
     assert report["sessions_done"] == SESSIONS
     assert sum(report["outcomes"].values()) == SESSIONS
     samples = report["samples"]
-    assert [s["sessions"] for s in samples] == list(range(0, SESSIONS + 1, 10))
+    assert [s["sessions"] for s in samples] == list(range(0, SESSIONS + 1, 5))
     assert all(s["rss_kib"] > 10_000 and s["fds"] > 3 and s["threads"] >= 2 for s in samples)
     assert report["warmup_sessions"] == 50
     growth = report["growth_per_1000"]
     assert set(growth) == {"rss_kib", "fds", "threads"}
-    assert all(isinstance(v, float) for v in growth.values())  # 5 samples after the warm-up
+    assert all(isinstance(v, float) for v in growth.values())  # 3 samples after the warm-up
     assert "| RSS (KiB) |" in soak["proc"].stdout
+
+
+@pytest.mark.ui
+def test_a_short_soak_through_the_window_serves_every_session(tmp_path):
+    report = tmp_path / "window.json"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
+    env.pop("DISPLAY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "soak", "--window", "--sessions", "4", "--sample-every", "2",
+         "--max-minutes", "3", "--dir", str(tmp_path / "work"), "--out", str(report)],
+        capture_output=True, text=True, timeout=240, env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    data = json.loads(report.read_text())
+    assert data["mode"] == "window"
+    assert data["outcomes"] == {"printed": 4}
+    assert [s["sessions"] for s in data["samples"]] == [0, 2, 4]
+    assert data["delivery"]["ok"] and data["delivery"]["checked"] == {"transaction": 4, "rating": 4}

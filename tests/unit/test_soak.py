@@ -64,41 +64,50 @@ def test_read_process_sees_a_new_thread_and_a_new_descriptor():
     assert threads2 == threads + 1
 
 
-def _received(kind, key, txn):
-    return {"kind": kind, "idempotency_key": key, "payload": {"transaction_no": txn}}
+def _received(kind, key, txn, status="completed"):
+    payload = {"transaction_no": txn} | ({"status": status} if kind == "transaction" else {})
+    return {"kind": kind, "idempotency_key": key, "payload": payload}
 
 
-OUTBOX = [("transaction", "transaction-T1", "done"), ("rating", "rating-T1", "done"),
-          ("transaction", "transaction-T2", "done"), ("rating", "rating-T2", "done"),
-          ("device_event", "ev-1", "ready")]  # other kinds are not judged
-RECEIVED = [_received("transaction", "transaction-T1", "T1"), _received("rating", "rating-T1", "T1"),
-            _received("transaction", "transaction-T2", "T2"), _received("rating", "rating-T2", "T2")]
+OUTBOX = [("transaction", "transaction-T1-completed", "done", "T1/completed"), ("rating", "rating-T1", "done", "T1"),
+          ("transaction", "transaction-T2-completed", "done", "T2/completed"), ("rating", "rating-T2", "done", "T2"),
+          ("device_event", "ev-1", "ready", "ev-1")]  # other kinds are not judged
+JOURNAL = [("T1", "completed"), ("T2", "completed")]
+RECEIVED = [_received("transaction", "transaction-T1-completed", "T1"), _received("rating", "rating-T1", "T1"),
+            _received("transaction", "transaction-T2-completed", "T2"), _received("rating", "rating-T2", "T2")]
 
 
 def test_everything_received_once_is_consistent():
-    v = judge_delivery(OUTBOX, ["T1", "T2"], RECEIVED)
+    v = judge_delivery(OUTBOX, JOURNAL, RECEIVED)
     assert v.ok, v.as_dict()
     assert v.checked == {"transaction": 2, "rating": 2}
     assert v.summary().startswith("consistent: 2 rating, 2 transaction")
 
 
+def test_a_payment_confirmed_later_is_two_matters_not_a_double():
+    outbox = [*OUTBOX, ("transaction", "transaction-T2-paid_unconfirmed", "done", "T2/paid_unconfirmed")]
+    received = [*RECEIVED, _received("transaction", "transaction-T2-paid_unconfirmed", "T2", "paid_unconfirmed")]
+    assert judge_delivery(outbox, JOURNAL, received).ok
+
+
 def test_a_lost_row_a_doubled_matter_and_a_phantom_are_each_caught():
     received = RECEIVED[:3] + [_received("rating", "rating-T2-again", "T2"), _received("rating", "rating-T2", "T2"),
-                               _received("transaction", "transaction-T9", "T9")]
-    v = judge_delivery(OUTBOX[:3] + [("rating", "rating-T2", "done")], ["T1", "T2"], received)
+                               _received("transaction", "transaction-T9-completed", "T9")]
+    v = judge_delivery(OUTBOX[:3] + [("rating", "rating-T2", "done", "T2")], JOURNAL, received)
     assert not v.ok
-    assert sorted(v.unexpected) == ["rating-T2-again", "transaction-T9"]
+    assert sorted(v.unexpected) == ["rating-T2-again", "transaction-T9-completed"]
     assert "rating:T2" in v.doubled
-    v2 = judge_delivery(OUTBOX, ["T1", "T2"], RECEIVED[:3])
+    v2 = judge_delivery(OUTBOX, JOURNAL, RECEIVED[:3])
     assert v2.lost == ["rating-T2"]
     assert v2.summary().startswith("INCONSISTENT: 1 lost")
 
 
 def test_pending_failed_and_unjournalled_rows_are_not_consistent():
-    v = judge_delivery([("transaction", "transaction-T1", "inflight"), ("rating", "rating-T1", "failed")],
-                       ["T1", "T3"], [_received("transaction", "transaction-T1", "T1"),
-                                      _received("rating", "rating-T1", "T1")])
-    assert v.pending == ["transaction-T1"]
+    v = judge_delivery([("transaction", "transaction-T1-completed", "inflight", "T1/completed"),
+                        ("rating", "rating-T1", "failed", "T1")],
+                       [("T1", "completed"), ("T3", "completed")],
+                       [_received("transaction", "transaction-T1-completed", "T1"), _received("rating", "rating-T1", "T1")])
+    assert v.pending == ["transaction-T1-completed"]
     assert v.failed == ["rating-T1"]
-    assert v.unjournalled == ["transaction-T3"]
+    assert v.unjournalled == ["T3/completed"]
     assert not v.ok
