@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the kiosk's systemd units on a terminal: the "kiosk" and "kiosk-backend" users,
+# Installs the kiosk's systemd units on a terminal: the "kiosk" user (it runs both units),
 # the PAM service cage's session needs, the units in /etc/systemd/system, then daemon-reload
 # and enable. Idempotent: run it again after an update; only what changed is touched.
 #
@@ -57,14 +57,6 @@ else
     id -nG kiosk | tr ' ' '\n' | grep -qx "$g" || run usermod --append --groups "$g" kiosk
   done
 fi
-if ! getent passwd kiosk-backend >/dev/null; then
-  run useradd --system --home-dir /var/lib/kiosk/backend --no-create-home --shell /usr/sbin/nologin \
-    --user-group --comment "kiosk reference backend" kiosk-backend
-fi
-if getent group kiosk >/dev/null || [ "$DRY_RUN" -eq 1 ]; then
-  id -nG kiosk-backend 2>/dev/null | tr ' ' '\n' | grep -qx kiosk || run usermod --append --groups kiosk kiosk-backend
-fi
-
 # cage takes the seat through a logind session: PAMName=kiosk needs this PAM service
 PAM_FILE=/etc/pam.d/kiosk
 if [ ! -f "$PAM_FILE" ]; then
