@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.backend import signing
 
@@ -118,3 +120,21 @@ def test_a_forged_request_does_not_burn_a_nonce():
 
 def test_nonces_are_fresh_each_time():
     assert _sign()[signing.H_NONCE] != _sign()[signing.H_NONCE]
+
+
+_paths = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz/-_?=&0123456789", min_size=1, max_size=60
+).map(lambda p: "/" + p)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=st.binary(max_size=2048), path=_paths, key=st.text(alphabet="abcXYZ019._:-", max_size=40)
+)
+def test_any_request_signed_verifies_and_any_flipped_byte_does_not(body, path, key):
+    h = signing.sign_headers("T1", SECRET, "POST", path, body, idempotency_key=key, now=1_000_000.0)
+    assert _verify(h, "POST", path, body) == "T1"
+    if body:
+        flipped = bytes([body[0] ^ 1]) + body[1:]
+        with pytest.raises(signing.SignatureError):
+            _verify(h, "POST", path, flipped)
