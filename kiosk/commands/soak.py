@@ -293,6 +293,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.sessions < 1 or args.sample_every < 1:
         raise SystemExit("kiosk soak: --sessions and --sample-every must be at least 1")
+    if args.faults and args.window:
+        raise SystemExit("kiosk soak: --faults runs without --window (the faults are injected between script steps)")
     folder = args.dir or Path(tempfile.mkdtemp(prefix="kiosk-soak-", dir=os.environ.get("TMPDIR")))
     folder.mkdir(parents=True, exist_ok=True)
     base = load_config(args.config)
