@@ -285,6 +285,13 @@ class KioskApp(App):
             self.speak(zh, en)  # the screen's prompt again, now in the language chosen
 
     def home(self) -> None:
+        current = self.navigator.current if self.navigator is not None else ""
+        if current == "admin":  # leaving maintenance is audited, and says whether service resumes
+            self.navigator.manager.current_screen.leave("exit")
+            return
+        if current == "admin_pin":
+            self.close_admin()
+            return
         self.kiosk.journey.end("cancelled")
 
     def open_simulator(self) -> None:
@@ -296,6 +303,8 @@ class KioskApp(App):
 
     def open_admin(self) -> None:
         """The hidden gesture: the PIN keypad (the resident's session, if any, is ended)."""
+        if self.navigator is not None and self.navigator.current.startswith("admin"):
+            return  # already there: a long press must not skip the sign-out
         if self.kiosk.journey.state != "home":
             self.kiosk.journey.end("admin")
         if self.navigator is not None:

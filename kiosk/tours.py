@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk import assist_tours, payment_tours, query_tours
+from kiosk import admin_tours, assist_tours, payment_tours, query_tours
 from kiosk.tour import Tour, Wait
 
 
@@ -146,3 +146,4 @@ TOURS["water_bill"] = payment_tours.water_bill
 TOURS["contribution_payment"] = payment_tours.contribution
 TOURS["payment_doubt"] = payment_tours.payment_doubt_then_cancel
 TOURS["queries"] = query_tours.queries
+TOURS.update(admin_tours.TOURS)  # "admin", "admin_idle"

@@ -18,8 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # a bad config stops here with the file and key named
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    start_app(config, fullscreen=config.ui.fullscreen and not args.windowed, headless=False)
-    return 0
+    return start_app(config, fullscreen=config.ui.fullscreen and not args.windowed, headless=False)
 
 
 def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=None, reference_backend=None) -> int:
@@ -28,9 +27,11 @@ def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=No
 
     configure_kivy(width=config.ui.width, height=config.ui.height, fullscreen=fullscreen,
                    headless=headless, home=config.data_dir / "kivy")
+    from kiosk.admin.logs import install_log_ring
     from kiosk.app import KioskApp  # noqa: PLC0415 - kivy only after configure_kivy
     from kiosk.bootstrap import bootstrap
 
+    install_log_ring()  # the admin screen's recent logs, from the first line on
     kiosk = bootstrap(config)
     app = KioskApp(kiosk)
     app.reference_backend = reference_backend  # demo only: the simulator panel can mark orders paid
@@ -49,4 +50,4 @@ def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=No
     if t is not None and t.failure:
         print(f"kiosk: tour failed: {t.failure}")
         return 1
-    return 0
+    return getattr(app, "exit_code", 0)  # 75 after a technician's restart (systemd restarts it)
