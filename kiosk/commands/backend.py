@@ -1,8 +1,10 @@
 """``kiosk backend serve``: run the reference backend (the simulated platform) until stopped.
 
 The first line on stdout is the URL it serves, so a script can start it with ``--port 0`` and
-read where it is. ``--terminal ID=SECRET_FILE`` (repeatable) sets which terminals may call it;
-without it the demo terminal of ``config/kiosk.toml`` is accepted with the demo secret.
+read where it is. ``--terminal ID=SECRET_FILE`` (repeatable) sets which terminals may call it.
+Without it, the terminal of the kiosk config (``--config``, default ``config/kiosk.toml``) is
+accepted with that config's secret, so ``kiosk backend serve`` and ``kiosk run`` on one machine
+agree; if that secret cannot be read, the built-in demo terminal and secret are used.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="ID=SECRET_FILE",
         help="a terminal allowed to call, with the file holding its secret (repeatable)",
+    )
+    s.add_argument(
+        "--config", help="kiosk config whose terminal and secret to accept (no --terminal)"
     )
     s.add_argument("--tls-cert", type=Path, help="serve HTTPS with this PEM certificate (chain)")
     s.add_argument("--tls-key", type=Path, help="the certificate's PEM private key")
@@ -62,12 +67,23 @@ def _terminals(specs: list[str]) -> dict[str, bytes] | None:
     return out
 
 
+def _from_config(path: str | None) -> dict[str, bytes] | None:
+    from kiosk.config import load_config
+
+    try:
+        cfg = load_config(path)
+        return {cfg.terminal.id: cfg.terminal_secret()}
+    except ConfigError as e:
+        print(f"reference backend: {e}; accepting the demo terminal instead", file=sys.stderr)
+        return None
+
+
 def serve(args: argparse.Namespace) -> int:
     from kiosk.backend.reference import ReferenceBackend
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise ConfigError("--tls-cert and --tls-key go together")
-    backend = ReferenceBackend(args.data, _terminals(args.terminal))
+    backend = ReferenceBackend(args.data, _terminals(args.terminal) or _from_config(args.config))
     backend.auto_pay_after_s = args.auto_pay
     try:
         url = backend.start(args.host, args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)

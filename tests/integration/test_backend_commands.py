@@ -126,3 +126,34 @@ def test_outbox_flush_with_the_backend_down_exits_1_and_keeps_the_rows(tmp_path)
     assert r.returncode == 1
     out = json.loads(r.stdout)
     assert out["left"] == 1 and "Unavailable" in out["last_error"]
+
+
+def test_backend_serve_accepts_the_kiosk_configs_terminal_by_default(tmp_path):
+    cfg = _config(tmp_path, "http://127.0.0.1:8765", "config-secret")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "backend",
+            "serve",
+            "--port",
+            "0",
+            "--config",
+            str(cfg),
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = proc.stdout.readline().strip()
+        with BackendClient(url, "NY-370921-0001", b"config-secret") as c:
+            assert c.card_status(BY_KEY["zhao_li"].id_number)["status"] == "lost"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
