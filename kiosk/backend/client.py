@@ -24,6 +24,7 @@ import logging
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -54,6 +55,8 @@ class BackendClient:
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # a backend behind a path prefix (https://host/zwfw) sees, and checks, the full path
+        self._prefix = urlsplit(self.base_url).path
         self.terminal_id = terminal_id
         self._secret = secret
         self.timeout = (connect_timeout, read_timeout)
@@ -66,9 +69,8 @@ class BackendClient:
         self.clock_offset_s = 0.0
         self.session = requests.Session()
         self.session.verify = str(ca_bundle) if ca_bundle else True
-        self.session.trust_env = (
-            False  # a proxy setting in the environment must not reroute the terminal
-        )
+        # a proxy setting in the environment must not reroute the terminal
+        self.session.trust_env = False
         adapter = transport.adapter(head_deadline_s=self.total_timeout)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -309,7 +311,7 @@ class BackendClient:
                 self.terminal_id,
                 self._secret,
                 method,
-                path,
+                self._prefix + path,
                 data,
                 idempotency_key=key,
                 now=time.time() + self.clock_offset_s,
