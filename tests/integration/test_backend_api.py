@@ -218,3 +218,42 @@ def test_no_personal_data_in_any_url_the_client_uses(backend):
     c.close()
     assert len(seen) == 3
     assert not any(wang.id_number in u or wang.phone in u for u in seen)
+
+
+def test_a_backend_behind_a_path_prefix_gets_a_signature_over_its_full_path():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: dict = {}
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen["path"] = self.path
+            seen["headers"] = dict(self.headers)
+            seen["body"] = self.rfile.read(int(self.headers["Content-Length"]))
+            data = json.dumps(
+                {"masked_name": "王**", "masked_id": "370***", "insured": False, "schemes": []}
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data.encode())))
+            self.end_headers()
+            self.wfile.write(data.encode())
+
+        def log_message(self, *a):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/zwfw/"
+        with BackendClient(url, TERMINAL, SECRET) as c:
+            c.insurance_info(BY_KEY["wang_jianguo"].id_number)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert seen["path"] == "/zwfw/v1/residents/insurance"
+    terminal = signing.verify(
+        seen["headers"], "POST", seen["path"], seen["body"], {TERMINAL: SECRET}.get, lambda *a: True
+    )
+    assert terminal == TERMINAL
