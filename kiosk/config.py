@@ -42,6 +42,14 @@ class TerminalConfig(_Section):
     site_kind: Literal["hall", "bank", "supermarket", "hospital"]
     area_code: Annotated[str, Field(pattern=r"^\d{6}$")]
     locale: Literal["zh_CN", "en"] = "zh_CN"
+    #: the public address residents' phones open to rate later (the QR on the rating screen);
+    #: unset, the backend URL is used, which suits the demo only
+    online_rating_url: str | None = None
+
+    @field_validator("online_rating_url")
+    @classmethod
+    def _rating_url(cls, v: str | None) -> str | None:
+        return None if v is None else _check_url(v, ("http", "https"))
 
 
 class BackendConfig(_Section):
@@ -168,11 +176,23 @@ PrinterDevice = Annotated[
 RatingPadDevice = Annotated[SimulatedDevice | SerialRatingPad | NoDevice, Field(discriminator="driver")]
 
 
+class CupsA4Printer(_Section):
+    driver: Literal["cups"]
+    queue: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]  # as `lpstat -p` names it
+    command: str = "lp"  # from Debian cups-client
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
+
+
+A4PrinterDevice = Annotated[CupsA4Printer | NoDevice, Field(discriminator="driver")]
+
+
 class DevicesConfig(_Section):
     idcard: IdCardDevice
     sscard: SsCardDevice
     printer: PrinterDevice
     ratingpad: RatingPadDevice
+    #: certificates as A4 PDFs through CUPS; "none": in receipt form on the receipt printer
+    a4printer: A4PrinterDevice = NoDevice(driver="none")
 
 
 class AdminConfig(_Section):

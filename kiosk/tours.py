@@ -131,11 +131,45 @@ def elder_sizes(tour: Tour) -> Iterator[Any]:
     tour.facts["elder_mode_kept"] = tour.app.theme.elder
 
 
+def keyed_card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
+    """社会保障卡状态查询 with no card at hand: a wrong ID number first, then the right one."""
+    from kiosk.assist_tours import key_in, open_item_by_id, rate_and_go_home
+    from kiosk.demo_data import BY_KEY
+
+    kiosk = tour.app.kiosk
+    item = next(i for i in kiosk.catalogue.items if i.flow == "card_status")
+    yield from open_item_by_id(tour, item.id)
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    tour.tap(tour.by_id("keyed_button"))
+    yield Wait(lambda: tour.screen().keypad_shown, "the keypad")
+    yield 0.3
+    tour.shot("identify-keypad")
+    keypad = tour.screen().ids.keyed_box.children[0]
+    number = BY_KEY[resident].id_number
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    yield from key_in(tour, keypad, wrong)
+    yield Wait(lambda: bool(tour.app.message_zh), "the error message")
+    tour.facts["wrong_number_message"] = tour.app.message_zh
+    tour.facts["screen_after_wrong_number"] = tour.screen_name()
+    tour.shot("identify-wrong-number")
+    yield from key_in(tour, keypad, number)
+    yield tour.until_screen("card_service", 15)
+    yield Wait(lambda: tour.screen().step == "status", "the card status to load", 15)
+    yield 0.2
+    tour.shot("card-status-keyed")
+    tour.facts["identified_by"] = kiosk.journey.session.identified_by
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("result")
+    yield from rate_and_go_home(tour)
+
+
 def demo(tour: Tour) -> Iterator[Any]:
     yield from certificate_slice(tour)
 
 
-TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes}
+TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes,
+         "keyed_card_status": keyed_card_status}
 TOURS["card_loss"] = assist_tours.card_loss
 TOURS["card_status"] = assist_tours.card_status
 TOURS["guide_only"] = assist_tours.guide_only

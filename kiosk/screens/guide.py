@@ -26,26 +26,29 @@ class GuideScreen(KioskScreen):
             return
         self.title_zh, self.title_en = item.name_zh, item.name_en
         self.startable = item.kind == "self_service"
-        g = item.guide
         box = self.ids.sections
         box.clear_widgets()
-        sections = [
-            ("申请条件", "Conditions", g.conditions, getattr(g, "conditions_en", "")),
-            ("申请材料", "Materials", "\n".join(f"· {m}" for m in g.materials), ""),
-            ("办理流程", "Steps", "\n".join(f"{i}. {s}" for i, s in enumerate(g.process, 1)), ""),
-            ("办理时限", "Time limit", g.time_limit, ""),
-            ("收费标准", "Fees", g.fees, ""),
-            ("办理地点", "Where", g.location, getattr(g, "location_en", "")),
-            ("咨询电话", "Contact", g.contact, ""),
-        ]
-        for head_zh, head_en, body_zh, body_en in sections:
+        english = {name: (label, value) for name, label, value in item.guide.sections("en")}
+        for name, head_zh, body_zh in item.guide.sections("zh"):
             if not body_zh:
                 continue
+            head_en, body_en = english[name]
+            text_zh, text_en = _as_text(name, body_zh), _as_text(name, body_en)
             box.add_widget(BiLabel(zh=head_zh, en=head_en, role="heading"))
-            box.add_widget(BiLabel(zh=body_zh, en=body_en, role="body"))
+            # the English line only where the catalogue has a translation of its own
+            box.add_widget(BiLabel(zh=text_zh, en="" if text_en == text_zh else text_en, role="body"))
 
     def start(self) -> None:
         try:
             self.journey.proceed()
         except KioskError as e:
             self.app.say(e.message_zh, e.message_en, "error")
+
+
+def _as_text(name: str, value: str | tuple[str, ...]) -> str:
+    """Materials as bullets, steps numbered, anything else as it is."""
+    if isinstance(value, str):
+        return value
+    if name == "process":
+        return "\n".join(f"{i}. {step}" for i, step in enumerate(value, 1))
+    return "\n".join(f"· {entry}" for entry in value)

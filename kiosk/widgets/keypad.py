@@ -31,6 +31,8 @@ class Keypad(BoxLayout):
     placeholder_zh = StringProperty("")  # shown while nothing is typed
     placeholder_en = StringProperty("")
     display = StringProperty("")
+    #: extra keys besides the digits, e.g. "X" for the check character of an ID number
+    letters = StringProperty("")
 
     __events__ = ("on_submit",)
     _ok: BigButton | None = None  # the 确定 key, once built (kv may set properties before)
@@ -44,7 +46,10 @@ class Keypad(BoxLayout):
 
     def _build_keys(self) -> None:
         grid = self.ids["keys"]
-        for key in LAYOUT:
+        layout = LAYOUT
+        if self.letters:  # the letters go before 0, the last row keeps 删除 / 确定
+            layout = LAYOUT[:9] + tuple(self.letters) + ("0", "delete", "ok")
+        for key in layout:
             if key == "delete":
                 button = BigButton(zh="删除", en="Delete", kind="secondary")
                 button.bind(on_release=lambda _b: self.delete())
@@ -79,7 +84,8 @@ class Keypad(BoxLayout):
                 button.enabled = self.enabled
 
     def press(self, digit: str) -> None:
-        if self.enabled and digit.isdigit() and len(digit) == 1 and len(self.value) < self.max_length:
+        allowed = digit.isdigit() or digit in self.letters
+        if self.enabled and allowed and len(digit) == 1 and len(self.value) < self.max_length:
             self.value += digit
 
     def delete(self) -> None:
