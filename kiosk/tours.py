@@ -165,7 +165,29 @@ def keyed_card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
 
 
 def demo(tour: Tour) -> Iterator[Any]:
+    """The reviewers' tour: one item of each kind, then what they printed, into the out folder.
+
+    A certificate with its rating (the whole slice), a payment, queries with a printed
+    certificate, a card service and a guide-only item; the receipts as the printer emulator
+    rendered them and the certificates' PDFs and previews are copied next to the screenshots."""
+    import shutil
+
+    from kiosk.assist_tours import card_status, guide_only
+
     yield from certificate_slice(tour)
+    yield from payment_tours.water_bill(tour)
+    yield from query_tours.queries(tour)
+    yield from card_status(tour)
+    yield from guide_only(tour)
+    data = tour.app.kiosk.config.data_dir
+    kept = []
+    for folder, pattern in (("receipts", "*.png"), ("certificates", "*.pdf"), ("certificates", "*.png")):
+        for path in sorted((data / folder).glob(pattern)):
+            target = tour.out_dir / folder / path.name
+            target.parent.mkdir(exist_ok=True)
+            shutil.copy2(path, target)
+            kept.append(f"{folder}/{path.name}")
+    tour.facts["artifacts"] = kept
 
 
 TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes,

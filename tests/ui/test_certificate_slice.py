@@ -28,7 +28,8 @@ def tour(tmp_path_factory):
     config = write_config(folder / "terminal", "http://127.0.0.1:0")
     out = folder / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--out", str(out)],
+        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", "certificate_slice",
+         "--out", str(out)],
         capture_output=True, text=True, timeout=240,
     )
     result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
