@@ -66,6 +66,21 @@ class Kiosk:
                 log.info("payment reconciliation postponed: %s", e)
             self._stopping.wait(self.RECONCILE_EVERY_S)
 
+    def heartbeat(self) -> dict:
+        """What the terminal tells the backend every ``heartbeat_s``: devices, paper, backlog."""
+        from kiosk import __version__
+        from kiosk.backend.payloads import heartbeat
+
+        snapshot = self.hub.snapshot()
+        printer = snapshot.get("printer")
+        return heartbeat(
+            software_version=__version__,
+            devices={name: snap.status.value for name, snap in snapshot.items()},
+            paper=printer.paper.value if printer is not None and printer.paper is not None else "unknown",
+            outbox_depth=self.outbox.depth(),
+            in_service=not self.journey.maintenance and self.journey.closed_reason() is None,
+        )
+
     def _online_changed(self, online: bool) -> None:
         for listener in list(self._online_listeners):
             listener(online)
@@ -136,7 +151,8 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         secret=secret,
         journey=journey,
     )
-    kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed)
+    kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed,
+                                    heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s)
     return kiosk
 
 

@@ -149,9 +149,14 @@ class RatingIn(_Request):
     evaluator_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     evaluator_masked: Annotated[str, Field(max_length=32)] = ""
     channel: Literal["terminal"] = "terminal"
+    channel_code: Literal["5"] = "5"  # 其他大厅终端, in the national channel codes
     satisfaction: Annotated[int, Field(ge=1, le=5)] | Literal["not_rated"]
     indicators: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=16)] = []
     reason: Annotated[str, Field(max_length=500)] = ""
+    #: the pick-list codes behind ``reason`` (the words the resident saw are in ``reason``)
+    reason_codes: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=16)] = []
+    #: who answered first: the screen, the evaluation pad, or nobody in time
+    source: Literal["screen", "pad", "timeout"] = "screen"
     rated_at: Stamp
 
 
@@ -414,6 +419,7 @@ class CardStatus(_Model):
     status: Literal["normal", "lost"]  # lost: 临时挂失 in force
     status_zh: str
     changed_at: str | None = None
+    masked_phone: str = ""  # the phone on file, masked: the hint for confirming a loss
 
 
 class CertificateCheck(_Model):

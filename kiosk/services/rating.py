@@ -126,10 +126,13 @@ def rating_payload(
         "evaluator_hash": evaluator_hash,
         "evaluator_masked": evaluator_masked,
         "channel": CHANNEL_TERMINAL,
+        "channel_code": CHANNEL_CODE,
         "satisfaction": int(rating.level) if rating.level is not None else "not_rated",
         "indicators": list(rating.indicators),
-        # the pick-list reasons, as the words the resident chose
+        # the pick-list reasons, as the words the resident chose, and their codes
         "reason": "；".join(REASONS[c][0] for c in rating.reasons) or _pad_note(rating),
+        "reason_codes": list(rating.reasons),
+        "source": rating.source,
         "rated_at": at.astimezone().isoformat(timespec="seconds"),
     }
 

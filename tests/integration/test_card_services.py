@@ -167,3 +167,10 @@ def test_status_query_shows_masked_status(scripted):
     flow = scripted.journey.flow
     flow.load()
     assert "状态正常" in flow.status_outcome().title_zh
+
+
+def test_the_phone_on_file_is_offered_masked_as_the_hint(scripted):
+    from kiosk.demo_data import BY_KEY
+
+    state = scripted.kiosk.backend.card_status(BY_KEY["wang_jianguo"].id_number)
+    assert state["masked_phone"] == "138****1202"

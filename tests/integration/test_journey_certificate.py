@@ -157,3 +157,13 @@ def test_an_item_is_unavailable_only_when_every_accepted_reader_is_down(scripted
     assert reason is not None and "读" in reason[0]
     scripted.kiosk.hub.emulator("idcard").replug()
     scripted.pump(lambda: scripted.journey.unavailable_reason(item) is None, 20, "the ID reader back")
+
+
+def test_the_terminal_reports_its_health_to_the_backend(scripted, reference_backend):
+    scripted.wait_device("printer")
+    scripted.kiosk.delivery.send_heartbeat()
+    beats = [r["payload"] for r in reference_backend.received("heartbeat")]
+    assert beats, "no heartbeat arrived"
+    beat = beats[-1]
+    assert beat["devices"]["printer"] == "online" and beat["paper"] == "full"
+    assert beat["outbox_depth"] >= 0 and beat["in_service"] is True

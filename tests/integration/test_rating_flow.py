@@ -118,3 +118,23 @@ def test_timeout_records_not_rated_and_nothing_else(scripted, reference_backend)
     got = ratings_for(scripted, reference_backend, txn)
     assert len(got) == 1 and got[0]["satisfaction"] == "not_rated"
     assert got[0]["indicators"] == [] and got[0]["reason"] == ""
+
+
+def test_the_backend_learns_who_answered_and_the_reason_codes(scripted, reference_backend):
+    from kiosk.services.rating import Level, Rating
+
+    item = scripted.item_for_flow("contribution_certificate")
+    scripted.wait_device("idcard")
+    scripted.wait_device("printer")
+    scripted.journey.choose(item.id)
+    scripted.journey.proceed()
+    scripted.identify_with_idcard("feng_wei")
+    scripted.journey.flow.load()
+    txn = scripted.journey.session.transaction_no
+    scripted.journey.finish(scripted.journey.flow.print_certificate())
+    scripted.journey.to_rating()
+    assert scripted.journey.rate(Rating(Level.DISSATISFIED, reasons=("slow", "complex"), source="screen"))
+    scripted.kiosk.delivery.flush(10)
+    [sent] = [r["payload"] for r in reference_backend.received("rating") if r["payload"]["transaction_no"] == txn]
+    assert sent["source"] == "screen" and sent["reason_codes"] == ["slow", "complex"]
+    assert sent["channel_code"] == "5" and "办理时间太长" in sent["reason"]

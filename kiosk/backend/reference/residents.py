@@ -13,7 +13,7 @@ from kiosk.backend import models as m
 from kiosk.backend.reference import accounts, records
 from kiosk.backend.reference.api import ApiError, Call, idempotent, parse, resident
 from kiosk.backend.reference.payments import paid_periods
-from kiosk.identity import mask_number
+from kiosk.identity import mask_number, mask_phone
 
 CARD_STATUS_ZH = {"normal": "正常", "lost": "临时挂失"}
 
@@ -82,6 +82,7 @@ def _card(conn: Any, r: Any) -> dict:
         "status": status,
         "status_zh": CARD_STATUS_ZH[status],
         "changed_at": changed,
+        "masked_phone": mask_phone(r.phone),
     }
 
 
