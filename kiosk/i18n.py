@@ -127,6 +127,8 @@ def english(zh: str, fallback: str = "") -> str:
     """The catalogue's English for ``zh``, else ``fallback`` (the English the code wrote beside it)."""
     if zh and known(zh):
         return translate(zh, "en")
+    if has_cjk(fallback) and known(fallback):  # a caller put a catalogue string in the English slot
+        return translate(fallback, "en")
     return fallback
 
 

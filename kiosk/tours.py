@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk import admin_tours, assist_tours, payment_tours, query_tours
+from kiosk import admin_tours, assist_tours, i18n_tours, payment_tours, query_tours
 from kiosk.tour import Tour, Wait
 
 
@@ -203,3 +203,4 @@ TOURS["contribution_payment"] = payment_tours.contribution
 TOURS["payment_doubt"] = payment_tours.payment_doubt_then_cancel
 TOURS["queries"] = query_tours.queries
 TOURS.update(admin_tours.TOURS)  # "admin", "admin_idle"
+TOURS.update(i18n_tours.TOURS)  # "screenshots"
