@@ -25,7 +25,7 @@ DEVICES = ["idcard", "sscard", "printer", "ratingpad"]
 RESIDENT = "wang_jianguo"  # has contributions to print
 CARD_RESIDENT = "feng_wei"  # has a social security card on record
 #: widgets whose content differs between runs, per screen (ids in the screen's kv rule)
-VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line")}
+VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",)}
 
 
 def _mode(tour: Tour) -> str:
@@ -46,6 +46,15 @@ def _masks(tour: Tour) -> list[list[int]]:
         x1, y1 = widget.to_window(widget.right, widget.top)
         boxes.append([int(x0), int(height - y1), int(x1 + 0.999), int(height - y0 + 0.999)])
     return boxes
+
+
+def drawn(tour: Tour, frames: int = 2) -> Wait:
+    """Until the window has drawn ``frames`` more frames: a screenshot reads the last frame drawn,
+    which on a loaded machine can still be one from before the last change."""
+    from kivy.clock import Clock
+
+    target = Clock.frames_displayed + frames
+    return Wait(lambda: Clock.frames_displayed >= target, f"{frames} frames drawn")
 
 
 def _shot(tour: Tour, name: str) -> None:
@@ -74,10 +83,12 @@ def set_lang(tour: Tour, lang: str) -> Iterator[Any]:
 def capture(tour: Tour, screen: str) -> Iterator[Any]:
     """The current screen in Chinese, then in English, then back to Chinese."""
     yield from set_lang(tour, "zh")
+    yield drawn(tour)
     _shot(tour, f"{screen}-{_mode(tour)}-zh")
     yield AFTER_SHOT_S
     before = _session(tour)
     yield from set_lang(tour, "en")
+    yield drawn(tour)
     _shot(tour, f"{screen}-{_mode(tour)}-en")
     yield AFTER_SHOT_S
     tour.facts.setdefault("switch_kept_session", {})[f"{screen}-{_mode(tour)}"] = _session(tour) == before
@@ -89,12 +100,27 @@ def capture_popup(tour: Tour, name: str, opener: str, closer: str = "关闭") ->
     for lang in ("zh", "en"):
         yield from set_lang(tour, lang)
         tour.tap(tour.app.root.ids[opener])
-        yield 0.6  # the panel's opening animation
+        yield Wait(lambda: _panel_open(), f"the {name} panel to open")
+        yield drawn(tour)
         _shot(tour, f"{name}-{_mode(tour)}-{lang}")
         yield AFTER_SHOT_S
         tour.tap(tour.button(closer))
-        yield 0.5
+        yield Wait(lambda: not _panel_shown(), f"the {name} panel to close")
     yield from set_lang(tour, "zh")
+
+
+def _panel_shown() -> bool:
+    from kivy.base import EventLoop
+    from kivy.uix.modalview import ModalView
+
+    return isinstance(EventLoop.window.children[0], ModalView)
+
+
+def _panel_open() -> bool:
+    """A panel is on top and its fade-in has finished (the overlay is at full strength)."""
+    from kivy.base import EventLoop
+
+    return _panel_shown() and EventLoop.window.children[0]._anim_alpha == 1.0
 
 
 def _home(tour: Tour) -> Iterator[Any]:
