@@ -73,7 +73,7 @@ def _session(tour: Tour) -> tuple:
 
 
 def set_lang(tour: Tour, lang: str) -> Iterator[Any]:
-    """Tap the footer's 中文/English button until ``lang`` is active."""
+    """Tap the header's 中文/English button until ``lang`` is active."""
     if tour.app.lang != lang:
         tour.tap(tour.app.root.ids.lang_button)
         yield Wait(lambda: tour.app.lang == lang, f"language {lang}")
@@ -96,7 +96,7 @@ def capture(tour: Tour, screen: str) -> Iterator[Any]:
 
 
 def capture_popup(tour: Tour, name: str, opener: str, closer: str = "关闭") -> Iterator[Any]:
-    """A panel over the screen, opened by a footer button once per language (it covers the switch)."""
+    """A panel over the screen, opened by a footer button once per language (it covers the switch in the header)."""
     for lang in ("zh", "en"):
         yield from set_lang(tour, lang)
         tour.tap(tour.app.root.ids[opener])
