@@ -63,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kills", type=int, default=6, help="with --faults: SIGKILLs of the terminal process (default 6)")
     p.add_argument("--sample-every", type=int, default=50, metavar="K", help="sample every K sessions (default 50)")
     p.add_argument("--window", action="store_true", help="through the offscreen Kivy window, with real touches")
+    p.add_argument("--warmup", type=int, metavar="N",
+                   help="sessions left out of the growth slope (default a tenth of the run, 50 to 500)")
     p.add_argument("--seed", type=int, default=20261123, help="seed of the fault and resident choices")
     p.add_argument("--max-minutes", type=float, default=120, help="stop early after this long (default 120)")
     p.add_argument("--dir", type=Path, help="working folder (default a new one under $TMPDIR)")
@@ -323,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
         backend.close()
     elapsed = time.monotonic() - t0
     samples: list[Sample] = part.pop("samples")
-    warmup = warmup_for(part["sessions_done"])
+    warmup = args.warmup if args.warmup is not None else warmup_for(part["sessions_done"])
     report = {
         "mode": "window" if args.window else "scripted",
         **part,
