@@ -127,7 +127,7 @@ class DeviceHub:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         now = time.time()
-        for name in DevicesConfig.model_fields:
+        for name in DEFAULT_BUILDERS:  # the devices the hub drives (the A4 printer is spooled by CUPS)
             cfg = getattr(devices, name)
             fitted = getattr(cfg, "driver", "none") != "none"
             why = "not started" if fitted else "not fitted (driver = none)"
