@@ -24,7 +24,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
-from kiosk.i18n import translate
+from kiosk.i18n import both
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -99,13 +99,14 @@ class Table(GridLayout):
         theme, lang = app.theme, getattr(app, "lang", "zh")
         self.clear_widgets()
         self.cols = max(1, len(self.header) or (len(self.body[0]) if self.body else 1))
-        # column names and status words are catalogue strings; values the catalogue does
-        # not know (amounts, months, names) are shown as they are
+        # column names and status words are catalogue strings, shown in both languages like
+        # every label (the other one beneath a column name, beside a status word); values the
+        # catalogue does not know (amounts, months, names) are shown as they are
         for text in self.header:
-            self.add_widget(TableCell(text=translate(str(text), lang), bold=True, font_size=theme.sp("body")))
+            self.add_widget(TableCell(text=both(str(text), "", lang, "\n"), bold=True, font_size=theme.sp("body")))
         for row in self.body:
             for text in row:
-                self.add_widget(TableCell(text=translate(str(text), lang), font_size=theme.sp("body")))
+                self.add_widget(TableCell(text=both(str(text), "", lang, " "), font_size=theme.sp("body")))
 
 
 class TableCell(Label):
