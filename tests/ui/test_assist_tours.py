@@ -7,29 +7,19 @@ what each screen showed, what reached the backend, and that nothing personal was
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from kiosk.demo_data import BY_KEY
-from tests.support import write_config
+from tests.support import run_tour
 
 pytestmark = pytest.mark.ui
 
 
-def run_tour(folder, name: str) -> dict:
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", name,
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=240,
-    )
-    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
+def run_passing_tour(folder, name: str) -> dict:
+    tour = run_tour(folder, name)
+    result, proc = tour["result"], tour["proc"]
     assert proc.returncode == 0 and result.get("ok"), (result.get("failure"), proc.stderr[-3000:])
-    return {"result": result, "out": out, "data": folder / "terminal" / "var"}
+    return tour
 
 
 def steps(tour) -> dict[str, str]:
@@ -48,7 +38,7 @@ def received(tour, kind: str) -> list[dict]:
 
 def test_card_loss_by_touch(tmp_path):
     person = BY_KEY["feng_wei"]
-    tour = run_tour(tmp_path, "card_loss")
+    tour = run_passing_tour(tmp_path, "card_loss")
     shown = steps(tour)
     assert "状态：正常" in shown["card-phone"] and "请输入11位手机号码" in shown["card-phone"]
     assert "不一致" in shown["card-wrong-phone"] and "还可输入 2 次" in shown["card-wrong-phone"]
@@ -65,7 +55,7 @@ def test_card_loss_by_touch(tmp_path):
 
 def test_card_status_by_touch_says_a_lost_card_plainly(tmp_path):
     person = BY_KEY["zhao_li"]
-    tour = run_tour(tmp_path, "card_status")
+    tour = run_passing_tour(tmp_path, "card_status")
     shown = steps(tour)
     assert "状态：临时挂失" in shown["card-status"] and person.sscard_number[-4:] in shown["card-status"]
     assert "临时挂失状态" in shown["result"] and "补卡" in shown["result"]
@@ -74,7 +64,7 @@ def test_card_status_by_touch_says_a_lost_card_plainly(tmp_path):
 
 
 def test_guide_only_item_shows_its_notice_and_cannot_start(tmp_path):
-    tour = run_tour(tmp_path, "guide_only")
+    tour = run_passing_tour(tmp_path, "guide_only")
     guide = steps(tour)["guide"]
     for section in ("申请条件", "申请材料", "办理流程", "办理时限", "收费标准", "办理地点"):
         assert section in guide
@@ -83,7 +73,7 @@ def test_guide_only_item_shows_its_notice_and_cannot_start(tmp_path):
 
 
 def test_service_map_filters_by_category(tmp_path):
-    tour = run_tour(tmp_path, "service_map")
+    tour = run_passing_tour(tmp_path, "service_map")
     shown = steps(tour)
     facts = tour["result"]["facts"]
     assert facts["points_all"] == 2 and facts["points_in_category"] == 1
@@ -93,7 +83,7 @@ def test_service_map_filters_by_category(tmp_path):
 
 
 def test_help_request_by_touch_reaches_the_backend(tmp_path):
-    tour = run_tour(tmp_path, "help_request")
+    tour = run_passing_tour(tmp_path, "help_request")
     shown = steps(tour)
     assert "社会保障卡密码重置" in shown["help-phone"]
     assert "请输入11位手机号码（以1开头）" in shown["help-bad-number"]

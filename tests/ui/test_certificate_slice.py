@@ -8,16 +8,12 @@ image, the glyph coverage of every string shown, and that the rating reached the
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 from PIL import Image, ImageStat
 
 from kiosk.demo_data import BY_KEY
 from kiosk.fonts import cjk_font_path
-from tests.support import write_config
+from tests.support import run_tour, step
 
 pytestmark = pytest.mark.ui
 
@@ -25,19 +21,7 @@ pytestmark = pytest.mark.ui
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
     folder = tmp_path_factory.mktemp("slice")
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", "certificate_slice",
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=240,
-    )
-    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
-    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var"}
-
-
-def step(tour, name):
-    return next(s for s in tour["result"]["steps"] if s["name"] == name)
+    return run_tour(folder, "certificate_slice")
 
 
 def test_the_tour_passes_every_screen_in_order(tour):

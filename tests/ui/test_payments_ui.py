@@ -10,29 +10,15 @@ screenshots, the receipt, the journal, and what the backend holds afterwards.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from PIL import Image, ImageStat
 
 from kiosk.demo_data import BY_KEY
 from kiosk.fonts import cjk_font_path
-from tests.support import write_config
+from tests.support import run_tour, step
 
 pytestmark = pytest.mark.ui
-
-
-def run_tour(folder, name):
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", name,
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=240,
-    )
-    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
-    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var"}
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +34,6 @@ def pension(tmp_path_factory):
 @pytest.fixture(scope="module")
 def doubt(tmp_path_factory):
     return run_tour(tmp_path_factory.mktemp("doubt"), "payment_doubt")
-
-
-def step(tour, name):
-    return next(s for s in tour["result"]["steps"] if s["name"] == name)
 
 
 def text_of(tour, name):

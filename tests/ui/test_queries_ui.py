@@ -7,9 +7,6 @@ screen showed, the files the certificate left for reviewers and what reached the
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from PIL import Image, ImageStat
 
 from kiosk.demo_data import BY_KEY
 from kiosk.fonts import cjk_font_path
-from tests.support import write_config
+from tests.support import run_tour, step
 from tests.unit.test_certificate_pdf import pdf_text
 
 pytestmark = pytest.mark.ui
@@ -26,19 +23,7 @@ pytestmark = pytest.mark.ui
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
     folder = tmp_path_factory.mktemp("queries")
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", "queries",
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=240,
-    )
-    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
-    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var"}
-
-
-def step(tour, name):
-    return next(s for s in tour["result"]["steps"] if s["name"] == name)
+    return run_tour(folder, "queries")
 
 
 def text_of(tour, name) -> str:

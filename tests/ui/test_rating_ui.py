@@ -7,14 +7,11 @@ reason, then a key on the emulated rating pad answers first and ends the session
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.support import write_config
+from tests.support import run_tour, step
 
 pytestmark = pytest.mark.ui
 
@@ -22,19 +19,7 @@ pytestmark = pytest.mark.ui
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rating")
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", "rating_ui",
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=240,
-    )
-    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
-    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var"}
-
-
-def step(tour, name):
-    return next(s for s in tour["result"]["steps"] if s["name"] == name)
+    return run_tour(folder, "rating_ui")
 
 
 def test_the_tour_passes(tour):
