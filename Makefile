@@ -5,7 +5,7 @@ PY := .venv/bin/python
 export TMPDIR := $(CURDIR)/.tmp
 export KIVY_HOME := $(CURDIR)/.tmp/kivy
 
-.PHONY: setup demo test test-fast bench lint screenshots clean
+.PHONY: setup demo test bench soak soak-window lint screenshots clean
 
 setup:
 	@mkdir -p $(TMPDIR) $(KIVY_HOME)
@@ -22,6 +22,18 @@ test: setup
 ## bench: print the benchmark table (figures are reported, never asserted)
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
+
+## soak: 5,000 scripted sessions without a window; RSS / fd / thread growth per 1,000 sessions
+soak: setup
+	.venv/bin/kiosk soak --sessions 5000 --sample-every 100 --out out/soak/soak-5000.json $(SOAK_ARGS)
+
+## soak-window: 500 sessions through the real offscreen window (texture and layout leaks live there)
+soak-window: setup
+	.venv/bin/kiosk soak --window --sessions 500 --sample-every 20 --warmup 200 --out out/soak/soak-window.json
+
+## screenshots: every screen, standard and elder mode, Chinese and English
+screenshots: setup
+	.venv/bin/kiosk screenshots --out out/screenshots
 
 lint: setup
 	.venv/bin/ruff check kiosk tests bench

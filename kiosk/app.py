@@ -126,6 +126,9 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick, 1.0)
         self._tick(0)
         Window.bind(on_flip=self._on_flip)
+        from kiosk.watchdog import install as install_watchdog
+
+        install_watchdog(self)  # READY / WATCHDOG / STATUS to systemd, only under a notify unit
 
     def _on_flip(self, *_args) -> None:
         """The first frame of the home screen is on screen: the start-up figure ends here."""

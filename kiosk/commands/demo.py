@@ -9,7 +9,6 @@ the receipt image and ``tour.json`` (what was on each screen) in DIR.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import socket
 from pathlib import Path
@@ -64,9 +63,10 @@ def start_reference_backend(config: KioskConfig, secret: bytes):
 def run(args: argparse.Namespace) -> int:
     from kiosk.bootstrap import ensure_secret
     from kiosk.commands.run import start_app
+    from kiosk.logsetup import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_config(args.config)
+    configure_logging(config.logging, source=config.source)
     if not args.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print("no display: running the headless tour instead (see --out)", flush=True)
         args.headless = True

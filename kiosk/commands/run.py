@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from kiosk.config import load_config
 
@@ -17,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # a bad config stops here with the file and key named
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from kiosk.logsetup import configure_logging
+
+    configure_logging(config.logging, source=config.source)  # journal-friendly, personal numbers masked
     return start_app(config, fullscreen=config.ui.fullscreen and not args.windowed, headless=False)
 
 
