@@ -24,6 +24,8 @@ COMMANDS = (
     "kiosk.commands.outbox",
     "kiosk.commands.admin",
     "kiosk.commands.soak",
+    "kiosk.commands.i18n",
+    "kiosk.commands.screenshots",
 )
 #: technician device commands, under ``kiosk device``
 DEVICE_COMMANDS = (

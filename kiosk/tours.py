@@ -52,7 +52,7 @@ def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "
     yield 0.4
     tour.shot("simulator")
     label = dict(idcard.cards())[resident]
-    tour.tap(tour.button(label))
+    tour.tap(tour.button(f"放置 {label}"))
     yield 0.1
     tour.tap(tour.button("关闭"))
     yield tour.until_screen("record")

@@ -102,7 +102,8 @@ class QueryScreen(KioskScreen):
             box.add_widget(BigButton(zh="更近", en="Later", kind="plain", on_release=lambda *_: self.shift_choices(-1)))
         for choice in shown:
             chosen = choice.value == view.chosen
-            button = BigButton(zh=choice.label_zh, en="已选 Selected" if chosen else choice.label_en,
+            # chosen is said in words too, never by colour alone
+            button = BigButton(zh=("【已选】" if chosen else "") + choice.label_zh, en=choice.label_en,
                                kind="primary" if chosen else "secondary")
             button.choice_value = choice.value
             button.bind(on_release=lambda b: self.choose(b.choice_value))

@@ -29,7 +29,7 @@ class SimulatorPanel(ModalView):
         app = App.get_running_app()
         hub = app.kiosk.hub
         self._fill("idcards", [
-            (label, "放置此身份证", lambda k=key: hub.emulator("idcard").place(k))
+            (f"放置 {label}", "Place this ID card", lambda k=key: hub.emulator("idcard").place(k))
             for key, label in (hub.emulator("idcard").cards() if hub.emulator("idcard") else [])
         ] + [("取走身份证", "Take the ID card away", lambda: hub.emulator("idcard").remove())])
         sscard = hub.emulator("sscard")
