@@ -39,13 +39,13 @@ def type_pin(tour: Tour, pin: str) -> Iterator[Any]:
         yield 0.12
 
 
-def _demo_gate(tour: Tour, pin: str) -> None:
-    """The demo config has no PIN: give the gate one (tour only)."""
+def _demo_gate(tour: Tour, screen: Any, pin: str) -> None:
+    """The demo config has no PIN: give the gate one (tour only). Runs off the Kivy thread
+    (hashing takes a while), so the screen is built by the caller, on the Kivy thread."""
     from kiosk.admin.actions import AdminActions
     from kiosk.admin.pin import PinGate, hash_pin
 
     kiosk = tour.app.kiosk
-    screen = tour.app.navigator.screen("admin_pin")
     admin = kiosk.config.admin.model_copy(update={"pin_hash": hash_pin(pin)})
     screen.gate = PinGate(admin, kiosk.config.data_dir)
     screen.actions = AdminActions(kiosk)
@@ -59,7 +59,8 @@ def admin(tour: Tour) -> Iterator[Any]:
     yield 0.5
     tour.shot("home")
     if not kiosk.config.admin.pin_hash:
-        yield tour.run_off_thread(lambda: _demo_gate(tour, pin), "a demo PIN for the gate")
+        screen = app.navigator.screen("admin_pin")  # widgets only on the Kivy thread
+        yield tour.run_off_thread(lambda: _demo_gate(tour, screen, pin), "a demo PIN for the gate")
 
     win = EventLoop.window
     yield hold(tour, (20, win.height - 20), 3.3)  # the hidden gesture: top-left corner, 3 s
@@ -172,7 +173,8 @@ def sign_in(tour: Tour, pin: str) -> Iterator[Any]:
     yield tour.until_screen("home")
     yield 0.5
     if not kiosk.config.admin.pin_hash:
-        yield tour.run_off_thread(lambda: _demo_gate(tour, pin), "a demo PIN for the gate")
+        screen = tour.app.navigator.screen("admin_pin")  # widgets only on the Kivy thread
+        yield tour.run_off_thread(lambda: _demo_gate(tour, screen, pin), "a demo PIN for the gate")
     win = EventLoop.window
     yield hold(tour, (20, win.height - 20), 3.3)
     yield tour.until_screen("admin_pin")
