@@ -107,6 +107,22 @@ class Table(GridLayout):
         for row in self.body:
             for text in row:
                 self.add_widget(TableCell(text=both(str(text), "", lang, " "), font_size=theme.sp("body")))
+        for cell in self.children:
+            cell.bind(texture_size=self._fit_rows)  # a cell that wraps makes its whole row taller
+        self._fit_rows()
+
+    def _fit_rows(self, *_args) -> None:
+        """Every cell of a row as tall as the tallest one, so no row shows a band of border."""
+        from kivy.app import App
+
+        theme = App.get_running_app().theme
+        cells = list(reversed(self.children))  # in the order they were added
+        cols = max(1, self.cols or 1)
+        for start in range(0, len(cells), cols):
+            row = cells[start : start + cols]
+            height = max(max(theme.dp("target") * 0.8, c.texture_size[1] + theme.dp("pad")) for c in row)
+            for cell in row:
+                cell.height = height
 
 
 class TableCell(Label):
