@@ -232,6 +232,10 @@ def run_terminal_child(args: argparse.Namespace) -> int:
     return 0 if left == 0 else 3
 
 
+#: the devices the soak emulates (the CUPS A4 printer, if any, keeps its own section)
+SIMULATED_SECTIONS = ("[devices.idcard]", "[devices.sscard]", "[devices.printer]", "[devices.ratingpad]")
+
+
 def _child_config(folder: Path, config: KioskConfig) -> Path:
     """A config file for the child: the soak's settings, written out as TOML."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,9 +253,9 @@ def _child_config(folder: Path, config: KioskConfig) -> Path:
             line = 'secret_file = "terminal.secret"'
         elif section == "[storage]" and stripped.startswith("data_dir ="):
             line = 'data_dir = "var"'
-        elif section.startswith("[devices.") and stripped.startswith("driver ="):
+        elif section in SIMULATED_SECTIONS and stripped.startswith("driver ="):
             line = 'driver = "simulated"'
-        elif section.startswith("[devices.") and stripped and not stripped.startswith(("[", "#")):
+        elif section in SIMULATED_SECTIONS and stripped and not stripped.startswith(("[", "#")):
             continue  # real-device keys do not belong to a simulated section
         lines.append(line)
     path = folder / "kiosk.toml"
