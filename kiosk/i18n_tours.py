@@ -290,7 +290,7 @@ def technician(tour: Tour) -> Iterator[Any]:
     yield hold(tour, (20, win.height - 20), 3.3)
     yield tour.until_screen("admin_pin")
     if not kiosk.config.admin.pin_hash:
-        _demo_gate(tour, DEMO_PIN)  # on the Kivy thread: it may build the PIN screen
+        _demo_gate(tour, tour.app.navigator.screen("admin_pin"), DEMO_PIN)  # on the Kivy thread
     yield SETTLE_S
     yield from capture(tour, "admin_pin")
     yield from type_pin(tour, DEMO_PIN)
