@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import KioskConfig
-from kiosk.hardware.base import DeviceEvent, EventSink
+from kiosk.hardware.base import EventSink
 from kiosk.services.catalogue import Catalogue, load_catalogue
 from kiosk.services.journey import Journey, Ports
 
@@ -166,14 +166,3 @@ def _printer_builder(config: KioskConfig) -> Callable[[Any], Any]:
         return build(cfg, out_dir=out_dir, width_chars=columns)
 
     return build_printer
-
-
-def dispatch_event(journey: Journey, event: DeviceEvent) -> None:
-    """Hand one device event to the journey; a bad card never takes the kiosk down."""
-    from kiosk.errors import KioskError
-
-    try:
-        journey.on_device_event(event)
-    except KioskError as e:
-        log.info("device event %s/%s refused: %s", event.device, event.kind, e)
-        raise
