@@ -34,8 +34,8 @@ def _script(sessions: int, results: dict[str, list[float]]):
         from kivy.core.window import Window
         from kivy.graphics.opengl import glFinish
 
-        from kiosk.commands.soak import SETTLE_S, _open_item
-        from kiosk.tour import TourTouch, Wait
+        from kiosk.commands.soak import SETTLE_S
+        from kiosk.tour import TourTouch, Wait, open_item
 
         kiosk = tour.app.kiosk
         idcard = kiosk.hub.emulator("idcard")
@@ -68,7 +68,7 @@ def _script(sessions: int, results: dict[str, list[float]]):
 
         yield tour.until_screen("home", 30)
         yield Wait(lambda: kiosk.hub.unavailable_reason(["idcard", "printer"]) is None, "the devices", 30)
-        yield from _open_item(tour, item)  # the first time: the category, the tile (not timed)
+        yield from open_item(tour, item_id=item.id)  # the first time: the category, the tile (not timed)
         for n in range(sessions):
             if n:
                 yield SETTLE_S
@@ -76,7 +76,7 @@ def _script(sessions: int, results: dict[str, list[float]]):
                 if tiles:  # home shows the item's category still: the tile tap is timed
                     yield tap_to(tiles[0], "guide", "tile -> guide")
                 else:
-                    yield from _open_item(tour, item)
+                    yield from open_item(tour, item_id=item.id)
             yield SETTLE_S
             yield tap_to(tour.by_id("start_button"), "identify", "start -> identify")
             yield SETTLE_S

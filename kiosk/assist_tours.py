@@ -10,42 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tour import Tour, Wait
-
-
-def open_item_by_id(tour: Tour, item_id: str) -> Iterator[Any]:
-    """From home: tap the item's category, page to its tile, tap it; ends on the guide."""
-    item = tour.app.kiosk.catalogue.by_id(item_id)
-    yield tour.until_screen("home")
-    cat = item.category
-    tour.tap(tour.find(lambda w: getattr(w, "zh", None) == cat.label_zh and hasattr(w, "kind")))
-    yield Wait(lambda: tour.screen().category == cat.value, f"category {cat.value}")
-    yield 0.3  # the tiles are rebuilt after the tap, even for the category already shown
-    while True:
-        tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
-        if tiles:
-            break
-        if tour.screen().page >= tour.screen().pages - 1:
-            raise AssertionError(f"no tile for {item.id}")
-        tour.tap(tour.screen().ids.next_page)
-        yield 0.3
-    yield from tap_placed(tour, lambda w: getattr(w, "item_id", "") == item.id and hasattr(w, "trigger_action"), item.id)
-    yield tour.until_screen("guide")
-    yield 0.2
-
-
-def tap_placed(tour: Tour, predicate, what: str) -> Iterator[Any]:
-    """Tap a widget once layout has placed it: a freshly built button sits at (0, 0) until
-    the next layout pass, and a tap there would land on whatever is in that corner."""
-
-    def placed() -> bool:
-        w = tour.find(predicate)
-        return w.x > 0 and w.y > 0 and w.width > 0
-
-    yield Wait(placed, f"{what} to be laid out")
-    yield 0.1
-    tour.tap(tour.find(predicate))
-    yield 0.3
+from kiosk.tour import Tour, Wait, open_item, tap_placed
 
 
 def key_in(tour: Tour, keypad, digits: str) -> Iterator[Any]:
@@ -79,7 +44,7 @@ def card_loss(tour: Tour, resident: str = "feng_wei", wrong_phone: str = "139000
 
     kiosk = tour.app.kiosk
     item = next(i for i in kiosk.catalogue.items if i.flow == "card_loss")
-    yield from open_item_by_id(tour, item.id)
+    yield from open_item(tour, item_id=item.id)
     tour.shot("guide")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("identify")
@@ -120,7 +85,7 @@ def card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
     """社会保障卡状态查询 for a card reported lost: the masked number, the status, what next."""
     kiosk = tour.app.kiosk
     item = next(i for i in kiosk.catalogue.items if i.flow == "card_status")
-    yield from open_item_by_id(tour, item.id)
+    yield from open_item(tour, item_id=item.id)
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("identify")
     idcard = kiosk.hub.emulator("idcard")
@@ -140,7 +105,7 @@ def card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
 
 def guide_only(tour: Tour, item_id: str = "sscard_password_reset") -> Iterator[Any]:
     """A guide-only item (社会保障卡密码重置): its 一次性告知, then back home."""
-    yield from open_item_by_id(tour, item_id)
+    yield from open_item(tour, item_id=item_id)
     yield 0.3
     tour.shot("guide")
     scroll = next((w for w in tour.screen().walk() if w.__class__.__name__ == "ScrollView"), None)
@@ -155,7 +120,7 @@ def guide_only(tour: Tour, item_id: str = "sscard_password_reset") -> Iterator[A
 
 def service_map(tour: Tour, category: str = "缴费") -> Iterator[Any]:
     """政务服务地图: every point, then one category, then done and rated."""
-    yield from open_item_by_id(tour, "service_map")
+    yield from open_item(tour, item_id="service_map")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("service_map")
     yield 0.3
@@ -174,7 +139,7 @@ def service_map(tour: Tour, category: str = "缴费") -> Iterator[Any]:
 
 def help_request(tour: Tour, matter_zh: str = "社会保障卡密码重置", phone: str = "13853801299") -> Iterator[Any]:
     """帮办代办: pick 社保, pick a matter, a number that is no mobile, the right one."""
-    yield from open_item_by_id(tour, "help_request")
+    yield from open_item(tour, item_id="help_request")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("help_request")
     yield 0.3
@@ -210,7 +175,7 @@ def rating_ui(tour: Tour) -> Iterator[Any]:
     yield tour.until_screen("home")
     tour.tap(tour.by_id("elder_button"))  # the largest layout: it must still fit
     yield Wait(lambda: tour.app.theme.elder, "elder mode")
-    yield from open_item_by_id(tour, "service_map")
+    yield from open_item(tour, item_id="service_map")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("service_map")
     tour.facts["transaction_no"] = kiosk.journey.session.transaction_no

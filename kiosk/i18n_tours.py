@@ -15,7 +15,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kiosk.tour import Tour, Wait
+from kiosk.tour import Tour, Wait, open_item
 
 SETTLE_S = 0.4  # a switch re-lays out the labels on the next frames
 # a screenshot blocks the frame for a while; an animation started in the very next callback
@@ -143,24 +143,6 @@ def _place_card(tour: Tour, resident: str) -> Wait:
 def _take_card(tour: Tour) -> Wait:
     idcard = tour.app.kiosk.hub.emulator("idcard")
     return tour.run_off_thread(idcard.remove, "taking the ID card away")
-
-
-def open_item(tour: Tour, flow: str) -> Iterator[Any]:
-    """From home: the item's category, then its tile (paging on), then its guide."""
-    item = next(i for i in tour.app.kiosk.catalogue.items if i.flow == flow)
-    yield tour.until_screen("home")
-    tour.tap(tour.find(lambda w: getattr(w, "zh", None) == item.category.label_zh and hasattr(w, "kind")))
-    yield 0.4  # the tap's release rebuilds the tiles: look for the tile after that
-    while True:
-        tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
-        if tiles:
-            break
-        if tour.screen().page >= tour.screen().pages - 1:
-            raise AssertionError(f"no tile for {item.id}")
-        tour.tap(tour.screen().ids.next_page)
-        yield 0.4
-    tour.tap(tiles[0])
-    yield tour.until_screen("guide")
 
 
 def _start(tour: Tour, flow: str) -> Iterator[Any]:

@@ -12,18 +12,12 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tour import Tour, Wait
+from kiosk.tour import Tour, Wait, open_item
 
 
 def _pay_at_backend(tour: Tour, order_no: str) -> dict:
     """The resident scans and pays: the simulated payment channel tells the backend."""
     return _sim(tour, "POST", f"/sim/orders/{order_no}/pay", {})
-
-
-def _open_item(tour: Tour, flow: str) -> Iterator[Any]:
-    from kiosk.tours import open_item  # here, not at the top: kiosk.tours imports this module
-
-    yield from open_item(tour, flow)
 
 
 def _drawn_box(tour: Tour, image: Any) -> list[float]:
@@ -105,7 +99,7 @@ def water_bill(tour: Tour, account_no: str = "", level: str = "满意") -> Itera
     tour.facts["account_no"] = account_no
     yield tour.until_screen("home")
     yield 0.5
-    yield from _open_item(tour, "utility_payment")
+    yield from open_item(tour, "utility_payment")
     tour.shot("guide")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("payment_account")
@@ -138,7 +132,7 @@ def contribution(tour: Tour, resident: str = "liu_yan", level: str = "非常满�
         tour.tap(tour.by_id("elder_button"))
         yield Wait(lambda: tour.app.theme.elder, "elder mode")
         yield 0.3
-    yield from _open_item(tour, "resident_pension_payment")
+    yield from open_item(tour, "resident_pension_payment")
     tour.shot("guide")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("identify")
@@ -181,7 +175,7 @@ def payment_doubt_then_cancel(tour: Tour, resident: str = "wang_jianguo") -> Ite
     account_no = next(a.account_no for a in bills.accounts_of(BY_KEY[resident]) if a.utility == "water")
     yield tour.until_screen("home")
     yield 0.5
-    yield from _open_item(tour, "utility_payment")
+    yield from open_item(tour, "utility_payment")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("payment_account")
     yield from _type_digits(tour, account_no)

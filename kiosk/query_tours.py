@@ -10,24 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.tour import Tour, Wait
-
-
-def open_item(tour: Tour, flow: str) -> Iterator[Any]:
-    """From home to the item's guide, whichever category the home screen shows now."""
-    # imported here, not at the top: kiosk.tours imports this module
-    from kiosk.tours import open_item as open_from_home
-
-    yield tour.until_screen("home")
-    item = next(i for i in tour.app.kiosk.catalogue.items if i.flow == flow)
-    if tour.screen().category == item.category.value:
-        # open_item taps the category and waits for it to change: start from another one, or
-        # its tile tap lands while the tiles are being rebuilt
-        other = next(c for c in type(item.category) if c != item.category)
-        tour.tap(tour.find(lambda w: getattr(w, "zh", None) == other.label_zh and hasattr(w, "kind")))
-        yield Wait(lambda: tour.screen().category == other.value, f"category {other.value}")
-        yield 0.2
-    yield from open_from_home(tour, flow)
+from kiosk.tour import Tour, Wait, open_item
 
 
 def _identify(tour: Tour, resident: str) -> Iterator[Any]:

@@ -212,6 +212,52 @@ class Tour:
         return Wait(lambda: "done" in box or "error" in box, what, timeout)
 
 
+# --- steps many tours share ---------------------------------------------------------------
+
+
+def tap_placed(tour: Tour, predicate: Callable[[Widget], bool], what: str) -> Iterator[Any]:
+    """Tap a widget once layout has placed it, looking it up again just before the tap: a
+    freshly built button sits at (0, 0) until the next layout pass, and one looked up before a
+    rebuild is no longer on screen."""
+
+    def placed() -> bool:
+        w = tour.find(predicate)
+        return w.x > 0 and w.y > 0 and w.width > 0
+
+    yield Wait(placed, f"{what} to be laid out")
+    yield 0.1
+    tour.tap(tour.find(predicate))
+    yield 0.3
+
+
+def open_item(tour: Tour, flow: str | None = None, *, item_id: str | None = None) -> Iterator[Any]:
+    """From home to an item's guide (named by its flow or its id): its category, paging on to
+    its tile, the tile. The category is tapped only when it is not shown or the tile is on an
+    earlier page, and the tile is looked for after the tap's rebuild, never under the finger."""
+    catalogue = tour.app.kiosk.catalogue
+    item = catalogue.by_id(item_id) if item_id else next((i for i in catalogue.items if i.flow == flow), None)
+    if item is None:
+        raise TourFailed(f"the catalogue has no item with flow {flow}")
+
+    def tile_shown() -> bool:
+        return any(getattr(w, "item_id", "") == item.id for w in tour.screen().ids.tiles.children)
+
+    yield tour.until_screen("home")
+    yield 0.2
+    cat = item.category
+    if tour.screen().category != cat.value or not tile_shown():
+        tour.tap(tour.find(lambda w: getattr(w, "zh", None) == cat.label_zh and hasattr(w, "kind")))
+        yield Wait(lambda: tour.screen().category == cat.value and tour.screen().page == 0, f"category {cat.value}")
+        yield 0.3  # the tap's release rebuilds the tiles: look for the tile after that
+    while not tile_shown():
+        if tour.screen().page >= tour.screen().pages - 1:
+            raise TourFailed(f"no tile for {item.id} in category {cat.value}")
+        tour.tap(tour.screen().ids.next_page)
+        yield 0.3
+    yield from tap_placed(tour, lambda w: getattr(w, "item_id", "") == item.id and hasattr(w, "trigger_action"), item.id)
+    yield tour.until_screen("guide")
+
+
 def _visible(widget: Widget) -> bool:
     w = widget
     while w is not None:

@@ -6,33 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kiosk import admin_tours, assist_tours, i18n_tours, payment_tours, query_tours
-from kiosk.tour import Tour, Wait
-
-
-def _item_for_flow(tour: Tour, flow: str):
-    for item in tour.app.kiosk.catalogue.items:
-        if item.flow == flow:
-            return item
-    raise AssertionError(f"the catalogue has no item with flow {flow}")
-
-
-def open_item(tour: Tour, flow: str) -> Iterator[Any]:
-    """From home: tap the item's category, then its tile."""
-    item = _item_for_flow(tour, flow)
-    yield tour.until_screen("home")
-    cat = item.category
-    tour.tap(tour.find(lambda w: getattr(w, "zh", None) == cat.label_zh and hasattr(w, "kind")))
-    yield Wait(lambda: tour.screen().category == cat.value, f"category {cat.value}")
-    while True:
-        tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
-        if tiles:
-            break
-        if tour.screen().page >= tour.screen().pages - 1:
-            raise AssertionError(f"no tile for {item.id}")
-        tour.tap(tour.screen().ids.next_page)
-        yield 0.3
-    tour.tap(tiles[0])
-    yield tour.until_screen("guide")
+from kiosk.tour import Tour, Wait, open_item
 
 
 def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "满意") -> Iterator[Any]:
@@ -133,12 +107,12 @@ def elder_sizes(tour: Tour) -> Iterator[Any]:
 
 def keyed_card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
     """社会保障卡状态查询 with no card at hand: a wrong ID number first, then the right one."""
-    from kiosk.assist_tours import key_in, open_item_by_id, rate_and_go_home
+    from kiosk.assist_tours import key_in, rate_and_go_home
     from kiosk.demo_data import BY_KEY
 
     kiosk = tour.app.kiosk
     item = next(i for i in kiosk.catalogue.items if i.flow == "card_status")
-    yield from open_item_by_id(tour, item.id)
+    yield from open_item(tour, item_id=item.id)
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("identify")
     tour.tap(tour.by_id("keyed_button"))

@@ -381,7 +381,7 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
     (a tour's screenshots and records would be the growth measured)."""
 
     def script(tour: Any):
-        from kiosk.tour import Wait
+        from kiosk.tour import Wait, open_item
 
         kiosk = tour.app.kiosk
         item = next(i for i in kiosk.catalogue.items if i.flow == "contribution_certificate")
@@ -392,7 +392,7 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
         levels = ("非常满意", "满意", "基本满意")
         for i in range(1, sessions + 1):
             resident = PRINTABLE[i % len(PRINTABLE)]
-            yield from _open_item(tour, item)
+            yield from open_item(tour, item_id=item.id)
             yield SETTLE_S
             tour.tap(tour.by_id("start_button"))
             yield tour.until_screen("identify")
@@ -426,27 +426,3 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
         state["outbox_left"] = box.get("left")
 
     return script
-
-
-def _open_item(tour: Any, item: Any):
-    """From home: the item's category (only when another is shown: tapping the shown one
-    rebuilds the tiles under the finger), then its tile."""
-    from kiosk.tour import Wait
-
-    yield tour.until_screen("home")
-    yield 0.2
-    cat = item.category
-    if tour.screen().category != cat.value:
-        tour.tap(tour.find(lambda w: getattr(w, "zh", None) == cat.label_zh and hasattr(w, "kind")))
-        yield Wait(lambda: tour.screen().category == cat.value, f"category {cat.value}")
-        yield 0.1
-    while True:
-        tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
-        if tiles or tour.screen().page >= tour.screen().pages - 1:
-            break
-        tour.tap(tour.screen().ids.next_page)
-        yield 0.3
-    if not tiles:
-        raise AssertionError(f"no tile for {item.id}")
-    tour.tap(tiles[0])
-    yield tour.until_screen("guide")
