@@ -58,11 +58,11 @@ class ResultScreen(KioskScreen):
             self._auto = None
 
     def retry(self) -> None:
-        flow = self.journey.flow
-        if flow is None or not hasattr(flow, "print_certificate"):
+        action = self.journey.retry_action()
+        if action is None:
             return
         self.can_retry = False
-        self.app.worker.submit(flow.print_certificate, self._retried, self._retry_failed)
+        self.app.worker.submit(action, self._retried, self._retry_failed)
 
     def _retried(self, outcome: Outcome) -> None:
         self.journey.update_outcome(outcome)

@@ -57,8 +57,11 @@ class Outcome:
     message_zh: str = ""
     message_en: str = ""
     reference: str = ""  # transaction number or session reference, for staff
-    can_retry: str = ""  # name of a flow action that may be retried (e.g. "print")
+    can_retry: str = ""  # a key of RETRY_ACTIONS: what the result screen may offer to do again
     artifacts: tuple[str, ...] = ()  # receipt/certificate files in simulated mode
+
+
+RETRY_ACTIONS = {"print": "print_certificate"}  # Outcome.can_retry -> the flow method that does it
 
 
 @dataclass
@@ -213,6 +216,14 @@ class Journey:
             return
         self.outcome = outcome
         self._changed()
+
+    def retry_action(self) -> Any:
+        """The flow action the outcome offers to do again, or None. It blocks (run it off the
+        UI thread) and returns the new Outcome, for ``update_outcome``."""
+        if self.state != "result" or self.outcome is None or self.flow is None:
+            return None
+        name = RETRY_ACTIONS.get(self.outcome.can_retry)
+        return getattr(self.flow, name, None) if name else None
 
     def to_rating(self) -> None:
         self._trigger("_t_rate")

@@ -73,8 +73,12 @@ def test_paper_out_then_retry_prints_once(scripted):
     assert not failed.ok and failed.can_retry == "print"
     assert "缺纸" in failed.message_zh
     assert len(printer.documents) == 0
+    scripted.journey.finish(failed)
+    retry = scripted.journey.retry_action()  # what the result screen's 重新打印 runs
+    assert retry is not None and retry.__name__ == "print_certificate"
     printer.set_paper(PaperStatus.FULL)
-    assert flow.print_certificate().ok
+    scripted.journey.update_outcome(retry())
+    assert scripted.journey.outcome.ok and scripted.journey.retry_action() is None
     assert flow.print_certificate().ok  # a second press must not print it again
     assert printer.wait_for_documents(1)
     assert len(printer.documents) == 1
