@@ -62,6 +62,45 @@ def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "
     tour.facts["session_holds_personal_data"] = kiosk.journey.session.holds_personal_data
 
 
+def paper_out_retry(tour: Tour, resident: str = "li_guilan") -> Iterator[Any]:
+    """The printer runs out of paper at 打印: the result says so and offers 重新打印; the
+    technician's refill, one tap, and the certificate prints once."""
+    from kiosk.hardware.base import PaperStatus
+
+    kiosk = tour.app.kiosk
+    idcard, printer = kiosk.hub.emulator("idcard"), kiosk.hub.emulator("printer")
+    yield from open_item(tour, "contribution_certificate")
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield tour.run_off_thread(lambda: idcard.place(resident), "placing the ID card")
+    yield tour.until_screen("record")
+    yield Wait(lambda: tour.screen().loaded, "the record to load", 15)
+    printer.set_paper(PaperStatus.OUT)
+    yield 0.2
+    tour.tap(tour.by_id("print_button"))
+    yield tour.until_screen("result", 20)
+    yield Wait(lambda: tour.screen().can_retry, "重新打印 to be offered")
+    yield 0.3
+    tour.shot("result-paper-out")
+    tour.facts["first_ok"] = kiosk.journey.outcome.ok
+    tour.facts["documents_before_refill"] = len(printer.documents)
+    printer.set_paper(PaperStatus.FULL)
+    tour.tap(tour.by_id("retry_button"))
+    yield Wait(lambda: kiosk.journey.outcome is not None and kiosk.journey.outcome.ok, "the retried print", 20)
+    yield 0.3
+    tour.shot("result-retried")
+    tour.facts["retry_still_offered"] = tour.screen().can_retry
+    yield tour.run_off_thread(lambda: printer.wait_for_documents(1), "the certificate on paper")
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("rating")
+    tour.tap(tour.button("满意"))
+    yield 0.3
+    tour.tap(tour.by_id("submit_button"))
+    yield tour.until_screen("home")
+    yield tour.run_off_thread(idcard.remove, "taking the card away")
+    tour.facts["documents"] = len(printer.documents)
+
+
 def measure_sizes(tour: Tour) -> dict[str, float]:
     """Rendered sizes on the current screen, in dp: smallest button, body and heading text."""
     from kivy.metrics import dp
@@ -165,7 +204,7 @@ def demo(tour: Tour) -> Iterator[Any]:
 
 
 TOURS = {"demo": demo, "certificate_slice": certificate_slice, "elder_sizes": elder_sizes,
-         "keyed_card_status": keyed_card_status}
+         "keyed_card_status": keyed_card_status, "paper_out_retry": paper_out_retry}
 TOURS["card_loss"] = assist_tours.card_loss
 TOURS["card_status"] = assist_tours.card_status
 TOURS["guide_only"] = assist_tours.guide_only

@@ -99,3 +99,17 @@ def test_each_screen_instruction_was_spoken(tour):
     assert "请您对本次服务进行评价" in spoken  # the rating screen's
     with wave.open(tour["result"]["facts"]["voice_files"][-1]) as w:
         assert w.getnframes() > 0
+
+
+def test_paper_out_at_print_is_retried_from_the_result_screen_and_prints_once(tmp_path):
+    run = run_tour(tmp_path, "paper_out_retry")
+    assert run["proc"].returncode == 0, run["proc"].stdout[-3000:] + run["proc"].stderr[-3000:]
+    assert run["result"]["ok"], run["result"]["failure"]
+    facts = run["result"]["facts"]
+    assert facts["first_ok"] is False and facts["documents_before_refill"] == 0
+    failed = " ".join(step(run, "result-paper-out")["texts"])
+    assert "未完成" in failed and "缺纸" in failed and "重新打印" in failed
+    retried = step(run, "result-retried")["texts"]
+    assert "成功：打印完成" in retried and facts["retry_still_offered"] is False
+    assert "重新打印" not in retried  # the button is gone (opacity 0) once the print went through
+    assert facts["documents"] == 1
