@@ -112,6 +112,7 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
     from kiosk.backend.client import BackendClient
     from kiosk.backend.delivery import DeliveryWorker
     from kiosk.hardware.hub import DeviceHub
+    from kiosk.store.counters import Counters
     from kiosk.store.journal import Journal
     from kiosk.store.outbox import Outbox
 
@@ -129,7 +130,8 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
     )
     outbox = Outbox(data_dir / "outbox.sqlite3")
     journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
-    hub = DeviceHub(config.devices, builders={"printer": _printer_builder(config)})
+    counters = Counters(outbox)  # kept across restarts: the paper roll's use
+    hub = DeviceHub(config.devices, builders={"printer": _printer_builder(config, counters.slot("printer_roll"))})
     ports = Ports(
         config=config,
         catalogue=catalogue,
@@ -156,13 +158,14 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
     return kiosk
 
 
-def _printer_builder(config: KioskConfig) -> Callable[[Any], Any]:
-    """The printer at the configured paper width; simulated receipts also land as PNGs."""
+def _printer_builder(config: KioskConfig, roll_store: Any) -> Callable[[Any], Any]:
+    """The printer at the configured paper width, its roll counter kept in ``roll_store``;
+    simulated receipts also land as PNGs."""
     from kiosk.hardware.printer import build
 
     def build_printer(cfg: Any) -> Any:
         columns = getattr(cfg, "columns", 32)
         out_dir = config.data_dir / "receipts" if cfg.driver == "simulated" else None
-        return build(cfg, out_dir=out_dir, width_chars=columns)
+        return build(cfg, out_dir=out_dir, width_chars=columns, roll_store=roll_store)
 
     return build_printer

@@ -19,7 +19,7 @@ import socket
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from kiosk.errors import ConfigError, PaperOutError, PrinterError
@@ -41,6 +41,14 @@ class _LinkDown(Exception):
     """The transport failed; the driver closes it and reports NO_DEVICE."""
 
 
+class RollStore(Protocol):
+    """Where the paper-roll counter is kept across restarts (``kiosk.store.counters`` slot)."""
+
+    def load(self) -> dict[str, Any]: ...
+
+    def save(self, value: dict[str, Any]) -> None: ...
+
+
 class EscposReceiptPrinter:
     """A receipt printer behind a python-escpos printer object (built by ``make_printer``)."""
 
@@ -57,6 +65,7 @@ class EscposReceiptPrinter:
         drain_timeout_s: float = 10.0,
         confirm_drain: bool = True,
         poll_interval_s: float = 3.0,
+        roll_store: RollStore | None = None,
     ) -> None:
         self._make_printer = make_printer
         self.describe = describe  # where the printer is, for technicians
@@ -77,9 +86,11 @@ class EscposReceiptPrinter:
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._completed: OrderedDict[str, None] = OrderedDict()
-        self._roll_bytes = 0
-        self._roll_receipts = 0
-        self._roll_mm = 0.0
+        self._roll_store = roll_store
+        saved = self._load_roll()
+        self._roll_bytes = int(saved.get("bytes", 0))
+        self._roll_receipts = int(saved.get("receipts", 0))
+        self._roll_mm = float(saved.get("mm", 0.0))
 
     # --- Device -------------------------------------------------------------------------------
 
@@ -175,6 +186,7 @@ class EscposReceiptPrinter:
             self._roll_bytes += len(data)
             self._roll_receipts += 1
             self._roll_mm += receipt_length_mm(job.receipt, width_chars=self.width_chars)
+            self._save_roll()
 
     @staticmethod
     def _fail(job: PrintJob, error: PrinterError) -> None:
@@ -196,6 +208,24 @@ class EscposReceiptPrinter:
     def reset_roll(self) -> None:
         """A technician put in a new roll."""
         self._roll_bytes, self._roll_receipts, self._roll_mm = 0, 0, 0.0
+        self._save_roll()
+
+    def _load_roll(self) -> dict[str, Any]:
+        if self._roll_store is None:
+            return {}
+        try:
+            return self._roll_store.load()
+        except Exception as e:  # noqa: BLE001 - a count lost is a warning, never a printer down
+            log.warning("%s: paper roll counter not read, counting from 0: %s", self.describe, e)
+            return {}
+
+    def _save_roll(self) -> None:
+        if self._roll_store is None:
+            return
+        try:
+            self._roll_store.save(self.roll_usage())
+        except Exception as e:  # noqa: BLE001 - the receipt is printed; only the count is not kept
+            log.warning("%s: paper roll counter not saved: %s", self.describe, e)
 
     # --- talking to the printer (callers hold self._io) ---------------------------------------
 

@@ -216,6 +216,34 @@ def test_roll_counter_counts_printed_receipts_only(emulator, printer):
     assert printer.paper_used_mm() == 0
 
 
+def test_the_roll_counter_survives_a_restart_in_the_terminals_store(emulator, tmp_path):
+    from kiosk.store.counters import Counters
+    from kiosk.store.outbox import Outbox
+
+    def start(outbox):
+        return network_printer(emulator.url, status_timeout_s=0.3, drain_timeout_s=2.0,
+                               roll_store=Counters(outbox).slot("printer_roll"))
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    first = start(outbox)
+    first.print_job(job("A"))
+    first.print_job(job("B"))
+    used = first.roll_usage()
+    first.stop()
+    outbox.close()  # the kiosk restarts (watchdog, power cut, update)
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    second = start(outbox)
+    assert second.roll_usage() == used and used["receipts"] == 2 and used["mm"] > 100
+    second.reset_roll()  # the technician fits a new roll; that is kept too
+    assert start(outbox).roll_usage() == {"receipts": 0, "bytes": 0, "mm": 0.0}
+
+    outbox.close()  # the store fails under a running printer: the receipt still prints
+    second.print_job(job("C"))
+    assert len(emulator.documents) == 3 and second.roll_usage()["receipts"] == 1
+    second.stop()
+
+
 def test_emulator_answers_status_as_the_domain_notes_say(emulator):
     def ask(conn, query):
         conn.sendall(query)

@@ -174,3 +174,22 @@ def test_one_delivering_process_at_a_time(tmp_path):
     a.close()  # the kiosk stops (or dies: the kernel drops the lock the same way)
     assert b.try_lock_worker() is True
     b.close()
+
+
+def test_counters_keep_their_last_value_across_a_reopen_and_shrug_off_a_bad_row(tmp_path):
+    from kiosk.store.counters import Counters
+
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    counters = Counters(outbox)
+    assert counters.load("printer_roll") == {}
+    counters.save("printer_roll", {"receipts": 3, "mm": 412.5})
+    counters.slot("printer_roll").save({"receipts": 4, "mm": 520.0})
+    outbox.close()
+
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    counters = Counters(outbox)
+    assert counters.slot("printer_roll").load() == {"receipts": 4, "mm": 520.0}
+    with outbox.transaction() as conn:
+        conn.execute("UPDATE counters SET value = 'not json' WHERE name = 'printer_roll'")
+    assert counters.load("printer_roll") == {}  # counted again from 0, never a crash at start
+    outbox.close()
