@@ -1,0 +1,63 @@
+"""Keep Python's full garbage collections out of the resident's way.
+
+The kiosk holds a large, long-lived heap (Kivy widgets and kv rules, fonts, the catalogue,
+fontTools and Pillow for the certificates). A full (generation 2) collection walks all of it:
+measured at 140-250 ms on this kind of machine, landing at random in the middle of a touch.
+
+So when the terminal is idle at home (nobody has touched it for a while), the kiosk does that
+walk itself, and then freezes what survived (``gc.freeze``): the collections that happen while
+a resident is being served walk only what was made since. Every idle pass first unfreezes, so a
+cycle that became garbage after a freeze is still found at the next idle pass: nothing leaks.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+#: how long nobody must have touched the terminal before the idle pass runs
+IDLE_BEFORE_SETTLE_S = 20.0
+
+
+@dataclass(frozen=True)
+class Settled:
+    collected: int  # unreachable objects found
+    frozen: int  # objects the collector will skip until the next pass
+    ms: float
+
+
+def settle() -> Settled:
+    """Collect everything (frozen objects included), then freeze the survivors. Call it only
+    while nobody is waiting on the screen: it takes as long as a full collection."""
+    t0 = time.perf_counter()
+    gc.unfreeze()
+    collected = gc.collect()
+    gc.freeze()
+    done = Settled(collected, gc.get_freeze_count(), (time.perf_counter() - t0) * 1000)
+    log.info("heap settled: %d unreachable collected, %d frozen, %.0f ms", done.collected, done.frozen, done.ms)
+    return done
+
+
+class IdleSettler:
+    """Runs ``settle`` once per idle spell: after the first frame, then after each session,
+    once the terminal has sat untouched at home for ``idle_s``."""
+
+    def __init__(self, idle_s: float = IDLE_BEFORE_SETTLE_S) -> None:
+        self.idle_s = idle_s
+        self.pending = True  # the start-up heap is the first thing to settle
+        self.last: Settled | None = None
+
+    def activity(self) -> None:
+        """A resident is using the terminal: settle again when they are gone."""
+        self.pending = True
+
+    def tick(self, at_home: bool, idle_for_s: float) -> Settled | None:
+        if not (self.pending and at_home and idle_for_s >= self.idle_s):
+            return None
+        self.pending = False
+        self.last = settle()
+        return self.last
