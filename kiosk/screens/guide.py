@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 
 from kivy.lang import Builder
@@ -13,12 +14,21 @@ from kiosk.widgets.common import BiLabel
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
+#: how many items' guides stay built (each is a dozen large labels with their textures)
+GUIDES_KEPT = 6
+
 
 class GuideScreen(KioskScreen):
     instruction = ("请阅读办事须知，然后点击开始办理", "Read what you need, then press Start")
     title_zh = StringProperty("")
     title_en = StringProperty("")
     startable = BooleanProperty(False)
+
+    def __init__(self, **kw) -> None:
+        # the labels of the last few guides shown, kept: residents often come back to the same
+        # items, and widgets built on every visit are work for the collector (kiosk.heap)
+        self._built: OrderedDict[str, list[BiLabel]] = OrderedDict()
+        super().__init__(**kw)
 
     def refresh(self) -> None:
         item = self.journey.item
@@ -28,21 +38,32 @@ class GuideScreen(KioskScreen):
         self.startable = item.kind == "self_service"
         box = self.ids.sections
         box.clear_widgets()
-        english = {name: (label, value) for name, label, value in item.guide.sections("en")}
-        for name, head_zh, body_zh in item.guide.sections("zh"):
-            if not body_zh:
-                continue
-            head_en, body_en = english[name]
-            text_zh, text_en = _as_text(name, body_zh), _as_text(name, body_en)
-            box.add_widget(BiLabel(zh=head_zh, en=head_en, role="heading"))
-            # the English line only where the catalogue has a translation of its own
-            box.add_widget(BiLabel(zh=text_zh, en="" if text_en == text_zh else text_en, role="body"))
+        labels = self._built.pop(item.id, None) or _section_labels(item)
+        self._built[item.id] = labels  # the most recently shown last
+        while len(self._built) > GUIDES_KEPT:
+            self._built.popitem(last=False)
+        for label in labels:
+            box.add_widget(label)
 
     def start(self) -> None:
         try:
             self.journey.proceed()
         except KioskError as e:
             self.app.say(e.message_zh, e.message_en, "error")
+
+
+def _section_labels(item) -> list[BiLabel]:
+    labels = []
+    english = {name: (label, value) for name, label, value in item.guide.sections("en")}
+    for name, head_zh, body_zh in item.guide.sections("zh"):
+        if not body_zh:
+            continue
+        head_en, body_en = english[name]
+        text_zh, text_en = _as_text(name, body_zh), _as_text(name, body_en)
+        labels.append(BiLabel(zh=head_zh, en=head_en, role="heading"))
+        # the English line only where the catalogue has a translation of its own
+        labels.append(BiLabel(zh=text_zh, en="" if text_en == text_zh else text_en, role="body"))
+    return labels
 
 
 def _as_text(name: str, value: str | tuple[str, ...]) -> str:

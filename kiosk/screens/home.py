@@ -20,18 +20,27 @@ class HomeScreen(KioskScreen):
     page = NumericProperty(0)
     pages = NumericProperty(1)
 
+    def __init__(self, **kw) -> None:
+        self._tiles: dict[str, ItemTile] = {}
+        super().__init__(**kw)
+
     def refresh(self) -> None:
         groups = self.journey.ports.catalogue.by_category()
         keys = [c.value for c in groups]
         if self.category not in keys:
             self.category = keys[0] if keys else ""
         bar = self.ids.categories
-        bar.clear_widgets()
-        for cat in groups:
-            button = BigButton(zh=cat.label_zh, en=cat.label_en,
-                               kind="primary" if cat.value == self.category else "secondary")
-            button.bind(on_release=lambda _b, c=cat.value: self.show_category(c))
-            bar.add_widget(button)
+        # built once and kept: widgets rebuilt on every visit are garbage for the collector,
+        # whose full passes then stall a touch (see kiosk.heap)
+        if [b.category_key for b in reversed(bar.children)] != keys:
+            bar.clear_widgets()
+            for cat in groups:
+                button = BigButton(zh=cat.label_zh, en=cat.label_en)
+                button.category_key = cat.value
+                button.bind(on_release=lambda _b, c=cat.value: self.show_category(c))
+                bar.add_widget(button)
+        for button in bar.children:
+            button.kind = "primary" if button.category_key == self.category else "secondary"
         self._fill_tiles()
 
     def show_category(self, category: str) -> None:
@@ -62,9 +71,11 @@ class HomeScreen(KioskScreen):
                 note = ("办事指南", "Guide only")
             else:
                 note = ("", "")
-            tile = ItemTile(item_id=item.id, zh=item.name_zh, en=item.name_en,
-                            available=reason is None, note_zh=note[0], note_en=note[1])
-            tile.bind(on_release=lambda t: self.choose(t.item_id))
+            tile = self._tiles.get(item.id)
+            if tile is None:  # one tile per item for the life of the screen
+                tile = self._tiles[item.id] = ItemTile(item_id=item.id, zh=item.name_zh, en=item.name_en)
+                tile.bind(on_release=lambda t: self.choose(t.item_id))
+            tile.available, tile.note_zh, tile.note_en = reason is None, note[0], note[1]
             grid.add_widget(tile)
 
     def choose(self, item_id: str) -> None:

@@ -29,18 +29,24 @@ class RatingScreen(KioskScreen):
     can_submit = BooleanProperty(False)
     online_url = StringProperty("")
 
+    def __init__(self, **kw) -> None:
+        self._options: dict[str, BigButton] = {}
+        super().__init__(**kw)
+
     def on_pre_enter(self, *args):
         self.level = 0
         self._indicators: set[str] = set()
         self._reasons: set[str] = set()
         levels = self.ids.levels
-        levels.clear_widgets()
-        for level in sorted(Level, reverse=True):
-            button = BigButton(zh=level.label_zh, en=level.label_en, kind="secondary")
-            button.level = int(level)
-            button.size_hint_y = 1  # the row's fixed height for all five: none stands out
-            button.bind(on_release=lambda b: self.choose(b.level))
-            levels.add_widget(button)
+        if not levels.children:  # built once; every visit starts them unselected
+            for level in sorted(Level, reverse=True):
+                button = BigButton(zh=level.label_zh, en=level.label_en)
+                button.level = int(level)
+                button.size_hint_y = 1  # the row's fixed height for all five: none stands out
+                button.bind(on_release=lambda b: self.choose(b.level))
+                levels.add_widget(button)
+        for button in levels.children:
+            button.kind, button.zh = "secondary", Level(button.level).label_zh
         self.ids.indicators.clear_widgets()
         self.ids.reasons.clear_widgets()
         self.needs_reason = False
@@ -82,9 +88,12 @@ class RatingScreen(KioskScreen):
     def _fill(self, box, options: dict[str, tuple[str, str]], chosen: set[str]) -> None:
         box.clear_widgets()
         for code, (zh, en) in options.items():
-            button = BigButton(zh=zh, en=en, kind="secondary")
-            button.code, button.label, button.chosen = code, zh, chosen
-            button.bind(on_release=self._toggle)
+            button = self._options.get(code)
+            if button is None:  # one button per option for the life of the screen
+                button = self._options[code] = BigButton(zh=zh, en=en)
+                button.code, button.label = code, zh
+                button.bind(on_release=self._toggle)
+            button.kind, button.zh, button.chosen = "secondary", zh, chosen
             box.add_widget(button)
 
     def _toggle(self, button) -> None:
