@@ -5,6 +5,7 @@ simulated devices, and walks 个人参保缴费证明查询打印 ``--sessions``
 events posted into Kivy's input queue. For each tap that changes the screen the clock starts
 when the finger is lifted (buttons act on release) and stops at the first frame drawn on the new
 screen, after ``glFinish``: offscreen, the buffer swap returns before the frame is rasterised.
+Every full garbage collection during the sessions is timed too: the UI stands still for it.
 
     .venv/bin/python -m bench.bench_touch [--sessions 10]
 """
@@ -12,6 +13,7 @@ screen, after ``glFinish``: offscreen, the buffer swap returns before the frame 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -25,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 #: what is measured, in the order of a session
 FIGURES = ("tile -> guide", "start -> identify", "card placed -> record shown", "done -> rating", "submit -> home")
+#: every full (generation 2) garbage collection during the sessions: the UI stands still for it
+GC_FIGURE = "full GC pause during sessions"
 
 
 def _script(sessions: int, results: dict[str, list[float]]):
@@ -68,6 +72,15 @@ def _script(sessions: int, results: dict[str, list[float]]):
 
         yield tour.until_screen("home", 30)
         yield Wait(lambda: kiosk.hub.unavailable_reason(["idcard", "printer"]) is None, "the devices", 30)
+        started: dict[str, float] = {}
+
+        def on_gc(phase: str, info: dict) -> None:
+            if info["generation"] == 2 and phase == "start":
+                started["t"] = time.perf_counter()
+            elif info["generation"] == 2 and "t" in started:
+                results[GC_FIGURE].append(time.perf_counter() - started.pop("t"))
+
+        gc.callbacks.append(on_gc)
         yield from open_item(tour, item_id=item.id)  # the first time: the category, the tile (not timed)
         for n in range(sessions):
             if n:
@@ -102,7 +115,7 @@ def child(config_path: str, sessions: int, out: str) -> int:
     from kiosk.commands.run import start_app
     from kiosk.config import load_config
 
-    results: dict[str, list[float]] = {name: [] for name in FIGURES}
+    results: dict[str, list[float]] = {name: [] for name in (*FIGURES, GC_FIGURE)}
     config = load_config(config_path)
     code = start_app(config, fullscreen=False, headless=True, tour=_script(sessions, results),
                      out_dir=Path(out).parent / "tour")
