@@ -2,21 +2,18 @@
 
 A payload that breaks the contract would only be refused by the backend later, as a failed
 row nobody sees at the time; building it here raises ``ValueError`` in the journey instead.
-The evaluator of a rating is confidential (国办发〔2019〕51号): only a keyed hash and a masked
-ID number leave the terminal.
+A rating is built by the journey (``kiosk.services.rating.rating_payload``), where its
+evaluator is reduced to a keyed hash and a masked name (国办发〔2019〕51号).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from kiosk.backend import models as m
-from kiosk.identity import mask_id_number
 
 
 def now_iso() -> str:
@@ -29,48 +26,6 @@ def _checked(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as e:
         fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in e.errors())
         raise ValueError(f"{model.__name__}: invalid {fields}") from None
-
-
-def evaluator_hash(id_number: str, secret: bytes) -> str:
-    """Stable per resident and terminal secret, so repeat ratings can be linked, but not
-    reversible by trying every ID number without the secret."""
-    return hmac.new(
-        secret, b"evaluator|" + id_number.strip().upper().encode(), hashlib.sha256
-    ).hexdigest()
-
-
-def rating(
-    *,
-    transaction_no: str,
-    area_code: str,
-    item_id: str,
-    item_name: str,
-    id_number: str,
-    secret: bytes,
-    satisfaction: int | None,
-    indicators: list[str] | tuple[str, ...] = (),
-    reason: str = "",
-    rated_at: str | None = None,
-) -> dict[str, Any]:
-    """A 好差评 record; ``satisfaction`` 1-5, or None when the resident did not rate in time."""
-    if satisfaction is not None and satisfaction <= 2 and not (reason or indicators):
-        raise ValueError("a 不满意/非常不满意 rating needs a reason or an indicator")
-    return _checked(
-        m.RatingIn,
-        {
-            "transaction_no": transaction_no,
-            "area_code": area_code,
-            "item_id": item_id,
-            "item_name": item_name,
-            "evaluator_hash": evaluator_hash(id_number, secret),
-            "evaluator_masked": mask_id_number(id_number),
-            "channel": "terminal",
-            "satisfaction": "not_rated" if satisfaction is None else satisfaction,
-            "indicators": list(indicators),
-            "reason": reason,
-            "rated_at": rated_at or now_iso(),
-        },
-    )
 
 
 def device_event(device: str, kind: str, detail: str = "", at: str | None = None) -> dict[str, Any]:

@@ -101,8 +101,12 @@ class Rating:
 
 
 def evaluator_token(id_number: str, secret: bytes) -> str:
-    """The evaluator is confidential: the backend gets a keyed hash, never the ID number."""
-    return hmac.new(secret, id_number.encode(), hashlib.sha256).hexdigest()
+    """The evaluator is confidential: the backend gets a keyed hash, never the ID number.
+
+    Stable per resident and terminal secret (a card read and the same number keyed in, x or X,
+    give one token, so repeat ratings can be linked), and not reversible by trying every ID
+    number without the secret."""
+    return hmac.new(secret, b"evaluator|" + id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
 
 def rating_payload(

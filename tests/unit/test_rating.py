@@ -62,3 +62,10 @@ def test_first_answer_wins_once_under_a_race():
         t.join()
     assert len(wins) == 1
     assert arbiter.winner.source == f"s{wins[0]}"
+
+
+def test_the_evaluator_token_is_one_per_resident_and_secret():
+    card, keyed = "11010519491231002X", " 11010519491231002x"
+    assert evaluator_token(card, b"k") == evaluator_token(keyed, b"k")  # read or keyed in: one person
+    assert evaluator_token(card, b"k") != evaluator_token(card, b"other terminal secret")
+    assert evaluator_token(card, b"k") != evaluator_token("110105194912310038", b"k")
