@@ -90,12 +90,10 @@ def soak_config(config: KioskConfig, folder: Path, backend_url: str) -> KioskCon
 
 def _forget_printed(kiosk: Any) -> None:
     # The emulator keeps every page it printed, for tests that read them back; over thousands of
-    # sessions that list would be the growth measured. It has no public way to drop them yet.
+    # sessions that list would be the growth measured.
     emulator = kiosk.hub.emulator("printer")
-    if emulator is not None and hasattr(emulator, "_documents"):
-        with emulator._lock:
-            emulator._documents.clear()
-            emulator._raw.clear()
+    if emulator is not None:
+        emulator.clear()
 
 
 # --- one scripted session ----------------------------------------------------------------------

@@ -548,6 +548,14 @@ class PrinterEmulator:
         with self._lock:
             return bytes(self._raw)
 
+    def clear(self) -> int:
+        """Forget every page printed so far (a long run would keep them all); how many went."""
+        with self._lock:
+            dropped = len(self._documents)
+            self._documents.clear()
+            self._raw.clear()
+        return dropped
+
     def wait_for_documents(self, count: int, timeout: float = 5.0) -> bool:
         with self._changed:
             return self._changed.wait_for(lambda: len(self._documents) >= count, timeout)

@@ -428,3 +428,13 @@ def test_standalone_emulator_writes_a_png_per_receipt(tmp_path):
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "1 receipt(s) printed" in out
+
+
+def test_the_emulator_forgets_its_pages_on_clear_and_counts_afresh(emulator, printer):
+    printer.print_job(job("A"))
+    printer.print_job(job("B"))
+    assert emulator.clear() == 2
+    assert emulator.documents == [] and emulator.raw == b""
+    printer.print_job(job("C"))
+    assert emulator.wait_for_documents(1) and len(emulator.documents) == 1
+    assert "个人参保缴费证明" in emulator.documents[0].text
