@@ -25,21 +25,46 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Kiosk:
-    config: KioskConfig
-    catalogue: Catalogue
-    hub: Any
-    backend: Any
-    outbox: Any
-    journal: Any
-    delivery: Any
-    secret: bytes
+    """The running terminal: the journey's ports (config, devices, backend, stores), the journey
+    and the delivery worker. The parts are reached by name (``kiosk.hub``, ``kiosk.outbox``)."""
+
+    ports: Ports
     journey: Journey
+    delivery: Any
     _online_listeners: list[Callable[[bool], None]] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _reconciler: threading.Thread | None = None
 
     #: how often payments left "paid_unconfirmed" are settled with the backend
     RECONCILE_EVERY_S = 120.0
+
+    @property
+    def config(self) -> KioskConfig:
+        return self.ports.config
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.ports.catalogue
+
+    @property
+    def hub(self) -> Any:
+        return self.ports.devices
+
+    @property
+    def backend(self) -> Any:
+        return self.ports.backend
+
+    @property
+    def outbox(self) -> Any:
+        return self.ports.outbox
+
+    @property
+    def journal(self) -> Any:
+        return self.ports.journal
+
+    @property
+    def secret(self) -> bytes:
+        return self.ports.secret
 
     def start(self, sink: EventSink, on_online_change: Callable[[bool], None] | None = None) -> None:
         """Start devices, delivery and payment reconciliation. ``sink`` gets device events on
@@ -141,18 +166,7 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         devices=hub,
         secret=secret,
     )
-    journey = Journey(ports)
-    kiosk = Kiosk(
-        config=config,
-        catalogue=catalogue,
-        hub=hub,
-        backend=backend,
-        outbox=outbox,
-        journal=journal,
-        delivery=None,
-        secret=secret,
-        journey=journey,
-    )
+    kiosk = Kiosk(ports=ports, journey=Journey(ports), delivery=None)
     kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed,
                                     heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s)
     return kiosk
