@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel
 
 from kiosk.store.outbox import OUTBOX_KINDS
 
@@ -24,6 +24,23 @@ class _Request(BaseModel):
     # requests are strict: a typo in a field name must not be silently ignored
     model_config = ConfigDict(extra="forbid")
 
+
+def _json_int(value: Any) -> Any:
+    # pydantic's lax int takes true as 1 and "5" as 5; neither is a JSON Schema integer (2089.0 is)
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+def _json_bool(value: Any) -> Any:
+    if not isinstance(value, bool):  # lax bool would take 1, "yes" and "on"
+        raise ValueError("must be true or false")
+    return value
+
+
+#: request numbers and flags as JSON Schema means them (the contract in openapi.yaml)
+JSON_INT = BeforeValidator(_json_int)
+Bool = Annotated[bool, BeforeValidator(_json_bool)]
 
 IdNumber = Annotated[str, Field(pattern=r"^\d{17}[\dX]$")]
 Stamp = Annotated[str, Field(min_length=10, max_length=40)]  # ISO 8601 time
@@ -62,7 +79,7 @@ class ResidentQuery(_Request):
 
 class ContributionQuery(_Request):
     id_number: IdNumber
-    year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    year: Annotated[int, Field(ge=1990, le=2100), JSON_INT] | None = None
 
 
 class CertificateRequest(_Request):
@@ -74,14 +91,14 @@ class CertificateRequest(_Request):
         "medical_contribution_proof",
         "medical_settlement",
     ]
-    year: Annotated[int, Field(ge=1990, le=2100)] | None = (
+    year: Annotated[int, Field(ge=1990, le=2100), JSON_INT] | None = (
         None  # medical_settlement: default this year
     )
 
 
 class YearQuery(_Request):
     id_number: IdNumber
-    year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    year: Annotated[int, Field(ge=1990, le=2100), JSON_INT] | None = None
 
 
 Utility = Literal["water", "electricity", "gas"]
@@ -113,9 +130,9 @@ class ContributionOrderIn(_Request):
     purpose: Literal["contribution"]
     id_number: IdNumber
     scheme: PayableScheme
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: Annotated[int, Field(ge=2000, le=2100), JSON_INT]
     grade_id: Annotated[str, Field(max_length=16)]
-    months: Annotated[int, Field(ge=1, le=12)] = 1  # flexible employment pays by the month
+    months: Annotated[int, Field(ge=1, le=12), JSON_INT] = 1  # flexible employment pays by the month
 
 
 class OrderIn(
@@ -150,7 +167,7 @@ class RatingIn(_Request):
     evaluator_masked: Annotated[str, Field(max_length=32)] = ""
     channel: Literal["terminal"] = "terminal"
     channel_code: Literal["5"] = "5"  # 其他大厅终端, in the national channel codes
-    satisfaction: Annotated[int, Field(ge=1, le=5)] | Literal["not_rated"]
+    satisfaction: Annotated[int, Field(ge=1, le=5), JSON_INT] | Literal["not_rated"]
     indicators: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=16)] = []
     reason: Annotated[str, Field(max_length=500)] = ""
     #: the pick-list codes behind ``reason`` (the words the resident saw are in ``reason``)
@@ -168,7 +185,7 @@ class TransactionIn(_Request):
     item_name: Text
     masked_name: Annotated[str, Field(max_length=64)] = ""
     masked_id: Annotated[str, Field(max_length=32)] = ""
-    amount_fen: Annotated[int, Field(ge=0)] | None = None
+    amount_fen: Annotated[int, Field(ge=0), JSON_INT] | None = None
     order_no: Annotated[str, Field(max_length=64)] | None = None
     status: Literal["completed", "failed", "cancelled", "paid_unconfirmed"]
     completed_at: Stamp
@@ -199,8 +216,8 @@ class HeartbeatIn(_Request):
     software_version: ShortText
     devices: dict[str, Annotated[str, Field(max_length=32)]] = {}
     paper: Annotated[str, Field(max_length=16)] = "unknown"
-    outbox_depth: Annotated[int, Field(ge=0)] = 0
-    in_service: bool = True
+    outbox_depth: Annotated[int, Field(ge=0), JSON_INT] = 0
+    in_service: Bool = True
     at: Stamp
 
 
