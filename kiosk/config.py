@@ -40,7 +40,7 @@ class TerminalConfig(_Section):
     id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
     name: str = "政务服务自助终端"
     site_kind: Literal["hall", "bank", "supermarket", "hospital"]
-    area_code: Annotated[str, Field(pattern=r"^\d{6}$")]
+    area_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
     locale: Literal["zh_CN", "en"] = "zh_CN"
     #: the public address residents' phones open to rate later (the QR on the rating screen);
     #: unset, the backend URL is used, which suits the demo only

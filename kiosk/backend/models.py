@@ -42,7 +42,7 @@ def _json_bool(value: Any) -> Any:
 JSON_INT = BeforeValidator(_json_int)
 Bool = Annotated[bool, BeforeValidator(_json_bool)]
 
-IdNumber = Annotated[str, Field(pattern=r"^\d{17}[\dX]$")]
+IdNumber = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$")]
 Stamp = Annotated[str, Field(min_length=10, max_length=40)]  # ISO 8601 time
 Text = Annotated[str, Field(max_length=200)]
 ShortText = Annotated[str, Field(min_length=1, max_length=64)]
@@ -102,7 +102,7 @@ class YearQuery(_Request):
 
 
 Utility = Literal["water", "electricity", "gas"]
-AccountNo = Annotated[str, Field(pattern=r"^\d{8,12}$")]
+AccountNo = Annotated[str, Field(pattern=r"^[0-9]{8,12}$")]
 PayableScheme = Literal["pension_resident", "medical_resident", "pension_flexible"]
 OrderNo = Annotated[str, Field(pattern=r"^[A-Z0-9-]{6,40}$")]
 
@@ -153,14 +153,14 @@ class CardLossIn(_Request):
     """临时挂失: confirmed by the mobile number on record, typed by the resident."""
 
     id_number: IdNumber
-    phone: Annotated[str, Field(pattern=r"^1\d{10}$")]
+    phone: Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
 
 
 class RatingIn(_Request):
     """One 好差评 record (国办发〔2019〕51号). The evaluator is confidential: hash and mask only."""
 
     transaction_no: ShortText
-    area_code: Annotated[str, Field(pattern=r"^\d{6}$")]
+    area_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
     item_id: ShortText
     item_name: Text
     evaluator_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -199,7 +199,7 @@ class DeviceEventIn(_Request):
 
 
 class HelpRequestIn(_Request):
-    phone: Annotated[str, Field(pattern=r"^1\d{10}$")]
+    phone: Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
     item_id: ShortText
     item_name: Text
     requested_at: Stamp

@@ -175,11 +175,11 @@ def test_invalid_rating_is_refused_not_retryable(client):
 
 
 @pytest.mark.parametrize("field,value", [("satisfaction", True), ("satisfaction", "5"), ("indicators", "01"),
-                                         ("area_code", 370921)])
-def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(client, field, value):
+                                         ("area_code", 370921), ("area_code", "٣٧٠٩٢١")])
+def test_a_value_of_the_wrong_json_type_or_digits_is_refused_not_coerced(client, field, value):
     body = {**_rating(10), field: value}
     with pytest.raises(BackendError) as e:
-        client.deliver("rating", body, f"rating-type-{field}-{type(value).__name__}")
+        client.deliver("rating", body, f"rating-type-{field}-{type(value).__name__}-{len(str(value))}")
     assert e.value.code == "invalid_request" and field in e.value.message_en
 
 
