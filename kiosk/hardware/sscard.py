@@ -235,6 +235,9 @@ class PcscTransport:
             if rv != scard.SCARD_S_SUCCESS:
                 self._raise_transmit(rv)
             if len(resp) < 2:
+                # a card pulled mid-APDU can leave an empty answer before pcscd reports it gone
+                if self._card_left_within(_GONE_WAIT_S):
+                    raise CardRemovedError(f"the card was removed during the read (answer of {len(resp)} bytes)")
                 raise ProtocolError(f"card answer of {len(resp)} bytes has no status word")
             return list(resp[:-2]), resp[-2], resp[-1]
 
