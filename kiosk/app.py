@@ -25,7 +25,7 @@ from kiosk.bootstrap import Kiosk
 from kiosk.errors import KioskError
 from kiosk.fonts import cjk_font_path
 from kiosk.hardware.base import DeviceEvent
-from kiosk.heap import IdleSettler, settle
+from kiosk.heap import IdleSettler
 from kiosk.i18n import normalise, say_in
 from kiosk.screens.navigator import Navigator
 from kiosk.screens.worker import UiWorker
@@ -142,7 +142,7 @@ class KioskApp(App):
         self.first_frame_at = time.time()
         Window.unbind(on_flip=self._on_flip)
         # the start-up heap, settled before anyone can touch the screen (see kiosk.heap)
-        self.heap.last, self.heap.pending = settle(), False
+        self.heap.settle_now()
         if os.environ.get("KIOSK_EXIT_AFTER_FIRST_FRAME"):
             print(f"KIOSK_FIRST_FRAME {self.first_frame_at:.6f} {_rss_kib()}", flush=True)
             self.stop()

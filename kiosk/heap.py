@@ -58,6 +58,11 @@ class IdleSettler:
     def tick(self, at_home: bool, idle_for_s: float) -> Settled | None:
         if not (self.pending and at_home and idle_for_s >= self.idle_s):
             return None
+        return self.settle_now()
+
+    def settle_now(self) -> Settled:
+        """Settle at once (the start-up heap, before anyone can touch the screen); the next
+        idle pass waits for the next activity."""
         self.pending = False
         self.last = settle()
         return self.last

@@ -58,3 +58,12 @@ def test_the_idle_settler_waits_for_home_and_quiet_and_runs_once_per_spell():
     assert settler.tick(at_home=True, idle_for_s=300) is None  # once per idle spell
     settler.activity()
     assert settler.tick(at_home=True, idle_for_s=25) is not None
+
+
+def test_settling_at_start_up_counts_as_this_spell_s_pass():
+    settler = heap.IdleSettler(idle_s=20)
+    done = settler.settle_now()
+    assert settler.last is done and done.frozen > 0
+    assert settler.tick(at_home=True, idle_for_s=300) is None  # nothing new since: no second walk
+    settler.activity()
+    assert settler.tick(at_home=True, idle_for_s=25) is not None
