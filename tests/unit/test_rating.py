@@ -5,7 +5,14 @@ import threading
 
 import pytest
 
-from kiosk.services.rating import Level, Rating, RatingArbiter, RatingError, evaluator_token, rating_payload
+from kiosk.services.rating import (
+    Level,
+    Rating,
+    RatingArbiter,
+    RatingError,
+    evaluator_token,
+    rating_payload,
+)
 
 
 def test_five_levels_with_their_names():
