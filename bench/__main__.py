@@ -62,10 +62,10 @@ def card(quick: bool) -> list[Row]:
 
 def receipt(quick: bool) -> list[Row]:
     from bench.bench_printer import CERTIFICATE
-    from kiosk.hardware.escpos_emulator import PrinterEmulator
     from kiosk.hardware.printer import network_printer
     from kiosk.hardware.receipt_escpos import render_receipt
     from kiosk.receipt import PrintJob
+    from kiosk.sim.escpos_emulator import PrinterEmulator
 
     runs = 20 if quick else 100
     size = len(render_receipt(CERTIFICATE, width_chars=32))
@@ -90,7 +90,7 @@ def receipt(quick: bool) -> list[Row]:
 
 def outbox(quick: bool) -> list[Row]:
     from bench.bench_backend import SECRET, TERMINAL, bench_delivery, bench_put
-    from kiosk.backend.reference import ReferenceBackend
+    from kiosk.sim.backend import ReferenceBackend
 
     puts: list[float] = []
     throughput: list[float] = []

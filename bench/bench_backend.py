@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.backend.client import BackendClient  # noqa: E402
 from kiosk.backend.delivery import DeliveryWorker  # noqa: E402
-from kiosk.backend.reference import ReferenceBackend  # noqa: E402
-from kiosk.demo_data import BY_KEY  # noqa: E402
+from kiosk.sim.backend import ReferenceBackend  # noqa: E402
+from kiosk.sim.demo_data import BY_KEY  # noqa: E402
 from kiosk.store.outbox import Outbox  # noqa: E402
 
 TERMINAL, SECRET = "T-BENCH", b"bench-secret"

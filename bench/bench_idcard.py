@@ -22,7 +22,7 @@ import time
 from kiosk.hardware import idcard_frame as f
 from kiosk.hardware.base import DeviceEvent, EventKind
 from kiosk.hardware.idcard import SerialIdCardReader
-from kiosk.hardware.idcard_emulator import IdCardEmulator
+from kiosk.sim.idcard_emulator import IdCardEmulator
 
 KEYS = ("zhang_xiuying", "liu_yan", "hmt_permit", "foreigner_2023")
 

@@ -19,7 +19,7 @@ import time
 
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
 from kiosk.hardware.ratingpad import SerialRatingPad
-from kiosk.hardware.ratingpad_emulator import RatingPadEmulator
+from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
 
 def _wait(cond, timeout: float = 5.0) -> float:

@@ -37,7 +37,7 @@ from kiosk.hardware.sscard import (  # noqa: E402
     PcscTransport,
     SocialSecurityCardReader,
 )
-from kiosk.hardware.vpcd_card import VpcdCardSlot  # noqa: E402
+from kiosk.sim.vpcd_card import VpcdCardSlot  # noqa: E402
 
 KEYS = ("zhang_xiuying", "liu_yan", "ayigul", "ma_yumei")
 

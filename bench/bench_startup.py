@@ -26,7 +26,7 @@ from tests.support import TEST_SECRET, write_config  # noqa: E402
 
 
 def measure(runs: int) -> dict[str, list[float]]:
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     folder = Path(tempfile.mkdtemp(prefix="bench-startup-", dir=os.environ.get("TMPDIR")))
     backend = ReferenceBackend(folder / "backend", {"NY-370921-0001": TEST_SECRET.encode()})

@@ -39,7 +39,7 @@ def _script(sessions: int, results: dict[str, list[float]]):
         from kivy.graphics.opengl import glFinish
 
         from kiosk.commands.soak import SETTLE_S
-        from kiosk.tour import TourTouch, Wait, open_item
+        from kiosk.tours.engine import TourTouch, Wait, open_item
 
         kiosk = tour.app.kiosk
         idcard = kiosk.hub.emulator("idcard")
@@ -124,7 +124,7 @@ def child(config_path: str, sessions: int, out: str) -> int:
 
 
 def measure(sessions: int) -> dict[str, list[float]]:
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
     from tests.support import TEST_SECRET, write_config
 
     folder = Path(tempfile.mkdtemp(prefix="bench-touch-", dir=os.environ.get("TMPDIR")))

@@ -307,7 +307,7 @@ class KioskApp(App):
     def open_simulator(self) -> None:
         if not self.kiosk.config.ui.simulator_panel:
             return
-        from kiosk.widgets.simulator import SimulatorPanel
+        from kiosk.sim.panel import SimulatorPanel
 
         SimulatorPanel().open()
 

@@ -20,7 +20,7 @@ os.environ.setdefault("TMPDIR", str(Path(__file__).resolve().parent.parent / ".t
 
 @pytest.fixture
 def reference_backend(tmp_path):
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     backend = ReferenceBackend(tmp_path / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
     backend.start("127.0.0.1", 0)
@@ -37,7 +37,7 @@ def kiosk_config(tmp_path, reference_backend) -> KioskConfig:
 def scripted(kiosk_config):
     """A whole kiosk without a window, started; stopped after the test."""
     from kiosk.bootstrap import bootstrap
-    from kiosk.scripted import ScriptedKiosk
+    from kiosk.tours.scripted import ScriptedKiosk
 
     kiosk = ScriptedKiosk(bootstrap(kiosk_config)).start()
     yield kiosk

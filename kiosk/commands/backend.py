@@ -79,7 +79,7 @@ def _from_config(path: str | None) -> dict[str, bytes] | None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from kiosk.backend.reference import ReferenceBackend
+    from kiosk.sim.backend import ReferenceBackend
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise ConfigError("--tls-cert and --tls-key go together")

@@ -50,7 +50,7 @@ def _free(host: str, port: int) -> bool:
 
 def start_reference_backend(config: KioskConfig, secret: bytes):
     """The simulated government platform on loopback, with this terminal's secret."""
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     parsed = urlparse(config.backend.url)
     host = parsed.hostname if parsed.hostname in ("127.0.0.1", "localhost", "::1") else "127.0.0.1"
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     config = simulated(config, url)
     tour = None
     if args.headless:
-        from kiosk.tours import TOURS
+        from kiosk.tours.named import TOURS
 
         tour = TOURS[args.tour]
         args.out.mkdir(parents=True, exist_ok=True)

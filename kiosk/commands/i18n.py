@@ -33,18 +33,18 @@ EN_TAG = "en: "  # the extracted comment that carries the English written in the
 
 #: first match wins; paths are relative to the package folder
 METHOD_MAP = [
-    ("backend/reference/**", "ignore"),  # the simulated government platform's data
+    ("sim/backend/**", "ignore"),  # the simulated government platform's data
     ("commands/**", "ignore"),  # technicians' command-line output
-    ("demo_data.py", "ignore"),
-    ("tour.py", "ignore"),
-    ("*tours.py", "ignore"),
+    ("sim/demo_data.py", "ignore"),
+    ("tours/**", "ignore"),
     ("app.py", "kiosk.commands.i18n:extract_python"),
     ("screens/**.py", "kiosk.commands.i18n:extract_python"),
     ("widgets/**.py", "kiosk.commands.i18n:extract_python"),
+    ("sim/panel.py", "kiosk.commands.i18n:extract_python"),
     ("**.py", "kiosk.commands.i18n:extract_python"),
     ("**.kv", "kiosk.commands.i18n:extract_kv"),
 ]
-UI_PATTERNS = ("app.py", "screens/**.py", "widgets/**.py")
+UI_PATTERNS = ("app.py", "screens/**.py", "widgets/**.py", "sim/panel.py")
 OPTIONS_MAP = {pattern: {"all_literals": "true"} for pattern in UI_PATTERNS}
 
 _LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}

@@ -13,7 +13,7 @@ from kiosk.config import load_config
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("journey", help="run scripted resident journeys without a window")
     p.add_argument("--config", help="config file (default config/kiosk.toml)")
-    p.add_argument("--resident", default="wang_jianguo", help="demo resident key (see kiosk/demo_data.py)")
+    p.add_argument("--resident", default="wang_jianguo", help="demo resident key (see kiosk/sim/demo_data.py)")
     p.add_argument("--rate", type=int, default=4, choices=[1, 2, 3, 4, 5], help="the rating to give")
     p.add_argument("--count", type=int, default=1, help="how many journeys to run")
     p.set_defaults(func=run)
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from kiosk.bootstrap import bootstrap, ensure_secret
     from kiosk.commands.demo import simulated, start_reference_backend
-    from kiosk.scripted import ScriptedKiosk
+    from kiosk.tours.scripted import ScriptedKiosk
 
     logging.basicConfig(level=logging.WARNING)
     config = load_config(args.config)

@@ -38,7 +38,7 @@ def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=No
     app.reference_backend = reference_backend  # demo only: the simulator panel can mark orders paid
     result = {"code": 0}
     if tour is not None:
-        from kiosk.tour import Tour
+        from kiosk.tours.engine import Tour
 
         def begin(*_):
             t = Tour(app, out_dir, tour)

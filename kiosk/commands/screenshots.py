@@ -1,6 +1,6 @@
 """``kiosk screenshots --out DIR``: every screen, standard and elder mode, Chinese and English.
 
-Runs the screenshot tour (``kiosk.i18n_tours``) offscreen against the reference backend and
+Runs the screenshot tour (``kiosk.tours.i18n``) offscreen against the reference backend and
 simulated devices, with a private data folder and a fixed header clock so the pictures are
 reproducible, and writes ``DIR/<screen>-<mode>-<lang>.png`` downscaled (540x960 by default)
 and palette-compressed, plus ``DIR/screens.json``: the text on each screen and the boxes of
@@ -87,7 +87,7 @@ def collect(raw: Path, out: Path, size: tuple[int, int] | None) -> dict:
 
 
 def _tour(tour):
-    from kiosk.i18n_tours import screenshots  # imports kivy: only once start_app configured it
+    from kiosk.tours.i18n import screenshots  # imports kivy: only once start_app configured it
 
     yield from screenshots(tour)
 

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from kiosk.config import KioskConfig, load_config
-from kiosk.soak import (
+from kiosk.tours.soak import (
     Sample,
     growth_per_1000,
     judge_delivery,
@@ -188,7 +188,7 @@ class ScriptedSessions:
 
 def run_scripted(args: argparse.Namespace, config: KioskConfig, backend: Any, t0: float) -> dict[str, Any]:
     from kiosk.bootstrap import bootstrap
-    from kiosk.scripted import ScriptedKiosk
+    from kiosk.tours.scripted import ScriptedKiosk
 
     rng = random.Random(args.seed)
     samples: list[Sample] = []
@@ -217,7 +217,7 @@ def run_scripted(args: argparse.Namespace, config: KioskConfig, backend: Any, t0
 def run_terminal_child(args: argparse.Namespace) -> int:
     """The terminal side of the kill -9 phase: sessions until done or killed, then deliver."""
     from kiosk.bootstrap import bootstrap
-    from kiosk.scripted import ScriptedKiosk
+    from kiosk.tours.scripted import ScriptedKiosk
 
     config = load_config(args.terminal_child)
     rng = random.Random(args.seed)
@@ -291,8 +291,8 @@ def run(args: argparse.Namespace) -> int:
     if args.terminal_child is not None:
         logging.basicConfig(level=logging.WARNING)
         return run_terminal_child(args)
-    from kiosk.backend.reference.server import ReferenceBackend
     from kiosk.bootstrap import ensure_secret
+    from kiosk.sim.backend.server import ReferenceBackend
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.sessions < 1 or args.sample_every < 1:
@@ -379,7 +379,7 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
     (a tour's screenshots and records would be the growth measured)."""
 
     def script(tour: Any):
-        from kiosk.tour import Wait, open_item
+        from kiosk.tours.engine import Wait, open_item
 
         kiosk = tour.app.kiosk
         item = next(i for i in kiosk.catalogue.items if i.flow == "contribution_certificate")

@@ -36,7 +36,7 @@ from kiosk.hardware.idcard_text import CardDataError, CardRead, PhotoDecoder, pa
 from kiosk.identity import Identity
 
 if TYPE_CHECKING:
-    from kiosk.hardware.idcard_emulator import IdCardEmulator
+    from kiosk.sim.idcard_emulator import IdCardEmulator
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +354,7 @@ def build(
         )
         return reader, None
     if isinstance(cfg, SimulatedDevice):
-        from kiosk.hardware.idcard_emulator import IdCardEmulator
+        from kiosk.sim.idcard_emulator import IdCardEmulator
 
         emulator = IdCardEmulator(link_dir, pace_baud=cfg.pace_baud).start()
         return SerialIdCardReader(emulator.port), emulator

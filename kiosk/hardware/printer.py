@@ -28,7 +28,7 @@ from kiosk.hardware.receipt_escpos import receipt_length_mm, render_receipt
 from kiosk.receipt import PrintJob
 
 if TYPE_CHECKING:
-    from kiosk.hardware.escpos_emulator import PrinterEmulator
+    from kiosk.sim.escpos_emulator import PrinterEmulator
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +424,7 @@ def build(
     from kiosk.config import NetworkPrinter, NoDevice, SerialPrinter, SimulatedDevice, UsbPrinter
 
     if isinstance(cfg, SimulatedDevice):
-        from kiosk.hardware.escpos_emulator import PrinterEmulator
+        from kiosk.sim.escpos_emulator import PrinterEmulator
 
         dots = 576 if width_chars >= 48 else 384
         emulator = PrinterEmulator(columns=width_chars, dots_per_line=dots, out_dir=out_dir).start()

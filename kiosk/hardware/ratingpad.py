@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import serial
 
     from kiosk import config
-    from kiosk.hardware.ratingpad_emulator import RatingPadEmulator
+    from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +361,7 @@ def build(
     if isinstance(cfg, kc.SerialRatingPad):
         return SerialRatingPad(cfg.port, baud=cfg.baud, heartbeat_s=cfg.heartbeat_s), None
     if isinstance(cfg, kc.SimulatedDevice):
-        from kiosk.hardware.ratingpad_emulator import RatingPadEmulator
+        from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
         emulator = RatingPadEmulator(pace_baud=cfg.pace_baud)
         emulator.start()

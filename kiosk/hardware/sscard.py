@@ -34,8 +34,8 @@ from kiosk.errors import (
 from kiosk.hardware import sscard_apdu
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind, EventSink
 from kiosk.hardware.sscard_apdu import Transmit
-from kiosk.hardware.sscard_card import VirtualSsCard, card_for
 from kiosk.identity import SocialSecurityCard
+from kiosk.sim.sscard_card import VirtualSsCard, card_for
 
 __all__ = [
     "CardTransport",

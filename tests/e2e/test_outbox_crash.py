@@ -14,7 +14,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from kiosk.backend.reference import ReferenceBackend
+from kiosk.sim.backend import ReferenceBackend
 from kiosk.store.journal import Journal
 from kiosk.store.outbox import Outbox
 

@@ -15,9 +15,9 @@ import pytest
 
 from kiosk.admin.actions import RESTART_EXIT_CODE, AdminActions, AdminError
 from kiosk.admin.logs import install_log_ring
-from kiosk.demo_data import BY_KEY, RESIDENTS
 from kiosk.errors import DeviceTimeoutError, JourneyError, PaperOutError
 from kiosk.hardware.base import PaperStatus
+from kiosk.sim.demo_data import BY_KEY, RESIDENTS
 
 pytestmark = pytest.mark.timeout(180)
 

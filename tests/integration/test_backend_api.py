@@ -13,9 +13,9 @@ import requests
 
 from kiosk.backend import signing
 from kiosk.backend.client import BackendClient
-from kiosk.backend.reference import ReferenceBackend
-from kiosk.demo_data import BY_KEY, RESIDENTS
 from kiosk.errors import BackendError
+from kiosk.sim.backend import ReferenceBackend
+from kiosk.sim.demo_data import BY_KEY, RESIDENTS
 
 TERMINAL, SECRET = "T-TEST-1", b"test-secret-1"
 TODAY = dt.date(2026, 11, 23)

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from kiosk.backend.client import BackendClient
-from kiosk.backend.reference import ReferenceBackend
-from kiosk.demo_data import BY_KEY
+from kiosk.sim.backend import ReferenceBackend
+from kiosk.sim.demo_data import BY_KEY
 from kiosk.store.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parents[2]

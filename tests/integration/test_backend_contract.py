@@ -12,8 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from kiosk.backend import contract, signing
-from kiosk.backend.reference import ReferenceBackend
-from kiosk.backend.reference.routes import KEYED, ROUTES, UNSIGNED
+from kiosk.sim.backend import ReferenceBackend
+from kiosk.sim.backend.routes import KEYED, ROUTES, UNSIGNED
 
 TERMINAL, SECRET = "T-CONTRACT", b"contract-secret"
 SPEC = Path(contract.__file__).with_name("openapi.yaml")

@@ -9,8 +9,8 @@ import pytest
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.delivery import DeliveryWorker
-from kiosk.backend.reference import ReferenceBackend
 from kiosk.services.rating import Level, Rating, evaluator_token, rating_payload
+from kiosk.sim.backend import ReferenceBackend
 from kiosk.store.journal import Journal
 from kiosk.store.outbox import Outbox
 
@@ -157,7 +157,7 @@ def test_a_refused_signature_holds_rows_instead_of_failing_them(parts):
 
 def test_payload_builders_are_accepted_and_keep_the_evaluator_confidential(parts):
     from kiosk.backend import payloads
-    from kiosk.demo_data import BY_KEY
+    from kiosk.sim.demo_data import BY_KEY
 
     backend, ob, worker, _ = parts
     wang = BY_KEY["wang_jianguo"]

@@ -10,9 +10,9 @@ import pytest
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.delivery import DeliveryWorker
-from kiosk.backend.reference import ReferenceBackend
-from kiosk.demo_data import BY_KEY
 from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
+from kiosk.sim.backend import ReferenceBackend
+from kiosk.sim.demo_data import BY_KEY
 from kiosk.store.outbox import Outbox
 
 TERMINAL, SECRET = "T-FAULTS", b"faults-secret"

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from kiosk.backend.client import BackendClient
-from kiosk.backend.reference import ReferenceBackend, bills
-from kiosk.backend.reference.payments import DEMO_ORDERS
-from kiosk.demo_data import BY_KEY, RESIDENTS
 from kiosk.errors import BackendError
+from kiosk.sim.backend import ReferenceBackend, bills
+from kiosk.sim.backend.payments import DEMO_ORDERS
+from kiosk.sim.demo_data import BY_KEY, RESIDENTS
 
 TERMINAL, SECRET = "T-SERVICES", b"services-secret"
 TODAY = dt.date(2026, 11, 23)
@@ -275,7 +275,7 @@ def test_certificate_kinds(client, who, kind, title_or_code):
 
 
 def test_settlement_statement_for_a_year_with_settlements(client):
-    from kiosk.backend.reference import accounts
+    from kiosk.sim.backend import accounts
 
     who, year = next(
         (r, y) for r in RESIDENTS for y in (2024, 2025) if accounts.settlements(r, y, TODAY)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.backend.client import BackendClient
-from kiosk.backend.reference import ReferenceBackend
-from kiosk.demo_data import BY_KEY
 from kiosk.errors import BackendUnavailableError
+from kiosk.sim.backend import ReferenceBackend
+from kiosk.sim.demo_data import BY_KEY
 
 TERMINAL, SECRET = "T-TLS", b"tls-secret"
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

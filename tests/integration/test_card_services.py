@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo_data import BY_KEY
 from kiosk.hardware.base import PaperStatus
 from kiosk.services.assistance import InvalidPhoneError
 from kiosk.services.card_services import MAX_PHONE_ATTEMPTS, PhoneMismatchError
+from kiosk.sim.demo_data import BY_KEY
 
 
 def start(s, flow: str, resident: str):
@@ -170,7 +170,7 @@ def test_status_query_shows_masked_status(scripted):
 
 
 def test_the_phone_on_file_is_offered_masked_as_the_hint(scripted):
-    from kiosk.demo_data import BY_KEY
+    from kiosk.sim.demo_data import BY_KEY
 
     state = scripted.kiosk.backend.card_status(BY_KEY["wang_jianguo"].id_number)
     assert state["masked_phone"] == "138****1202"

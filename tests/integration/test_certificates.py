@@ -15,9 +15,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from kiosk.backend.reference import accounts
-from kiosk.demo_data import BY_KEY
 from kiosk.hardware.base import PaperStatus
+from kiosk.sim.backend import accounts
+from kiosk.sim.demo_data import BY_KEY
 from tests.unit.test_certificate_pdf import pdf_text
 
 #: flow -> (resident who has something to certify, backend kind, title on paper)
@@ -176,7 +176,7 @@ def _lp(folder: Path, fail_first: int = 0) -> Path:
 def a4_scripted(kiosk_config, tmp_path):
     """The kiosk with ``[devices.a4printer] driver = "cups"`` and a real, not simulated, receipt printer slot."""
     from kiosk.bootstrap import bootstrap
-    from kiosk.scripted import ScriptedKiosk
+    from kiosk.tours.scripted import ScriptedKiosk
 
     folder = tmp_path / "cups"
     folder.mkdir()

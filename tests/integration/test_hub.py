@@ -15,7 +15,7 @@ from kiosk.errors import DeviceNotFoundError
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind, PaperStatus
 from kiosk.hardware.hub import DeviceHub, DeviceSnapshot
 from kiosk.hardware.ratingpad import build as build_ratingpad
-from kiosk.hardware.ratingpad_emulator import RatingPadEmulator
+from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
 NEVER = 3600.0  # watch interval for tests that poll by hand
 

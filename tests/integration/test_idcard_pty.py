@@ -18,7 +18,7 @@ from kiosk.errors import DeviceNotFoundError, DeviceTimeoutError, ProtocolError
 from kiosk.hardware import idcard_frame as f
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
 from kiosk.hardware.idcard import SerialIdCardReader, build
-from kiosk.hardware.idcard_emulator import IdCardEmulator, demo_cards
+from kiosk.sim.idcard_emulator import IdCardEmulator, demo_cards
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK = ROOT / ".venv" / "bin" / "kiosk"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo_data import BY_KEY
 from kiosk.errors import JourneyError
 from kiosk.hardware.base import PaperStatus
 from kiosk.services.rating import Level, Rating, RatingError
+from kiosk.sim.demo_data import BY_KEY
 
 
 def start_certificate(s, resident="wang_jianguo"):

@@ -9,9 +9,9 @@ name and ID number appear nowhere in full.
 
 from __future__ import annotations
 
-from kiosk.backend.reference import bills
-from kiosk.demo_data import BY_KEY
 from kiosk.services.payment_order import PayState, pending_unconfirmed, settle_unconfirmed
+from kiosk.sim.backend import bills
+from kiosk.sim.demo_data import BY_KEY
 
 
 def account_of(resident: str, utility: str) -> str:

@@ -21,10 +21,10 @@ from PIL import Image, ImageChops
 from kiosk.config import NoDevice, SerialPrinter, SimulatedDevice
 from kiosk.errors import ConfigError, PaperOutError, PrinterError
 from kiosk.hardware.base import DeviceStatus, EventKind, PaperStatus
-from kiosk.hardware.escpos_emulator import EscposParser, PrinterEmulator, PrinterState
 from kiosk.hardware.printer import build, network_printer
 from kiosk.hardware.receipt_escpos import render_receipt
 from kiosk.receipt import PrintJob, Receipt
+from kiosk.sim.escpos_emulator import EscposParser, PrinterEmulator, PrinterState
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -403,7 +403,7 @@ def test_standalone_emulator_writes_a_png_per_receipt(tmp_path):
         [
             sys.executable,
             "-m",
-            "kiosk.hardware.escpos_emulator",
+            "kiosk.sim.escpos_emulator",
             "--port",
             "0",
             "--out",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo_data import BY_KEY
 from kiosk.errors import BackendUnavailableError
 from kiosk.services.queries import QueryView, TableView, yuan
+from kiosk.sim.demo_data import BY_KEY
 
 
 def start(s, item_id: str, resident: str):

@@ -18,7 +18,7 @@ from kiosk.config import SimulatedDevice
 from kiosk.hardware import ratingpad_frame as rf
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
 from kiosk.hardware.ratingpad import SerialRatingPad, build
-from kiosk.hardware.ratingpad_emulator import RatingPadEmulator
+from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 HEARTBEAT_S = 0.1

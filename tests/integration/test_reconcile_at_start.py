@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from kiosk.bootstrap import bootstrap
-from kiosk.scripted import ScriptedKiosk
 from kiosk.services.payment_order import pending_unconfirmed
+from kiosk.tours.scripted import ScriptedKiosk
 from tests.integration.test_payments import orders_at_backend, start_bill
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import PcscSsCard, SimulatedDevice
-from kiosk.demo_data import BY_KEY
 from kiosk.errors import CardRemovedError, DeviceNotFoundError, NoCardError
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
 from kiosk.hardware.sscard import (
@@ -29,8 +28,9 @@ from kiosk.hardware.sscard import (
     build,
 )
 from kiosk.hardware.sscard_apdu import FileNotFoundOnCardError
-from kiosk.hardware.vpcd_card import VpcdCardSlot
 from kiosk.identity import SocialSecurityCard
+from kiosk.sim.demo_data import BY_KEY
+from kiosk.sim.vpcd_card import VpcdCardSlot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pcscd_support import PrivatePcscd, pcscd_fixture  # noqa: E402
@@ -346,7 +346,7 @@ def test_build_for_pcsc_makes_a_pcsc_reader_without_emulator():
 @pytest.mark.pcsc
 def test_the_card_program_runs_as_a_command(pcscd):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.hardware.vpcd_card", "--port", str(pcscd.port)]
+        [sys.executable, "-m", "kiosk.sim.vpcd_card", "--port", str(pcscd.port)]
         + ["--card", "sun_zhiqiang"],
         stdout=subprocess.PIPE,
         text=True,

@@ -45,7 +45,7 @@ def tour(tmp_path_factory):
 
 
 def received_audit(tour):
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     backend = ReferenceBackend(tour["data"] / "backend")
     try:

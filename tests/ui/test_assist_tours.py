@@ -1,6 +1,6 @@
 """Card services, a guide-only item, the service map and 帮办代办 through the real window.
 
-Each tour of ``kiosk.assist_tours`` runs in its own subprocess (one Kivy window per process)
+Each tour of ``kiosk.tours.assist`` runs in its own subprocess (one Kivy window per process)
 with ``kiosk demo --headless --tour NAME``, against a fresh reference backend; the tests check
 what each screen showed, what reached the backend, and that nothing personal was on screen.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.demo_data import BY_KEY
+from kiosk.sim.demo_data import BY_KEY
 from tests.support import run_tour
 
 pytestmark = pytest.mark.ui
@@ -27,7 +27,7 @@ def steps(tour) -> dict[str, str]:
 
 
 def received(tour, kind: str) -> list[dict]:
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     backend = ReferenceBackend(tour["data"] / "backend")
     try:

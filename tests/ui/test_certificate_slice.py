@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageStat
 
-from kiosk.demo_data import BY_KEY
 from kiosk.fonts import cjk_font_path
+from kiosk.sim.demo_data import BY_KEY
 from tests.support import run_tour, step
 
 pytestmark = pytest.mark.ui
@@ -77,7 +77,7 @@ def test_screenshots_and_receipt_are_real_images(tour):
 
 
 def test_the_rating_arrived_at_the_backend(tour):
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     facts = tour["result"]["facts"]
     assert facts["outcome_ok"] is True

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kiosk.demo_data import BY_KEY
+from kiosk.sim.demo_data import BY_KEY
 from tests.support import write_config
 
 pytestmark = pytest.mark.ui

@@ -14,8 +14,8 @@ import json
 import pytest
 from PIL import Image, ImageStat
 
-from kiosk.demo_data import BY_KEY
 from kiosk.fonts import cjk_font_path
+from kiosk.sim.demo_data import BY_KEY
 from tests.support import run_tour, step
 
 pytestmark = pytest.mark.ui
@@ -42,7 +42,7 @@ def text_of(tour, name):
 
 def backend_holds(tour, order_no, txn):
     """What the reference backend stored (its database outlives the demo process)."""
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     backend = ReferenceBackend(tour["data"] / "backend")
     try:

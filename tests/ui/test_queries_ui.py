@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from kiosk.demo_data import BY_KEY
 from kiosk.fonts import cjk_font_path
+from kiosk.sim.demo_data import BY_KEY
 from tests.support import run_tour, step
 from tests.unit.test_certificate_pdf import pdf_text
 
@@ -93,7 +93,7 @@ def test_screenshots_are_real_images(tour):
 
 
 def test_both_matters_were_journalled_and_the_session_wiped(tour):
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     facts = tour["result"]["facts"]
     assert facts["session_holds_personal_data"] is False

@@ -55,7 +55,7 @@ def test_a_bad_rating_with_its_reasons_fits_the_screen_in_elder_mode(tour):
 
 
 def test_a_pad_key_ends_the_session_and_exactly_one_rating_arrives(tour):
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
     facts = tour["result"]["facts"]
     assert step(tour, "home-after")["screen"] == "home"

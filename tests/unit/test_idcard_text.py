@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.demo_data import RESIDENTS
 from kiosk.errors import KioskError
-from kiosk.hardware.idcard_emulator import demo_cards
 from kiosk.hardware.idcard_text import (
     CardDataError,
     encode_text_block,
@@ -19,6 +17,8 @@ from kiosk.hardware.idcard_text import (
     parse_text_block,
 )
 from kiosk.identity import CardType, Identity, Sex, id_check_digit
+from kiosk.sim.demo_data import RESIDENTS
+from kiosk.sim.idcard_emulator import demo_cards
 
 
 def _field(text: str, size: int) -> bytes:

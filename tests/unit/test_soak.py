@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 import threading
 
-from kiosk.soak import Sample, growth_per_1000, judge_delivery, read_process, slope, warmup_for
+from kiosk.tours.soak import (
+    Sample,
+    growth_per_1000,
+    judge_delivery,
+    read_process,
+    slope,
+    warmup_for,
+)
 
 
 def _samples(per_session: dict[str, float], n: int = 20, every: int = 100, start: dict[str, float] | None = None):

@@ -1,7 +1,7 @@
 """The social-security card's APDU layer: builders, TLV, BCD, GBK, status words, 61xx/6Cxx.
 
 Fakes stand only for the card at the far end of ``transmit``; the virtual card from
-``kiosk.hardware.sscard_card`` is the model of a real one.
+``kiosk.sim.sscard_card`` is the model of a real one.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.demo_data import BY_KEY, RESIDENTS
 from kiosk.errors import CardError, KioskError, ProtocolError
 from kiosk.hardware import sscard_apdu as sa
-from kiosk.hardware.sscard_card import card_for, card_keys
 from kiosk.identity import CardType, Sex, SocialSecurityCard
+from kiosk.sim.demo_data import BY_KEY, RESIDENTS
+from kiosk.sim.sscard_card import card_for, card_keys
 
 
 def card_transmit(card):

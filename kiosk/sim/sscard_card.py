@@ -5,7 +5,7 @@ SELECT EF05 / EF06, READ RECORD with TLV records. A READ RECORD with the wrong L
 6Cxx, and some records always come back as 61xx so that GET RESPONSE runs too. No I/O here:
 ``sscard.DirectTransport`` calls it in-process and ``vpcd_card`` puts it behind a real pcscd.
 
-Card keys are the demo residents' keys (``kiosk.demo_data``) plus two broken cards:
+Card keys are the demo residents' keys (``kiosk.sim.demo_data``) plus two broken cards:
 ``error_card`` (answers 6A82 to the EF06 select) and ``pulled_card`` (leaves the reader right
 after the last EF05 record has been read).
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from kiosk.demo_data import BY_KEY, DemoResident
 from kiosk.hardware import sscard_apdu as sa
+from kiosk.sim.demo_data import BY_KEY, DemoResident
 
 #: T=0 only (TD1 absent), TB1/TC1 zero, 12 historical bytes naming the card
 ATR = bytes([0x3B, 0x6C, 0x00, 0x00]) + b"CN.SSCARD.V3"

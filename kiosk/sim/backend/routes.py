@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kiosk.backend import models as m
-from kiosk.backend.reference import certificates, payments, residents
-from kiosk.backend.reference.api import Call, delivery, health
+from kiosk.sim.backend import certificates, payments, residents
+from kiosk.sim.backend.api import Call, delivery, health
 
 Handler = Callable[[Call], tuple[int, dict]]
 

@@ -19,10 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from kiosk import __version__
 from kiosk.backend import models as m
-from kiosk.demo_data import DemoResident, by_id_number
+from kiosk.sim.demo_data import DemoResident, by_id_number
 
 if TYPE_CHECKING:
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -89,7 +89,7 @@ def idempotent(
     call: Call, route: str, effect: Callable[[Any], tuple[int, dict]]
 ) -> tuple[int, dict]:
     """Run a write's effect once per idempotency key (see ``ReferenceStore.idempotent``)."""
-    from kiosk.backend.reference.store import IdempotencyConflict
+    from kiosk.sim.backend.store import IdempotencyConflict
 
     try:
         status, answer, _replayed = call.backend.store.idempotent(

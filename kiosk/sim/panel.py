@@ -13,9 +13,9 @@ from kivy.app import App
 from kivy.lang import Builder
 from kivy.uix.modalview import ModalView
 
-from kiosk.demo_data import BY_KEY
 from kiosk.hardware.base import PaperStatus
 from kiosk.identity import mask_name
+from kiosk.sim.demo_data import BY_KEY
 from kiosk.widgets.common import BigButton
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tour import Tour, Wait, open_item
+from kiosk.tours.engine import Tour, Wait, open_item
 
 
 def _pay_at_backend(tour: Tour, order_no: str) -> dict:
@@ -90,8 +90,8 @@ def _pay_and_finish(tour: Tour, level: str, measure: Any = None) -> Iterator[Any
 
 def water_bill(tour: Tour, account_no: str = "", level: str = "满意") -> Iterator[Any]:
     """水费缴纳, end to end: account number on the keypad, bill, QR code, paid, receipt, rating."""
-    from kiosk.backend.reference import bills
-    from kiosk.demo_data import BY_KEY
+    from kiosk.sim.backend import bills
+    from kiosk.sim.demo_data import BY_KEY
 
     account_no = account_no or next(
         a.account_no for a in bills.accounts_of(BY_KEY["zhang_xiuying"]) if a.utility == "water"
@@ -123,7 +123,7 @@ def water_bill(tour: Tour, account_no: str = "", level: str = "满意") -> Itera
 
 def contribution(tour: Tour, resident: str = "liu_yan", level: str = "非常满意", elder: bool = True) -> Iterator[Any]:
     """城乡居民养老保险费缴纳 in 大字版: ID card, pick a grade, QR code, paid, receipt, rating."""
-    from kiosk.tours import measure_sizes
+    from kiosk.tours.named import measure_sizes
 
     kiosk = tour.app.kiosk
     yield tour.until_screen("home")
@@ -168,8 +168,8 @@ def _sim(tour: Tour, method: str, path: str, body: dict | None = None) -> dict:
 
 def payment_doubt_then_cancel(tour: Tour, resident: str = "wang_jianguo") -> Iterator[Any]:
     """The network drops under the QR code (支付结果确认中), comes back, and 取消 closes the order."""
-    from kiosk.backend.reference import bills
-    from kiosk.demo_data import BY_KEY
+    from kiosk.sim.backend import bills
+    from kiosk.sim.demo_data import BY_KEY
 
     kiosk = tour.app.kiosk
     account_no = next(a.account_no for a in bills.accounts_of(BY_KEY[resident]) if a.utility == "water")

@@ -20,10 +20,10 @@ import tty
 from collections import deque
 from pathlib import Path
 
-from kiosk.demo_data import RESIDENTS, DemoResident
 from kiosk.hardware import idcard_frame as f
 from kiosk.hardware.idcard_text import encode_text_block
 from kiosk.identity import CardType, Identity, Sex, id_check_digit
+from kiosk.sim.demo_data import RESIDENTS, DemoResident
 
 FAULTS = ("no_card", "bad_checksum", "partial", "silence")
 #: demo validity: the over-60s (on this date) hold 长期 cards, everyone else 20 years

@@ -5,7 +5,7 @@ port 9100. It answers real-time status (``DLE EOT n``) and ``GS r 1``, can run o
 (at once or part-way through a job), go offline or go silent, keeps every cut-delimited
 document as parsed lines and QR payloads plus the raw bytes, and renders a document to a PNG
 so that a reviewer can see the receipt. Run it on its own with
-``python -m kiosk.hardware.escpos_emulator --port 9100 --out var/receipts``.
+``python -m kiosk.sim.escpos_emulator --port 9100 --out var/receipts``.
 """
 
 from __future__ import annotations

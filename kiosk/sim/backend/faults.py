@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kiosk.backend.reference.api import ApiError
+from kiosk.sim.backend.api import ApiError
 
 FaultMode = Literal[
     "slow", "5xx", "drop", "html", "truncated", "wrong_types", "huge", "drip", "drip_headers"

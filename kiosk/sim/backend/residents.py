@@ -10,10 +10,10 @@ import datetime as dt
 from typing import Any
 
 from kiosk.backend import models as m
-from kiosk.backend.reference import accounts, records
-from kiosk.backend.reference.api import ApiError, Call, idempotent, parse, resident
-from kiosk.backend.reference.payments import paid_periods
 from kiosk.identity import mask_number, mask_phone
+from kiosk.sim.backend import accounts, records
+from kiosk.sim.backend.api import ApiError, Call, idempotent, parse, resident
+from kiosk.sim.backend.payments import paid_periods
 
 CARD_STATUS_ZH = {"normal": "正常", "lost": "临时挂失"}
 

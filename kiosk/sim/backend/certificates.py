@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.backend import models as m
-from kiosk.backend.reference import accounts, records
-from kiosk.backend.reference.api import ApiError, Call, idempotent, parse, resident
-from kiosk.demo_data import DemoResident
 from kiosk.identity import mask_id_number, mask_name
+from kiosk.sim.backend import accounts, records
+from kiosk.sim.backend.api import ApiError, Call, idempotent, parse, resident
+from kiosk.sim.demo_data import DemoResident
 
 FOOTER = ["本证明仅证明打印之日前的情况", "可扫描二维码或登录核验平台输入验证码核验真伪"]
 

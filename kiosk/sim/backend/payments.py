@@ -15,13 +15,13 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from kiosk.backend import models as m
-from kiosk.backend.reference import bills, records
-from kiosk.backend.reference.api import ApiError, Call, idempotent, parse, resident
-from kiosk.demo_data import DemoResident
 from kiosk.identity import mask_id_number
+from kiosk.sim.backend import bills, records
+from kiosk.sim.backend.api import ApiError, Call, idempotent, parse, resident
+from kiosk.sim.demo_data import DemoResident
 
 if TYPE_CHECKING:
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
 PAY_URL = "https://pay.zwfw.example.cn/q/"  # what the resident's payment app opens
 DEMO_ORDERS = {

@@ -10,7 +10,7 @@ answered with data + SW1 SW2.
 so tests and the demo can place and pull cards. While a card is inserted the slot reconnects
 whenever the connection drops (pcscd restarted), as a card would stay on a real reader.
 
-    python -m kiosk.hardware.vpcd_card --port 35963 --card zhang_xiuying
+    python -m kiosk.sim.vpcd_card --port 35963 --card zhang_xiuying
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from kiosk.hardware.sscard_card import VirtualSsCard, card_for, card_keys
+from kiosk.sim.sscard_card import VirtualSsCard, card_for, card_keys
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
-from kiosk.backend.reference.api import ApiError
+from kiosk.sim.backend.api import ApiError
 
 if TYPE_CHECKING:
-    from kiosk.backend.reference.server import ReferenceBackend
+    from kiosk.sim.backend.server import ReferenceBackend
 
 
 def handle(
@@ -47,7 +47,7 @@ def handle(
             backend.faults.clear()
             return 200, {"fault": None}
     if path == "/sim/accounts" and method == "GET":
-        from kiosk.backend.reference import bills
+        from kiosk.sim.backend import bills
 
         return 200, {
             "accounts": [

@@ -2,7 +2,7 @@
 
 Each tour taps its way from the home screen like a resident would (category, tile, 开始办理,
 the keypad's keys one by one) and leaves screenshots, the visible text of every step and a
-few facts for the UI tests. Registered in ``kiosk.tours.TOURS``.
+few facts for the UI tests. Registered in ``kiosk.tours.named.TOURS``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tour import Tour, Wait, open_item, tap_placed
+from kiosk.tours.engine import Tour, Wait, open_item, tap_placed
 
 
 def key_in(tour: Tour, keypad, digits: str) -> Iterator[Any]:
@@ -40,7 +40,7 @@ def finish_facts(tour: Tour) -> Iterator[Any]:
 
 def card_loss(tour: Tour, resident: str = "feng_wei", wrong_phone: str = "13900000000") -> Iterator[Any]:
     """社会保障卡临时挂失: ID card, a wrong phone number, the right one, receipt, rating."""
-    from kiosk.demo_data import BY_KEY
+    from kiosk.sim.demo_data import BY_KEY
 
     kiosk = tour.app.kiosk
     item = next(i for i in kiosk.catalogue.items if i.flow == "card_loss")

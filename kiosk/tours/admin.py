@@ -2,7 +2,7 @@
 the right PIN, a printer self-test, and leaving maintenance.
 
 ``kiosk demo --headless --tour admin`` runs it (once ``TOURS`` here is merged into
-``kiosk.tours.TOURS``). The PIN typed is ``$KIOSK_TOUR_ADMIN_PIN`` (default ``DEMO_PIN``);
+``kiosk.tours.named.TOURS``). The PIN typed is ``$KIOSK_TOUR_ADMIN_PIN`` (default ``DEMO_PIN``);
 the shipped demo config has no PIN at all, so in that case the tour gives the PIN screen's
 gate the demo PIN itself — the product never does that.
 """
@@ -17,7 +17,7 @@ from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.uix.widget import Widget
 
-from kiosk.tour import Tour, TourTouch, Wait
+from kiosk.tours.engine import Tour, TourTouch, Wait
 
 DEMO_PIN = "24681357"
 WRONG_PIN = "11112222"

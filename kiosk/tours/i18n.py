@@ -15,7 +15,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kiosk.tour import Tour, Wait, open_item
+from kiosk.tours.engine import Tour, Wait, open_item
 
 SETTLE_S = 0.4  # a switch re-lays out the labels on the next frames
 # a screenshot blocks the frame for a while; an animation started in the very next callback
@@ -211,8 +211,8 @@ def query(tour: Tour) -> Iterator[Any]:
 
 def payment(tour: Tour) -> Iterator[Any]:
     """水费: account keypad, the bill to confirm, the QR code; then 取消."""
-    from kiosk.backend.reference import bills
-    from kiosk.demo_data import BY_KEY
+    from kiosk.sim.backend import bills
+    from kiosk.sim.demo_data import BY_KEY
 
     account = next(a.account_no for a in bills.accounts_of(BY_KEY["zhang_xiuying"]) if a.utility == "water")
     yield from _start(tour, "utility_payment")
@@ -265,7 +265,7 @@ def technician(tour: Tour) -> Iterator[Any]:
     """The PIN screen through the hidden gesture, then 暂停服务 as residents see it, then reopen."""
     from kivy.base import EventLoop
 
-    from kiosk.admin_tours import DEMO_PIN, _demo_gate, hold, type_pin
+    from kiosk.tours.admin import DEMO_PIN, _demo_gate, hold, type_pin
 
     kiosk = tour.app.kiosk
     win = EventLoop.window

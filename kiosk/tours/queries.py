@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.tour import Tour, Wait, open_item
+from kiosk.tours.engine import Tour, Wait, open_item
 
 
 def _identify(tour: Tour, resident: str) -> Iterator[Any]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kiosk.backend.reference import records
-from kiosk.demo_data import RESIDENTS, DemoResident
 from kiosk.identity import mask_name
+from kiosk.sim.backend import records
+from kiosk.sim.demo_data import RESIDENTS, DemoResident
 
 UTILITIES = {
     # utility: (name, company, unit, price in fen per unit x 100, digits)

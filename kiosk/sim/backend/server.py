@@ -25,9 +25,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from kiosk.backend import signing
-from kiosk.backend.reference import api, faults, routes
-from kiosk.backend.reference.faults import Faults
-from kiosk.backend.reference.store import ReferenceStore
+from kiosk.sim.backend import api, faults, routes
+from kiosk.sim.backend.faults import Faults
+from kiosk.sim.backend.store import ReferenceStore
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class ReferenceBackend:
         self.auto_pay_after_s: float | None = None
         #: how long a payment order can be paid
         self.order_ttl_s = 15 * 60
-        from kiosk.backend.reference import payments
+        from kiosk.sim.backend import payments
 
         payments.seed_demo_orders(self)
 
@@ -188,7 +188,7 @@ class ReferenceBackend:
         return self.store.received(kind)
 
     def mark_paid(self, order_no: str) -> dict[str, Any]:
-        from kiosk.backend.reference import payments
+        from kiosk.sim.backend import payments
 
         return payments.mark_paid(self, order_no)
 
@@ -372,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.client_address[0] not in LOOPBACK:
             self._send_json(403, api.ApiError(403, "forbidden", "禁止访问", "loopback only").body())
             return
-        from kiosk.backend.reference import sim
+        from kiosk.sim.backend import sim
 
         try:
             status, answer = sim.handle(self.backend, method, path, query, raw)

@@ -2,7 +2,7 @@
 
 Nothing here is stored: the same resident and the same "today" always give the same records,
 so tests can predict them and the emulated cards and the backend always agree. The resident's
-notes in ``kiosk.demo_data`` stay true: 陈明 has no insurance, 周芳 only resident medical
+notes in ``kiosk.sim.demo_data`` stay true: 陈明 has no insurance, 周芳 only resident medical
 insurance, the retirees receive pensions, the flexible-employment residents pay as such.
 """
 
@@ -12,8 +12,8 @@ import datetime as dt
 import hashlib
 import random
 
-from kiosk.demo_data import DemoResident
 from kiosk.identity import mask_id_number, mask_name
+from kiosk.sim.demo_data import DemoResident
 
 SCHEME_NAMES = {
     "pension_employee": "企业职工基本养老保险",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk.backend.reference import records
-from kiosk.demo_data import DemoResident
 from kiosk.identity import mask_id_number, mask_name, mask_number
+from kiosk.sim.backend import records
+from kiosk.sim.demo_data import DemoResident
 
 HOSPITALS = ("宁阳县第一人民医院", "宁阳县中医院", "泰安市中心医院", "葛石镇卫生院")
 BANKS = ("农商银行", "邮储银行", "建设银行")

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk import admin_tours, assist_tours, i18n_tours, payment_tours, query_tours
-from kiosk.tour import Tour, Wait, open_item
+from kiosk.tours import admin as admin_tours
+from kiosk.tours import assist as assist_tours
+from kiosk.tours import i18n as i18n_tours
+from kiosk.tours import payments as payment_tours
+from kiosk.tours import queries as query_tours
+from kiosk.tours.engine import Tour, Wait, open_item
 
 
 def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "满意") -> Iterator[Any]:
@@ -106,7 +110,7 @@ def measure_sizes(tour: Tour) -> dict[str, float]:
     from kivy.metrics import dp
     from kivy.uix.label import Label
 
-    from kiosk.tour import _visible
+    from kiosk.tours.engine import _visible
     from kiosk.widgets.common import BigButton, BiLabel
 
     unit = dp(1)
@@ -146,8 +150,8 @@ def elder_sizes(tour: Tour) -> Iterator[Any]:
 
 def keyed_card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
     """社会保障卡状态查询 with no card at hand: a wrong ID number first, then the right one."""
-    from kiosk.assist_tours import key_in, rate_and_go_home
-    from kiosk.demo_data import BY_KEY
+    from kiosk.sim.demo_data import BY_KEY
+    from kiosk.tours.assist import key_in, rate_and_go_home
 
     kiosk = tour.app.kiosk
     item = next(i for i in kiosk.catalogue.items if i.flow == "card_status")
@@ -185,7 +189,7 @@ def demo(tour: Tour) -> Iterator[Any]:
     rendered them and the certificates' PDFs and previews are copied next to the screenshots."""
     import shutil
 
-    from kiosk.assist_tours import card_status, guide_only
+    from kiosk.tours.assist import card_status, guide_only
 
     yield from certificate_slice(tour)
     yield from payment_tours.water_bill(tour)
