@@ -31,12 +31,9 @@ from pcscd_support import PrivatePcscd  # noqa: E402
 
 from kiosk.hardware import sscard_apdu  # noqa: E402
 from kiosk.hardware.base import DeviceEvent, EventKind  # noqa: E402
-from kiosk.hardware.sscard import (  # noqa: E402
-    CardTransport,
-    DirectTransport,
-    PcscTransport,
-    SocialSecurityCardReader,
-)
+from kiosk.hardware.sscard import CardTransport, SocialSecurityCardReader  # noqa: E402
+from kiosk.hardware.sscard_pcsc import PcscTransport  # noqa: E402
+from kiosk.sim.sscard_slot import DirectTransport  # noqa: E402
 from kiosk.sim.vpcd_card import VpcdCardSlot  # noqa: E402
 
 KEYS = ("zhang_xiuying", "liu_yan", "ayigul", "ma_yumei")

@@ -1,6 +1,7 @@
 """Cold start to the first frame of the home screen.
 
-Each run starts a new process (`kiosk run --windowed`, offscreen when there is no display)
+Each run starts a new process (`bench/startup_child.py`: what `kiosk run --windowed` does,
+offscreen when there is no display)
 against a reference backend on loopback with simulated devices; the app prints the wall-clock
 time at which the first home-screen frame was finished (glFinish) and exits. The figure is
 that time minus the time just before the process was spawned: interpreter, imports, config,
@@ -20,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from tests.support import TEST_SECRET, write_config  # noqa: E402
 
@@ -32,13 +34,13 @@ def measure(runs: int) -> dict[str, list[float]]:
     backend = ReferenceBackend(folder / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
     url = backend.start("127.0.0.1", 0)
     config = write_config(folder / "terminal", url)
-    env = dict(os.environ, KIOSK_EXIT_AFTER_FIRST_FRAME="1")
+    env = dict(os.environ)
     env.pop("DISPLAY", None)
     seconds, rss = [], []
     try:
         for _ in range(runs):
             started = time.time()
-            proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "run", "--config", str(config), "--windowed"],
+            proc = subprocess.run([sys.executable, "-m", "bench.startup_child", str(config)], cwd=ROOT,
                                   capture_output=True, text=True, timeout=120, env=env)
             line = next((x for x in proc.stdout.splitlines() if x.startswith("KIOSK_FIRST_FRAME")), None)
             if line is None:

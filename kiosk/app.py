@@ -8,7 +8,6 @@ before importing this module.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
+from kiosk.app_options import AppOptions
 from kiosk.bootstrap import Kiosk
 from kiosk.errors import KioskError
 from kiosk.fonts import cjk_font_path
@@ -88,10 +88,14 @@ class KioskApp(App):
     muted = BooleanProperty(False)
     #: the language on the big line of every label ("zh" | "en"); the session's locale follows it
     lang = StringProperty("zh")
+    #: the footer offers the reviewers' simulator panel
+    has_simulator = BooleanProperty(False)
 
-    def __init__(self, kiosk: Kiosk, **kwargs) -> None:
+    def __init__(self, kiosk: Kiosk, options: AppOptions | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.kiosk = kiosk
+        self.options = options or AppOptions()
+        self.has_simulator = self.options.simulator is not None and kiosk.config.ui.simulator_panel
         self.title = kiosk.config.terminal.name
         self.theme = UiTheme(ELDER if kiosk.config.ui.elder_mode_default else STANDARD,
                              kiosk.config.ui.elder_mode_default)
@@ -103,8 +107,6 @@ class KioskApp(App):
         self.heap = IdleSettler()  # full garbage collections while idle at home, not mid-touch
         self.first_frame_at: float | None = None
         self.lang = normalise(kiosk.journey.session.locale)
-        # screenshots must be reproducible: a fixed text in place of the header clock
-        self.fixed_clock = os.environ.get("KIOSK_FIXED_CLOCK", "")
 
     # --- building ---------------------------------------------------------------------------
 
@@ -143,9 +145,8 @@ class KioskApp(App):
         Window.unbind(on_flip=self._on_flip)
         # the start-up heap, settled before anyone can touch the screen (see kiosk.heap)
         self.heap.settle_now()
-        if os.environ.get("KIOSK_EXIT_AFTER_FIRST_FRAME"):
-            print(f"KIOSK_FIRST_FRAME {self.first_frame_at:.6f} {_rss_kib()}", flush=True)
-            self.stop()
+        if self.options.on_first_frame is not None:
+            self.options.on_first_frame(self, self.first_frame_at)
 
     def on_stop(self) -> None:
         self.voice.stop()
@@ -168,7 +169,7 @@ class KioskApp(App):
         self.touched()
 
     def _tick(self, _dt: float) -> None:
-        self.clock_text = self.fixed_clock or time.strftime("%Y-%m-%d %H:%M")
+        self.clock_text = self.options.fixed_clock or time.strftime("%Y-%m-%d %H:%M")
         journey = self.kiosk.journey
         if journey.state == "home":
             self.idle_left = 0
@@ -305,11 +306,8 @@ class KioskApp(App):
         self.kiosk.journey.end("cancelled")
 
     def open_simulator(self) -> None:
-        if not self.kiosk.config.ui.simulator_panel:
-            return
-        from kiosk.sim.panel import SimulatorPanel
-
-        SimulatorPanel().open()
+        if self.has_simulator and self.options.simulator is not None:
+            self.options.simulator()
 
     def open_admin(self) -> None:
         """The hidden gesture: the PIN keypad (the resident's session, if any, is ended)."""
@@ -325,15 +323,3 @@ class KioskApp(App):
         if self.navigator is not None:
             self.navigator.go("home")
             self._show_closed_or_home()
-
-
-def _rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def run_app(kiosk: Kiosk) -> None:
-    KioskApp(kiosk).run()

@@ -136,6 +136,7 @@ def ensure_secret(config: KioskConfig) -> bytes:
 def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kiosk:
     from kiosk.backend.client import BackendClient
     from kiosk.backend.delivery import DeliveryWorker
+    from kiosk.hardware import a4printer
     from kiosk.hardware.hub import DeviceHub
     from kiosk.store.counters import Counters
     from kiosk.store.journal import Journal
@@ -156,7 +157,7 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
     outbox = Outbox(data_dir / "outbox.sqlite3")
     journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
     counters = Counters(outbox)  # kept across restarts: the paper roll's use
-    hub = DeviceHub(config.devices, builders={"printer": _printer_builder(config, counters.slot("printer_roll"))})
+    hub = DeviceHub(config.devices, builders=_device_builders(config, counters.slot("printer_roll")))
     ports = Ports(
         config=config,
         catalogue=catalogue,
@@ -165,6 +166,9 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         journal=journal,
         devices=hub,
         secret=secret,
+        a4printer=a4printer.build(config.devices.a4printer),
+        # reviewers' mode: the receipt printer is an emulator, so certificates are kept as files
+        certificate_copies=data_dir / "certificates" if config.devices.printer.driver == "simulated" else None,
     )
     kiosk = Kiosk(ports=ports, journey=Journey(ports), delivery=None)
     kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed,
@@ -172,14 +176,25 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
     return kiosk
 
 
-def _printer_builder(config: KioskConfig, roll_store: Any) -> Callable[[Any], Any]:
-    """The printer at the configured paper width, its roll counter kept in ``roll_store``;
-    simulated receipts also land as PNGs."""
-    from kiosk.hardware.printer import build
+def _device_builders(config: KioskConfig, roll_store: Any) -> dict[str, Any]:
+    """What builds each device: the family's own ``build`` for real drivers (named, imported
+    by the hub when it builds), ``kiosk.sim``'s for ``driver = "simulated"`` (the one place
+    product start-up reaches the simulation). The printer gets its configured paper width and
+    the store of its roll counter."""
+    from kiosk.hardware.hub import DEFAULT_BUILDERS, resolve_builder
 
-    def build_printer(cfg: Any) -> Any:
-        columns = getattr(cfg, "columns", 32)
-        out_dir = config.data_dir / "receipts" if cfg.driver == "simulated" else None
-        return build(cfg, out_dir=out_dir, width_chars=columns, roll_store=roll_store)
+    builders: dict[str, Any] = dict(DEFAULT_BUILDERS)
+    for name in DEFAULT_BUILDERS:
+        if getattr(getattr(config.devices, name), "driver", "none") == "simulated":
+            from kiosk.sim import devices as simulated
 
-    return build_printer
+            builders[name] = simulated.BUILDERS[name]
+    base = builders["printer"]
+    simulated_printer = config.devices.printer.driver == "simulated"
+
+    def printer(cfg: Any) -> Any:
+        extra = {"out_dir": config.data_dir / "receipts"} if simulated_printer else {}
+        return resolve_builder(base)(cfg, width_chars=getattr(cfg, "columns", 32), roll_store=roll_store, **extra)
+
+    builders["printer"] = printer
+    return builders

@@ -24,19 +24,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("out/demo"), help="where the headless tour writes (default out/demo)")
     p.add_argument("--tour", default="demo", help="which tour to run headless (default demo)")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    p.add_argument("--admin-pin", default=None,
+                   help=f"the PIN the admin tours type (default the demo PIN {DEMO_ADMIN_PIN})")
     p.set_defaults(func=run)
 
 
+#: the technicians' PIN of the simulated terminal when its config sets none (never on a real one)
+DEMO_ADMIN_PIN = "24681357"
+
+
 def simulated(config: KioskConfig, backend_url: str) -> KioskConfig:
-    """The same config with every device simulated and the backend at ``backend_url``."""
+    """The same config with every device simulated, the backend at ``backend_url`` and, when
+    the config sets no technicians' PIN, the demo PIN."""
+    from kiosk.admin.pin import hash_pin
+
     devices = config.devices.model_validate(
         {name: {"driver": "simulated"} for name in ("idcard", "sscard", "printer", "ratingpad")}
     )
+    admin = config.admin
+    if not admin.pin_hash:
+        admin = admin.model_copy(update={"pin_hash": hash_pin(DEMO_ADMIN_PIN)})
     return config.model_copy(update={
         "devices": devices,
         "backend": config.backend.model_copy(update={"url": backend_url}),
         "ui": config.ui.model_copy(update={"simulator_panel": True, "voice_output": "file"}),
+        "admin": admin,
     })
+
+
+def simulated_options(platform, **more):
+    """App options for a simulated kiosk: the 模拟器 button opens the reviewers' panel, which
+    acts on the emulators and on ``platform`` (the simulated government platform)."""
+    from kiosk.app_options import AppOptions
+
+    def open_panel() -> None:
+        from kiosk.sim.panel import SimulatorPanel
+
+        SimulatorPanel(platform=platform).open()
+
+    return AppOptions(simulator=open_panel, **more)
 
 
 def _free(host: str, port: int) -> bool:
@@ -80,10 +106,11 @@ def run(args: argparse.Namespace) -> int:
 
         tour = TOURS[args.tour]
         args.out.mkdir(parents=True, exist_ok=True)
+    tour_options = {"admin_pin": args.admin_pin or DEMO_ADMIN_PIN}
     try:
         code = start_app(config, fullscreen=config.ui.fullscreen and not args.windowed and not args.headless,
                          headless=args.headless, tour=tour, out_dir=args.out.resolve() if args.headless else None,
-                         reference_backend=backend)
+                         options=simulated_options(backend), tour_options=tour_options)
     finally:
         backend.stop()
     if args.headless and code == 0:

@@ -63,7 +63,8 @@ def card_json(card: SocialSecurityCard, *, reveal: bool = False) -> dict[str, ob
 
 
 def run(args: argparse.Namespace) -> int:
-    from kiosk.hardware.sscard import PcscTransport, SocialSecurityCardReader
+    from kiosk.hardware.sscard import SocialSecurityCardReader
+    from kiosk.hardware.sscard_pcsc import PcscTransport
 
     reader = SocialSecurityCardReader(PcscTransport(args.reader))
     started = time.monotonic()

@@ -22,8 +22,11 @@ def run(args: argparse.Namespace) -> int:
     return start_app(config, fullscreen=config.ui.fullscreen and not args.windowed, headless=False)
 
 
-def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=None, reference_backend=None) -> int:
-    """Configure Kivy, bootstrap the kiosk and run the app until it stops. Returns 0 or 1 (tour failed)."""
+def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=None, options=None,
+              tour_options=None) -> int:
+    """Configure Kivy, bootstrap the kiosk and run the app until it stops. ``options``
+    (``kiosk.app_options.AppOptions``) carries what the demo, tours and benchmarks ask of the
+    app; ``tour_options`` go to the tour. Returns 0, or 1 when a tour failed."""
     from kiosk.kivy_setup import configure_kivy
 
     configure_kivy(width=config.ui.width, height=config.ui.height, fullscreen=fullscreen,
@@ -34,14 +37,13 @@ def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=No
 
     install_log_ring()  # the admin screen's recent logs, from the first line on
     kiosk = bootstrap(config)
-    app = KioskApp(kiosk)
-    app.reference_backend = reference_backend  # demo only: the simulator panel can mark orders paid
+    app = KioskApp(kiosk, options)
     result = {"code": 0}
     if tour is not None:
         from kiosk.tours.engine import Tour
 
         def begin(*_):
-            t = Tour(app, out_dir, tour)
+            t = Tour(app, out_dir, tour, options=dict(tour_options or {}))
             result["tour"] = t
             t.start()
 

@@ -167,12 +167,16 @@ def compare(reviewed_dir: Path, new_dir: Path, diff_dir: Path) -> dict[str, obje
 
 
 def run(args: argparse.Namespace) -> int:
-    from kiosk.commands.demo import simulated, start_reference_backend
+    from kiosk.commands.demo import (
+        DEMO_ADMIN_PIN,
+        simulated,
+        simulated_options,
+        start_reference_backend,
+    )
     from kiosk.commands.run import start_app
     from kiosk.config import load_config
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("KIOSK_FIXED_CLOCK", FIXED_CLOCK)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="kiosk-screenshots-"))
@@ -191,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
         backend, url = start_reference_backend(config, ensure_secret(config))
         try:
             raw = work / "raw"
-            code = start_app(simulated(config, url), fullscreen=False, headless=True, tour=_tour, out_dir=raw)
+            code = start_app(simulated(config, url), fullscreen=False, headless=True, tour=_tour, out_dir=raw,
+                             options=simulated_options(backend, fixed_clock=FIXED_CLOCK),
+                             tour_options={"admin_pin": DEMO_ADMIN_PIN})
         finally:
             backend.stop()
         if not (raw / "tour.json").exists():

@@ -88,7 +88,7 @@ class _Slot:
     retry_s: float = 0.0
 
 
-def _resolve(builder: str | Callable[..., Any]) -> Callable[..., Any]:
+def resolve_builder(builder: str | Callable[..., Any]) -> Callable[..., Any]:
     if callable(builder):
         return builder
     module_name, _, func = builder.partition(":")
@@ -227,7 +227,7 @@ class DeviceHub:
     def _build(self, slot: _Slot) -> None:
         """Build and start one device; on failure record why and schedule a retry."""
         try:
-            built = _resolve(self._builders[slot.name])(slot.cfg)
+            built = resolve_builder(self._builders[slot.name])(slot.cfg)
             device, emulator = built if isinstance(built, tuple) else (built, None)
         except Exception as e:  # any family bug must only take its own device down
             self._build_failed(slot, e, None)

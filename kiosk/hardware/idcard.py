@@ -16,7 +16,6 @@ import logging
 import termios
 import threading
 import time
-from typing import TYPE_CHECKING
 
 import serial
 
@@ -34,9 +33,6 @@ from kiosk.hardware import idcard_frame as f
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind, EventSink
 from kiosk.hardware.idcard_text import CardDataError, CardRead, PhotoDecoder, parse_card
 from kiosk.identity import Identity
-
-if TYPE_CHECKING:
-    from kiosk.sim.idcard_emulator import IdCardEmulator
 
 log = logging.getLogger(__name__)
 
@@ -343,19 +339,12 @@ class SerialIdCardReader:
         self._emit(EventKind.CARD_PLACED, read.identity)
 
 
-def build(
-    cfg: SerialIdCard | SimulatedDevice, *, link_dir: str | None = None
-) -> tuple[SerialIdCardReader, IdCardEmulator | None]:
-    """The reader a config section asks for; for ``simulated`` also the started emulator it
-    talks to (the caller stops it after the reader)."""
+def build(cfg: SerialIdCard | SimulatedDevice) -> tuple[SerialIdCardReader, None]:
+    """The reader a ``[devices.idcard]`` section asks for (``driver = "serial"``). A simulated
+    reader is built by the composition root from ``kiosk.sim``."""
     if isinstance(cfg, SerialIdCard):
         reader = SerialIdCardReader(
             cfg.port, baud=cfg.baud, poll_interval_s=cfg.poll_interval_s, timeout_s=cfg.timeout_s
         )
         return reader, None
-    if isinstance(cfg, SimulatedDevice):
-        from kiosk.sim.idcard_emulator import IdCardEmulator
-
-        emulator = IdCardEmulator(link_dir, pace_baud=cfg.pace_baud).start()
-        return SerialIdCardReader(emulator.port), emulator
-    raise ConfigError(f"devices.idcard: driver {getattr(cfg, 'driver', cfg)!r} has no ID-card reader")
+    raise ConfigError(f"devices.idcard: driver {getattr(cfg, 'driver', cfg)!r} has no ID-card reader here")

@@ -19,16 +19,13 @@ import socket
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from kiosk.errors import ConfigError, PaperOutError, PrinterError
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind, EventSink, PaperStatus
 from kiosk.hardware.receipt_escpos import receipt_length_mm, render_receipt
 from kiosk.receipt import PrintJob
-
-if TYPE_CHECKING:
-    from kiosk.sim.escpos_emulator import PrinterEmulator
 
 log = logging.getLogger(__name__)
 
@@ -417,18 +414,11 @@ def network_printer(
     return EscposReceiptPrinter(make, describe=f"tcp://{host}:{port}", encoding=encoding, **kw)
 
 
-def build(
-    cfg: Any, *, out_dir: Any = None, width_chars: int = 32, **kw: Any
-) -> tuple[EscposReceiptPrinter, PrinterEmulator | None]:
-    """Build the printer from its config section; ``simulated`` starts an emulator on loopback."""
-    from kiosk.config import NetworkPrinter, NoDevice, SerialPrinter, SimulatedDevice, UsbPrinter
+def build(cfg: Any, *, width_chars: int = 32, **kw: Any) -> tuple[EscposReceiptPrinter, None]:
+    """Build the printer from its config section (network, serial or USB). A simulated
+    printer is built by the composition root from ``kiosk.sim``."""
+    from kiosk.config import NetworkPrinter, NoDevice, SerialPrinter, UsbPrinter
 
-    if isinstance(cfg, SimulatedDevice):
-        from kiosk.sim.escpos_emulator import PrinterEmulator
-
-        dots = 576 if width_chars >= 48 else 384
-        emulator = PrinterEmulator(columns=width_chars, dots_per_line=dots, out_dir=out_dir).start()
-        return network_printer(emulator.url, width_chars=width_chars, **kw), emulator
     if isinstance(cfg, NetworkPrinter):
         return network_printer(
             cfg.url, encoding=cfg.encoding, timeout_s=cfg.timeout_s, width_chars=width_chars, **kw

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     import serial
 
     from kiosk import config
-    from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
 log = logging.getLogger(__name__)
 
@@ -352,20 +351,13 @@ class SerialRatingPad:
             self._outbox.put(rf.GetStatus())
 
 
-def build(
-    cfg: config.SerialRatingPad | config.SimulatedDevice,
-) -> tuple[SerialRatingPad, RatingPadEmulator | None]:
-    """The driver for a config section; for ``simulated`` also the emulator, already running."""
+def build(cfg: config.SerialRatingPad | config.SimulatedDevice) -> tuple[SerialRatingPad, None]:
+    """The driver for a ``[devices.ratingpad]`` section (``driver = "serial"``). A simulated
+    pad is built by the composition root from ``kiosk.sim``."""
     from kiosk import config as kc
 
     if isinstance(cfg, kc.SerialRatingPad):
         return SerialRatingPad(cfg.port, baud=cfg.baud, heartbeat_s=cfg.heartbeat_s), None
-    if isinstance(cfg, kc.SimulatedDevice):
-        from kiosk.sim.ratingpad_emulator import RatingPadEmulator
-
-        emulator = RatingPadEmulator(pace_baud=cfg.pace_baud)
-        emulator.start()
-        return SerialRatingPad(emulator.port, baud=cfg.pace_baud or 9600), emulator
     raise ConfigError(
-        f"devices.ratingpad: driver {getattr(cfg, 'driver', cfg)!r} has no rating-pad driver"
+        f"devices.ratingpad: driver {getattr(cfg, 'driver', cfg)!r} has no rating-pad driver here"
     )

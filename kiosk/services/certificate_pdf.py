@@ -9,7 +9,7 @@ fpdf2 (2.8) embeds the OpenType/CFF Noto Sans SC as a subset CIDFontType0C font 
 ToUnicode map, so the PDF text stays searchable and rare name characters survive. Only
 masked personal data ever reaches this module (the backend's document is already masked).
 
-``submit_to_cups`` hands the PDF to an A4 printer's CUPS queue with ``lp``.
+The A4 printer's transport (a CUPS queue) is ``kiosk.hardware.a4printer``.
 """
 
 from __future__ import annotations
@@ -304,30 +304,3 @@ def render_png(cert: CertificatePage, path: Path, dpi: int = 110) -> Path:
 def save(cert: CertificatePage, folder: Path, stem: str) -> tuple[Path, Path]:
     """The PDF and its PNG preview in ``folder`` as ``<stem>.pdf`` / ``<stem>.png``."""
     return write_pdf(cert, folder / f"{stem}.pdf"), render_png(cert, folder / f"{stem}.png")
-
-
-# --- the A4 printer ---------------------------------------------------------------------------
-
-
-def submit_to_cups(path: Path, queue: str, title: str, *, command: str = "lp", timeout_s: float = 20.0) -> str:
-    """Hand the PDF to a CUPS queue with ``lp``; returns CUPS's request id (e.g. ``A4-12``).
-
-    CUPS spools the job, so success here means "accepted", as with any office printer. A
-    missing ``lp`` or a refused job becomes ``PrinterError`` (the result screen offers a retry).
-    """
-    import subprocess
-
-    from kiosk.errors import PrinterError
-
-    argv = [command, "-d", queue, "-t", title, "-o", "media=A4", "--", str(path)]
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except FileNotFoundError as e:
-        raise PrinterError(f"{command} not found: is cups-client installed?", retryable=False) from e
-    except subprocess.TimeoutExpired as e:
-        raise PrinterError(f"{command} -d {queue} did not answer within {timeout_s:.0f} s") from e
-    if done.returncode != 0:
-        raise PrinterError(f"{command} -d {queue} refused the job ({done.returncode}): {done.stderr.strip()[:200]}")
-    # "request id is A4-12 (1 file(s))"
-    words = done.stdout.split()
-    return words[3] if len(words) > 3 and words[:3] == ["request", "id", "is"] else done.stdout.strip()

@@ -117,7 +117,7 @@ class CertificateFlow:
         session, ports = j.session, j.ports
         assert session.identity is not None
         txn = session.transaction_no or session.reference
-        a4 = _a4_printer(ports.config)
+        a4 = ports.a4printer
         try:
             job = session.data.get("print_job")
             if job is None:
@@ -178,8 +178,8 @@ class CertificateFlow:
         session.data["print_job"] = job
         session.data["certificate_page"] = page
         session.data["verification_code"] = page.verification_code
-        if _simulated(ports.config):
-            folder = ports.config.data_dir / "certificates"
+        folder = ports.certificate_copies
+        if folder is not None:
             try:
                 pdf, png = certificate_pdf.save(page, folder, f"{txn}-{self.certificate_kind}")
             except (OSError, KioskError) as e:  # a reviewer's copy must never stop the resident's print
@@ -202,10 +202,7 @@ class CertificateFlow:
             raise PrinterError(f"certificate PDF not written for the A4 printer: {e}") from e
         job.attempts += 1
         try:
-            request = certificate_pdf.submit_to_cups(
-                path, a4.queue, page.title, command=getattr(a4, "command", "lp"),
-                timeout_s=float(getattr(a4, "timeout_s", 20.0)),
-            )
+            request = a4.submit(path, page.title)
         except KioskError as e:
             job.last_error = str(e)
             raise
@@ -265,19 +262,6 @@ class CertificateFlow:
             qr_payload=str(issued.get("verify_url") or code),
             footer=tuple(str(f) for f in doc.get("footer", [])),
         )
-
-
-def _simulated(config: Any) -> bool:
-    """Reviewers' mode: the receipt printer is an emulator, so certificates are kept as files."""
-    return getattr(config.devices.printer, "driver", "") == "simulated"
-
-
-def _a4_printer(config: Any) -> Any | None:
-    """The ``[devices.a4printer]`` section when it names a CUPS queue, else None (receipt form)."""
-    a4 = getattr(config.devices, "a4printer", None)
-    if a4 is None or getattr(a4, "driver", "none") != "cups" or not getattr(a4, "queue", ""):
-        return None
-    return a4
 
 
 class ContributionCertificateFlow(CertificateFlow):

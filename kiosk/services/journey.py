@@ -18,6 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from transitions import Machine, MachineError
@@ -76,6 +77,10 @@ class Ports:
     devices: Any  # kiosk.hardware.hub.DeviceHub
     secret: bytes
     now: Callable[[], dt.datetime] = dt.datetime.now
+    #: the A4 certificate printer (``kiosk.hardware.a4printer``); None: certificates on receipts
+    a4printer: Any = None
+    #: where a copy of every issued certificate is kept (PDF and PNG), for reviewers; None: nowhere
+    certificate_copies: Path | None = None
 
 
 class Journey:

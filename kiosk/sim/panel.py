@@ -1,6 +1,7 @@
 """The reviewers' simulator panel: act on the emulated devices from inside the kiosk window.
 
-Only present when ``ui.simulator_panel`` is on (``kiosk demo`` turns it on). Each button
+``kiosk demo`` (and the tours and screenshots it shares its set-up with) hands the app a way to
+open it; ``platform`` is the simulated government platform, for paying an order. Each button
 calls an emulator — the far side of the real driver's transport — through the worker, so
 the kiosk sees exactly what a real card, key or empty printer would cause.
 """
@@ -25,6 +26,10 @@ SSCARD_RESIDENTS = ("wang_jianguo", "liu_yan", "chen_ming", "zhao_li", "zhang_xi
 
 
 class SimulatorPanel(ModalView):
+    def __init__(self, platform=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.platform = platform  # kiosk.sim.backend.ReferenceBackend, or None
+
     def on_pre_open(self) -> None:
         app = App.get_running_app()
         hub = app.kiosk.hub
@@ -42,10 +47,9 @@ class SimulatorPanel(ModalView):
         self._fill("pad", [
             (f"评价器按 {labels[n]}", f"Pad key {n}", lambda n=n: pad.press(n)) for n in (5, 4, 3, 2, 1)
         ] if pad is not None else [])
-        backend = getattr(app, "reference_backend", None)
         self._fill("payment", [
             ("模拟扫码支付", "Pay the order on screen", lambda: self._pay(app)),
-        ] if backend is not None else [])
+        ] if self.platform is not None else [])
         printer = hub.emulator("printer")
         self._fill("printer", [
             ("打印机缺纸", "Printer out of paper", lambda: printer.set_paper(PaperStatus.OUT)),
@@ -53,13 +57,12 @@ class SimulatorPanel(ModalView):
             ("装入新纸", "New paper roll", lambda: printer.set_paper(PaperStatus.FULL)),
         ] if printer is not None else [])
 
-    @staticmethod
-    def _pay(app) -> None:
-        """The resident's phone, simulated: the reference backend marks the current order paid."""
+    def _pay(self, app) -> None:
+        """The resident's phone, simulated: the platform marks the current order paid."""
         payment = getattr(app.kiosk.journey.flow, "payment", None)
         order_no = getattr(payment, "order_no", "")
         if order_no:
-            app.reference_backend.mark_paid(order_no)
+            self.platform.mark_paid(order_no)
 
     def _fill(self, box_id: str, actions) -> None:
         box = self.ids[box_id]

@@ -3,7 +3,7 @@
 Answers like a T=0 社保卡: SELECT of the application by its GBK name (FCI behind 61xx),
 SELECT EF05 / EF06, READ RECORD with TLV records. A READ RECORD with the wrong Le is answered
 6Cxx, and some records always come back as 61xx so that GET RESPONSE runs too. No I/O here:
-``sscard.DirectTransport`` calls it in-process and ``vpcd_card`` puts it behind a real pcscd.
+``sscard_slot.DirectTransport`` calls it in-process and ``vpcd_card`` puts it behind a real pcscd.
 
 Card keys are the demo residents' keys (``kiosk.sim.demo_data``) plus two broken cards:
 ``error_card`` (answers 6A82 to the EF06 select) and ``pulled_card`` (leaves the reader right

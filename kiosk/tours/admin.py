@@ -2,14 +2,12 @@
 the right PIN, a printer self-test, and leaving maintenance.
 
 ``kiosk demo --headless --tour admin`` runs it (once ``TOURS`` here is merged into
-``kiosk.tours.named.TOURS``). The PIN typed is ``$KIOSK_TOUR_ADMIN_PIN`` (default ``DEMO_PIN``);
-the shipped demo config has no PIN at all, so in that case the tour gives the PIN screen's
-gate the demo PIN itself — the product never does that.
+``kiosk.tours.named.TOURS``). The PIN typed is the tour's ``admin_pin`` option (``kiosk demo
+--admin-pin``; by default the demo PIN, which a simulated terminal without a PIN of its own has).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +17,6 @@ from kivy.uix.widget import Widget
 
 from kiosk.tours.engine import Tour, TourTouch, Wait
 
-DEMO_PIN = "24681357"
 WRONG_PIN = "11112222"
 
 
@@ -39,28 +36,18 @@ def type_pin(tour: Tour, pin: str) -> Iterator[Any]:
         yield 0.12
 
 
-def _demo_gate(tour: Tour, screen: Any, pin: str) -> None:
-    """The demo config has no PIN: give the gate one (tour only). Runs off the Kivy thread
-    (hashing takes a while), so the screen is built by the caller, on the Kivy thread."""
-    from kiosk.admin.actions import AdminActions
-    from kiosk.admin.pin import PinGate, hash_pin
-
-    kiosk = tour.app.kiosk
-    admin = kiosk.config.admin.model_copy(update={"pin_hash": hash_pin(pin)})
-    screen.gate = PinGate(admin, kiosk.config.data_dir)
-    screen.actions = AdminActions(kiosk)
+def admin_pin(tour: Tour) -> str:
+    """The PIN this run's technician knows (``kiosk demo --admin-pin``)."""
+    return str(tour.options["admin_pin"])
 
 
 def admin(tour: Tour) -> Iterator[Any]:
     app = tour.app
     kiosk = app.kiosk
-    pin = os.environ.get("KIOSK_TOUR_ADMIN_PIN", DEMO_PIN)
+    pin = admin_pin(tour)
     yield tour.until_screen("home")
     yield 0.5
     tour.shot("home")
-    if not kiosk.config.admin.pin_hash:
-        screen = app.navigator.screen("admin_pin")  # widgets only on the Kivy thread
-        yield tour.run_off_thread(lambda: _demo_gate(tour, screen, pin), "a demo PIN for the gate")
 
     win = EventLoop.window
     yield hold(tour, (20, win.height - 20), 3.3)  # the hidden gesture: top-left corner, 3 s
@@ -169,12 +156,8 @@ def visit_sections(tour: Tour) -> Iterator[Any]:
 
 def sign_in(tour: Tour, pin: str) -> Iterator[Any]:
     """From home: the corner gesture and the PIN, up to the admin screen."""
-    kiosk = tour.app.kiosk
     yield tour.until_screen("home")
     yield 0.5
-    if not kiosk.config.admin.pin_hash:
-        screen = tour.app.navigator.screen("admin_pin")  # widgets only on the Kivy thread
-        yield tour.run_off_thread(lambda: _demo_gate(tour, screen, pin), "a demo PIN for the gate")
     win = EventLoop.window
     yield hold(tour, (20, win.height - 20), 3.3)
     yield tour.until_screen("admin_pin")
@@ -188,7 +171,7 @@ def admin_idle(tour: Tour) -> Iterator[Any]:
     """A technician signs in and walks away: after ``admin.idle_timeout_s`` the terminal is
     back home and in service."""
     kiosk = tour.app.kiosk
-    yield from sign_in(tour, os.environ.get("KIOSK_TOUR_ADMIN_PIN", DEMO_PIN))
+    yield from sign_in(tour, admin_pin(tour))
     yield 0.3
     tour.shot("admin")
     tour.facts["closed_while_signed_in"] = kiosk.journey.maintenance

@@ -60,6 +60,8 @@ class Tour:
     app: Any  # kiosk.app.KioskApp
     out_dir: Path
     script: Callable[[Tour], Iterator[Any]]
+    #: what the caller asks of the tour (e.g. ``admin_pin``: the PIN the technician types)
+    options: dict[str, Any] = field(default_factory=dict)
     record: list[dict] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     failure: str = ""

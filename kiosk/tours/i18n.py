@@ -265,17 +265,15 @@ def technician(tour: Tour) -> Iterator[Any]:
     """The PIN screen through the hidden gesture, then 暂停服务 as residents see it, then reopen."""
     from kivy.base import EventLoop
 
-    from kiosk.tours.admin import DEMO_PIN, _demo_gate, hold, type_pin
+    from kiosk.tours.admin import admin_pin, hold, type_pin
 
     kiosk = tour.app.kiosk
     win = EventLoop.window
     yield hold(tour, (20, win.height - 20), 3.3)
     yield tour.until_screen("admin_pin")
-    if not kiosk.config.admin.pin_hash:
-        _demo_gate(tour, tour.app.navigator.screen("admin_pin"), DEMO_PIN)  # on the Kivy thread
     yield SETTLE_S
     yield from capture(tour, "admin_pin")
-    yield from type_pin(tour, DEMO_PIN)
+    yield from type_pin(tour, admin_pin(tour))
     tour.tap(tour.button("确定"))
     yield tour.until_screen("admin", 15)
     yield Wait(lambda: kiosk.journey.maintenance, "the terminal to go out of service")
@@ -296,7 +294,7 @@ def technician(tour: Tour) -> Iterator[Any]:
     # open again the way a technician does, or the next pass finds the terminal closed
     yield hold(tour, (20, win.height - 20), 3.3)
     yield tour.until_screen("admin_pin")
-    yield from type_pin(tour, DEMO_PIN)
+    yield from type_pin(tour, admin_pin(tour))
     tour.tap(tour.button("确定"))
     yield tour.until_screen("admin", 15)
     yield Wait(lambda: tour.screen().stays_closed and not tour.screen().working, "the reopen button", 15)

@@ -14,7 +14,7 @@ from kiosk.config import DevicesConfig
 from kiosk.errors import DeviceNotFoundError
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind, PaperStatus
 from kiosk.hardware.hub import DeviceHub, DeviceSnapshot
-from kiosk.hardware.ratingpad import build as build_ratingpad
+from kiosk.sim.devices import ratingpad as build_ratingpad
 from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
 NEVER = 3600.0  # watch interval for tests that poll by hand
@@ -375,11 +375,30 @@ def test_a_missing_default_family_is_no_device_with_a_clear_reason(monkeypatch):
 
 
 def test_the_default_rating_pad_builder_is_used_when_none_is_given():
-    hub = DeviceHub(config(idcard="none", sscard="none", printer="none"), watch_interval_s=NEVER)
+    emu = RatingPadEmulator()
+    emu.start()
+    devices = DevicesConfig.model_validate({
+        "idcard": {"driver": "none"}, "sscard": {"driver": "none"}, "printer": {"driver": "none"},
+        "ratingpad": {"driver": "serial", "port": emu.port},
+    })
+    hub = DeviceHub(devices, watch_interval_s=NEVER)
     hub.start(Events())
     try:
         wait_for(lambda: hub.snapshot()["ratingpad"].status is DeviceStatus.ONLINE)
-        assert isinstance(hub.emulator("ratingpad"), RatingPadEmulator)
+        assert type(hub.device("ratingpad")).__name__ == "SerialRatingPad"
+        assert hub.emulator("ratingpad") is None  # the family's own build: a real driver only
+    finally:
+        hub.stop()
+        emu.stop()
+
+
+def test_the_default_builders_build_nothing_simulated():
+    """Simulated devices come only from the composition root (kiosk.sim.devices)."""
+    hub = DeviceHub(config(idcard="none", sscard="none", printer="none"), watch_interval_s=NEVER)
+    hub.start(Events())
+    try:
+        snap = hub.snapshot()["ratingpad"]
+        assert snap.status is DeviceStatus.HARDWARE_ERROR and "simulated" in snap.last_error
     finally:
         hub.stop()
 

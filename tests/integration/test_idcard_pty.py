@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import SerialIdCard, SimulatedDevice
-from kiosk.errors import DeviceNotFoundError, DeviceTimeoutError, ProtocolError
+from kiosk.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError, ProtocolError
 from kiosk.hardware import idcard_frame as f
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
 from kiosk.hardware.idcard import SerialIdCardReader, build
+from kiosk.sim import devices as simulated
 from kiosk.sim.idcard_emulator import IdCardEmulator, demo_cards
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,7 +292,7 @@ def test_pacing_makes_the_read_reply_take_its_wire_time(tmp_path):
 
 
 def test_build_simulated_starts_an_emulator_and_points_the_driver_at_it(tmp_path):
-    reader, emu = build(SimulatedDevice(driver="simulated", pace_baud=115200), link_dir=str(tmp_path))
+    reader, emu = simulated.idcard(SimulatedDevice(driver="simulated", pace_baud=115200), link_dir=str(tmp_path))
     try:
         assert emu is not None and emu.pace_baud == 115200
         assert reader.port == emu.port and os.path.islink(emu.port)
@@ -300,6 +301,11 @@ def test_build_simulated_starts_an_emulator_and_points_the_driver_at_it(tmp_path
     finally:
         reader.stop()
         emu.stop()
+
+
+def test_the_hardware_module_builds_no_simulated_reader():
+    with pytest.raises(ConfigError, match="simulated"):
+        build(SimulatedDevice(driver="simulated"))
 
 
 def test_build_serial_takes_the_configured_port_and_timing():

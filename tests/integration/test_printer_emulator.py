@@ -24,6 +24,7 @@ from kiosk.hardware.base import DeviceStatus, EventKind, PaperStatus
 from kiosk.hardware.printer import build, network_printer
 from kiosk.hardware.receipt_escpos import render_receipt
 from kiosk.receipt import PrintJob, Receipt
+from kiosk.sim import devices as simulated
 from kiosk.sim.escpos_emulator import EscposParser, PrinterEmulator, PrinterState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -262,7 +263,7 @@ def test_emulator_answers_status_as_the_domain_notes_say(emulator):
 
 
 def test_build_simulated_starts_an_emulator_and_writes_pngs(tmp_path):
-    driver, emu = build(SimulatedDevice(driver="simulated"), out_dir=tmp_path, status_timeout_s=0.5)
+    driver, emu = simulated.printer(SimulatedDevice(driver="simulated"), out_dir=tmp_path, status_timeout_s=0.5)
     try:
         assert emu is not None and emu.port > 0
         driver.print_job(job())
@@ -273,6 +274,8 @@ def test_build_simulated_starts_an_emulator_and_writes_pngs(tmp_path):
         emu.stop()
     with pytest.raises(ConfigError):
         build(NoDevice(driver="none"))
+    with pytest.raises(ConfigError):
+        build(SimulatedDevice(driver="simulated"))  # only kiosk.sim builds a simulated printer
 
 
 def test_serial_printer_over_a_pty():

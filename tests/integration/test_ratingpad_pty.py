@@ -18,6 +18,7 @@ from kiosk.config import SimulatedDevice
 from kiosk.hardware import ratingpad_frame as rf
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
 from kiosk.hardware.ratingpad import SerialRatingPad, build
+from kiosk.sim import devices as simulated
 from kiosk.sim.ratingpad_emulator import RatingPadEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,7 +197,7 @@ def test_reconnect_reopens_the_port(pad, emulator):
 
 
 def test_build_simulated_returns_a_driver_wired_to_a_running_emulator():
-    driver, emu = build(SimulatedDevice(driver="simulated"))
+    driver, emu = simulated.ratingpad(SimulatedDevice(driver="simulated"))
     assert emu is not None
     events = Events()
     driver.start(events)

@@ -20,16 +20,13 @@ import pytest
 from kiosk.config import PcscSsCard, SimulatedDevice
 from kiosk.errors import CardRemovedError, DeviceNotFoundError, NoCardError
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
-from kiosk.hardware.sscard import (
-    DirectTransport,
-    PcscServiceError,
-    PcscTransport,
-    SocialSecurityCardReader,
-    build,
-)
+from kiosk.hardware.sscard import PcscServiceError, SocialSecurityCardReader, build
 from kiosk.hardware.sscard_apdu import FileNotFoundOnCardError
+from kiosk.hardware.sscard_pcsc import PcscTransport
 from kiosk.identity import SocialSecurityCard
+from kiosk.sim import devices as simulated
 from kiosk.sim.demo_data import BY_KEY
+from kiosk.sim.sscard_slot import DirectTransport
 from kiosk.sim.vpcd_card import VpcdCardSlot
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -297,7 +294,7 @@ def test_without_pcscd_the_transport_says_pcscd_is_not_running(pcscd):
 
 
 def test_direct_transport_reads_and_reports_like_the_real_one():
-    reader, emulator = build(SimulatedDevice(driver="simulated"))
+    reader, emulator = simulated.sscard(SimulatedDevice(driver="simulated"))
     assert isinstance(emulator, DirectTransport)
     events = Events()
     reader.start(events)
@@ -327,7 +324,7 @@ def test_direct_transport_reads_and_reports_like_the_real_one():
 
 
 def test_direct_transport_read_once_without_a_monitor():
-    reader, emulator = build(SimulatedDevice(driver="simulated"))
+    reader, emulator = simulated.sscard(SimulatedDevice(driver="simulated"))
     emulator.insert("he_jing")
     assert_is(reader.read_once(1.0), "he_jing")
     emulator.remove()
@@ -368,11 +365,11 @@ def test_demo_mode_works_on_a_machine_without_pyscard():
     code = (
         "import sys; sys.modules['smartcard'] = None\n"
         "from kiosk.config import SimulatedDevice\n"
-        "from kiosk.hardware.sscard import build\n"
-        "reader, emu = build(SimulatedDevice(driver='simulated'))\n"
+        "from kiosk.sim.devices import sscard\n"
+        "reader, emu = sscard(SimulatedDevice(driver='simulated'))\n"
         "emu.insert('zhu_dehua')\n"
         "print(reader.read_once(1.0).card_number)\n"
-        "from kiosk.hardware.sscard import PcscTransport\n"
+        "from kiosk.hardware.sscard_pcsc import PcscTransport\n"
         "print(PcscTransport.is_usable())\n"
     )
     done = subprocess.run(

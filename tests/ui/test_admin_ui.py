@@ -8,7 +8,6 @@ The tour runs in a subprocess (one Kivy window per process) through ``kiosk demo
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -29,11 +28,10 @@ def run_tour(folder, name, **replace):
                           **{'pin_hash = ""': f'pin_hash = "{hash_pin(PIN)}"',
                              'export_dir = "/media/kiosk-usb"': f'export_dir = "{usb}"', **replace})
     out = folder / "out"
-    env = dict(os.environ, KIOSK_TOUR_ADMIN_PIN=PIN)
     proc = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", name,
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=240, env=env,
+         "--out", str(out), "--admin-pin", PIN],
+        capture_output=True, text=True, timeout=240,
     )
     result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
     return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var", "usb": usb}

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from kiosk.errors import PrinterError
+from kiosk.hardware.a4printer import CupsA4Printer
 from kiosk.services import certificate_pdf as cp
 
 
@@ -169,7 +170,7 @@ def _fake_lp(folder: Path, code: int = 0) -> Path:
 def test_submit_to_cups_passes_the_queue_and_reads_the_request_id(tmp_path):
     pdf = cp.write_pdf(sample(), tmp_path / "c.pdf")
     lp = _fake_lp(tmp_path)
-    assert cp.submit_to_cups(pdf, "A4", "个人权益记录单", command=str(lp)) == "A4-7"
+    assert CupsA4Printer("A4", str(lp)).submit(pdf, "个人权益记录单") == "A4-7"
     call = (tmp_path / "calls.txt").read_text().split()
     assert call[:2] == ["-d", "A4"] and "media=A4" in call and call[-1] == str(pdf)
 
@@ -177,10 +178,10 @@ def test_submit_to_cups_passes_the_queue_and_reads_the_request_id(tmp_path):
 def test_a_refused_or_missing_lp_is_a_printer_error(tmp_path):
     pdf = cp.write_pdf(sample(), tmp_path / "c.pdf")
     with pytest.raises(PrinterError) as refused:
-        cp.submit_to_cups(pdf, "nowhere", "t", command=str(_fake_lp(tmp_path, code=1)))
+        CupsA4Printer("nowhere", str(_fake_lp(tmp_path, code=1))).submit(pdf, "t")
     assert refused.value.retryable and "No such queue" in str(refused.value)
     with pytest.raises(PrinterError) as missing:
-        cp.submit_to_cups(pdf, "A4", "t", command=str(tmp_path / "no-lp-here"))
+        CupsA4Printer("A4", str(tmp_path / "no-lp-here")).submit(pdf, "t")
     assert not missing.value.retryable
 
 
