@@ -28,6 +28,10 @@ from pathlib import Path
 import pytest
 
 RUN_DIR = Path("/run/pcscd")
+#: held while one of our pcscds runs: test runs in other checkouts (or other pytest workers)
+#: wait for it instead of finding a foreign pcscd in the way
+MACHINE_LOCK = Path("/tmp/kiosk-tests-pcscd.lock")
+LOCK_WAIT_S = 1800.0
 VPCD_DRIVER_PATHS = (
     Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"),
     Path("/usr/lib/x86_64-linux-gnu/pcsc/drivers/serial/libifdvpcd.so"),
@@ -150,6 +154,7 @@ class PrivatePcscd:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     log_path: Path = field(init=False)
+    _lock: int | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir).resolve()  # pcscd changes to / before reading it
@@ -167,8 +172,10 @@ class PrivatePcscd:
         binary, driver = pcscd_binary(), vpcd_driver()
         if binary is None or driver is None:
             raise PcscdUnavailable(f"pcscd or the vpcd driver is not installed: {SETUP_HINT}")
+        self._take_machine_lock()
         foreign = [p for p in running_pcscd_pids() if not self._is_ours(p)]
         if foreign:
+            self._release_machine_lock()
             raise PcscdUnavailable(
                 f"another pcscd (pid {', '.join(map(str, foreign))}) is already running and was "
                 "not started by these tests; stop it (e.g. systemctl stop pcscd.socket "
@@ -192,6 +199,7 @@ class PrivatePcscd:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self._release_machine_lock()
                 raise PcscdUnavailable(f"pcscd exited at start: {self.log_tail()}")
             if self.reader_name if with_reader else service_answers():
                 return self
@@ -207,7 +215,7 @@ class PrivatePcscd:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(5)
 
-    def stop(self) -> None:
+    def stop(self, *, keep_lock: bool = False) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -216,10 +224,36 @@ class PrivatePcscd:
                 self.process.kill()
                 self.process.wait(5)
         clean_stale_run_files()
+        if not keep_lock:
+            self._release_machine_lock()
 
     def restart(self, *, with_reader: bool = True) -> PrivatePcscd:
-        self.stop()
+        self.stop(keep_lock=True)
         return self.start(with_reader=with_reader)
+
+    def _take_machine_lock(self) -> None:
+        """One pcscd per machine: wait until no other test run holds it."""
+        if self._lock is not None:
+            return
+        import fcntl
+
+        fd = os.open(MACHINE_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise PcscdUnavailable(f"another test run held {MACHINE_LOCK} for {LOCK_WAIT_S:.0f} s") from None
+                time.sleep(0.2)
+        self._lock = fd
+
+    def _release_machine_lock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor drops the flock
+            self._lock = None
 
     def log_tail(self, n: int = 2000) -> str:
         try:
