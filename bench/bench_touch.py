@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 #: what is measured, in the order of a session
-FIGURES = ("tile -> guide", "start -> identify", "card placed -> record shown", "done -> rating", "submit -> home")
+FIGURES = ("tile -> guide", "start -> identify", "card placed -> record shown", "done -> rating", "submit -> farewell")
 #: every full (generation 2) garbage collection during the sessions: the UI stands still for it
 GC_FIGURE = "full GC pause during sessions"
 
@@ -39,7 +39,7 @@ def _script(sessions: int, results: dict[str, list[float]]):
         from kivy.graphics.opengl import glFinish
 
         from kiosk.commands.soak import SETTLE_S
-        from kiosk.tours.engine import TourTouch, Wait, open_item
+        from kiosk.tours.engine import TourTouch, Wait, leave, open_item
 
         kiosk = tour.app.kiosk
         idcard = kiosk.hub.emulator("idcard")
@@ -104,9 +104,8 @@ def _script(sessions: int, results: dict[str, list[float]]):
             yield SETTLE_S
             tour.tap(tour.button("满意"))
             yield 0.2
-            yield tap_to(tour.by_id("submit_button"), "home", "submit -> home")
-            yield tour.run_off_thread(idcard.remove, "taking the card")
-            yield Wait(lambda: kiosk.hub.device("idcard").current() is None, "the card gone")
+            yield tap_to(tour.by_id("submit_button"), "farewell", "submit -> farewell")
+            yield from leave(tour)
 
     return script
 

@@ -171,14 +171,19 @@ class KioskApp(App):
     def _tick(self, _dt: float) -> None:
         self.clock_text = self.options.fixed_clock or time.strftime("%Y-%m-%d %H:%M")
         journey = self.kiosk.journey
-        if journey.state == "home":
-            self.idle_left = 0
-            self._show_closed_or_home()
-            self.heap.tick(self.navigator is not None and self.navigator.current in ("home", "closed"),
-                           time.monotonic() - self.last_touch)
-            return
         cfg = self.kiosk.config.session
         idle = time.monotonic() - self.last_touch
+        if journey.state == "home":
+            self.idle_left = 0
+            if idle >= cfg.idle_timeout_s and not self._at_defaults():
+                journey.end("timeout")  # 中文/大字版/category chosen by someone who walked away
+            self._show_closed_or_home()
+            self.heap.tick(self.navigator is not None and self.navigator.current in ("home", "closed"), idle)
+            return
+        if journey.state == "farewell":
+            self.idle_left = 0
+            journey.settle_farewell()
+            return
         timeout = cfg.rating_timeout_s if journey.state == "rating" else cfg.idle_timeout_s
         left = timeout - idle
         if left <= 0:
@@ -191,6 +196,12 @@ class KioskApp(App):
             self.idle_left = int(left + 0.999)
         else:
             self.idle_left = 0
+
+    def _at_defaults(self) -> bool:
+        """The idle home screen is as the terminal's config sets it (no one's choices left)."""
+        session, cfg = self.kiosk.journey.session, self.kiosk.config
+        return (session.locale == cfg.terminal.locale and session.elder_mode == cfg.ui.elder_mode_default
+                and not session.category)
 
     def _show_closed_or_home(self) -> None:
         """At home, residents see 暂停服务 while closed; technicians' screens are left alone."""
@@ -207,6 +218,8 @@ class KioskApp(App):
     def _journey_changed(self, journey) -> None:
         self.touched()
         self.lang = normalise(journey.session.locale)
+        if journey.session.elder_mode != self.theme.elder:  # a new session: the terminal's default
+            self.theme = UiTheme(ELDER if journey.session.elder_mode else STANDARD, journey.session.elder_mode)
         self.say("", "")
         if self.navigator is not None:
             self.navigator.follow(journey)
@@ -303,7 +316,12 @@ class KioskApp(App):
         if current == "admin_pin":
             self.close_admin()
             return
-        self.kiosk.journey.end("cancelled")
+        journey = self.kiosk.journey
+        if journey.state == "farewell":
+            if not journey.dismiss_farewell():  # a card is still in a reader: it must be taken
+                self.speak(*self.navigator.manager.current_screen.instruction)
+            return
+        journey.end("cancelled")
 
     def open_simulator(self) -> None:
         if self.has_simulator and self.options.simulator is not None:

@@ -17,5 +17,7 @@ class AppOptions:
     fixed_clock: str = ""
     #: opens the reviewers' simulator panel (``kiosk demo`` only); None: no 模拟器 button
     simulator: Callable[[], None] | None = None
+    #: pictures move in a slow loop; off: drawn still (screenshots that must compare)
+    animate: bool = True
     #: called once the first home frame is really drawn, with its wall-clock time
     on_first_frame: Callable[[Any, float], None] | None = None

@@ -77,6 +77,10 @@ class SessionConfig(_Section):
     idle_timeout_s: Annotated[int, Field(ge=30, le=900)] = 120
     idle_warning_s: Annotated[int, Field(ge=20, le=120)] = 25  # WCAG 2.2.1: at least 20 s
     rating_timeout_s: Annotated[int, Field(ge=20, le=300)] = 60
+    #: the end-of-visit screen (thanks, why the visit ended, what to take) stays this long
+    farewell_s: Annotated[float, Field(ge=2, le=30)] = 5.0
+    #: a card left in a reader keeps the "take your card" reminder up at most this long
+    take_card_timeout_s: Annotated[int, Field(ge=30, le=900)] = 180
 
 
 class ServiceHoursConfig(_Section):
@@ -102,6 +106,10 @@ class UiConfig(_Section):
     voice: bool = True
     voice_output: Literal["speaker", "file"] = "speaker"  # file: WAVs in data_dir/voice (no sound card)
     simulator_panel: bool = False
+    #: where each part is on the cabinet, seen from the resident: the pictures' arrows point there
+    idcard_reader_at: Literal["below", "right", "left"] = "below"
+    sscard_reader_at: Literal["below", "right", "left"] = "below"
+    printer_at: Literal["below", "right", "left"] = "below"
 
 
 # --- devices: the driver key picks the shape of the section --------------------------------

@@ -25,18 +25,19 @@ def write_config(folder: Path, backend_url: str, **replace: str) -> Path:
     return path
 
 
-def run_tour(folder: Path, name: str, timeout: float = 300) -> dict:
+def run_tour(folder: Path, name: str, timeout: float = 300, **replace: str) -> dict:
     """Run one named tour through the real offscreen window (``kiosk demo --headless``) in a
     subprocess — one Kivy window per process — against its own backend and data folder.
 
     Returns ``proc`` (the finished process), ``out`` (screenshots and tour.json), ``result``
     (what tour.json says: ok, failure, steps with each screen's texts, facts) and ``data``
-    (the terminal's data folder, where the reference backend keeps what it received)."""
+    (the terminal's data folder, where the reference backend keeps what it received).
+    ``replace`` edits the shipped config's text (old=new), as ``write_config`` does."""
     import json
     import subprocess
     import sys
 
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
+    config = write_config(folder / "terminal", "http://127.0.0.1:0", **replace)
     out = folder / "out"
     proc = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", name,
@@ -44,7 +45,7 @@ def run_tour(folder: Path, name: str, timeout: float = 300) -> dict:
         capture_output=True, text=True, timeout=timeout,
     )
     result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
-    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var"}
+    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var" / "demo"}
 
 
 def step(tour: dict, name: str) -> dict:

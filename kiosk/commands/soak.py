@@ -138,7 +138,8 @@ class ScriptedSessions:
             return "refused"
         if fault == "card_pulled":
             hub.emulator("idcard").remove()
-            sk.pump(lambda: journey.state == "home", 10, "the session to end on card removal")
+            sk.pump(lambda: journey.state == "farewell", 10, "the session to end on card removal")
+            sk.leave()
             return "card_pulled"
         record = journey.flow.load()
         if record.empty:
@@ -162,7 +163,7 @@ class ScriptedSessions:
             self.backend.faults.set("drop", count=1, when="after", path_prefix="/v1/ratings")
         level = self.rng.randint(1, 5)
         journey.rate(Rating(Level(level), reasons=("slow",) if level <= 2 else (), source="screen"))
-        sk.take_card()
+        sk.leave()
         if fault == "backend_down":
             self._backend_back()
         return "printed" if outcome.ok and not record.empty else ("empty" if outcome.ok else "not_printed")
@@ -379,7 +380,7 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
     (a tour's screenshots and records would be the growth measured)."""
 
     def script(tour: Any):
-        from kiosk.tours.engine import Wait, open_item
+        from kiosk.tours.engine import Wait, leave, open_item
 
         kiosk = tour.app.kiosk
         item = next(i for i in kiosk.catalogue.items if i.flow == "contribution_certificate")
@@ -410,9 +411,7 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
             tour.tap(tour.button(levels[i % len(levels)]))
             yield 0.1
             tour.tap(tour.by_id("submit_button"))
-            yield tour.until_screen("home")
-            yield tour.run_off_thread(idcard.remove, "taking the card away")
-            yield Wait(lambda: kiosk.hub.device("idcard").current() is None, "the reader to see the card gone")
+            yield from leave(tour)
             _forget_printed(kiosk)
             state["done"] = i
             if i % every == 0:

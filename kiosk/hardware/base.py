@@ -87,8 +87,14 @@ class CardReader(Device, Protocol):
     def current(self) -> Any | None:
         """The card on the reader now, if one has been read; None otherwise."""
 
+    def card_present(self) -> bool:
+        """A card is on or in the reader now, read or not."""
+
 
 class ReceiptPrinter(Device, Protocol):
+    #: jobs printed since the driver started (compared across a visit: paper to take)
+    jobs_completed: int
+
     def paper(self) -> PaperStatus:
         """The last known paper state (from real-time status; UNKNOWN if the printer is silent)."""
 

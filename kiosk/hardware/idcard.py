@@ -123,6 +123,9 @@ class SerialIdCardReader:
         read = self._read
         return read.identity if read else None
 
+    def card_present(self) -> bool:
+        return self._read is not None
+
     def current_read(self) -> CardRead | None:
         """The card on the reader with its raw WLT photo (and decoded photo if a decoder is set)."""
         return self._read

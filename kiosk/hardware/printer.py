@@ -83,6 +83,9 @@ class EscposReceiptPrinter:
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._completed: OrderedDict[str, None] = OrderedDict()
+        #: jobs that came out of the printer since start: the journey compares it across a
+        #: visit to know whether the resident has paper to take
+        self.jobs_completed = 0
         self._roll_store = roll_store
         saved = self._load_roll()
         self._roll_bytes = int(saved.get("bytes", 0))
@@ -177,6 +180,7 @@ class EscposReceiptPrinter:
                     ),
                 )
             job.printed, job.last_error = True, ""
+            self.jobs_completed += 1
             self._completed[job.job_id] = None
             while len(self._completed) > COMPLETED_JOBS_KEPT:
                 self._completed.popitem(last=False)

@@ -145,6 +145,10 @@ class SocialSecurityCardReader:
     def current(self) -> SocialSecurityCard | None:
         return self._current
 
+    def card_present(self) -> bool:
+        """A card is in the slot, read or not (an unreadable card must still be taken out)."""
+        return self._seen is not None or self._current is not None
+
     # --- one read, for the CLI and the admin self-test --------------------------------------
 
     def read_once(self, timeout_s: float) -> SocialSecurityCard:

@@ -22,13 +22,17 @@ class HomeScreen(KioskScreen):
 
     def __init__(self, **kw) -> None:
         self._tiles: dict[str, ItemTile] = {}
+        self._session = ""  # the session the page number belongs to
         super().__init__(**kw)
 
     def refresh(self) -> None:
         groups = self.journey.ports.catalogue.by_category()
         keys = [c.value for c in groups]
-        if self.category not in keys:
-            self.category = keys[0] if keys else ""
+        session = self.journey.session
+        if session.reference != self._session:  # a new visit starts on the first page
+            self._session, self.page = session.reference, 0
+        # the category is the resident's choice, kept in the session: the next one starts afresh
+        self.category = session.category if session.category in keys else (keys[0] if keys else "")
         bar = self.ids.categories
         # built once and kept: widgets rebuilt on every visit are garbage for the collector,
         # whose full passes then stall a touch (see kiosk.heap)
@@ -44,7 +48,7 @@ class HomeScreen(KioskScreen):
         self._fill_tiles()
 
     def show_category(self, category: str) -> None:
-        self.category, self.page = category, 0
+        self.journey.session.category, self.page = category, 0
         self.refresh()
 
     def turn(self, delta: int) -> None:

@@ -21,6 +21,7 @@ SCREENS: dict[str, str] = {
     "record": "kiosk.screens.record:RecordScreen",
     "result": "kiosk.screens.result:ResultScreen",
     "rating": "kiosk.screens.rating:RatingScreen",
+    "farewell": "kiosk.screens.farewell:FarewellScreen",
     "closed": "kiosk.screens.closed:ClosedScreen",
     # 查询 / 证明打印
     "query": "kiosk.screens.query:QueryScreen",

@@ -1,10 +1,18 @@
 """The resident's journey as a state machine, in plain Python (no Kivy).
 
-    home -> guide (一次性告知) -> identify -> item (the flow's own steps) -> result -> rating -> home
+    home -> guide (一次性告知) -> identify -> item (the flow's own steps) -> result -> rating
+         -> farewell (thanks / why it ended / take your card and papers) -> home
 
-Every way back home (done, cancelled, idle timeout, card taken away) wipes the session. The
+Every way back home (done, cancelled, idle timeout, card taken away) wipes the session and
+resets what the resident chose (language, 大字版, category) to the terminal's defaults. The
 UI is a thin view over this object: it calls these methods and redraws when told. Tests,
 the ``kiosk journey`` command, the soak run and the benchmarks drive it without a window.
+
+Cards and sessions: a session identifies only from a card placed or inserted after it began.
+A card already lying on a reader when a resident starts an item (the last resident's, left
+behind) is never used: the resident is asked to take it away and place it again. When a
+visit ends with a card still on or in a reader, the farewell screen stays up until it is
+taken (or ``take_card_timeout_s`` passes).
 
 Threading: the journey is not locked. One thread owns it (the Kivy thread in the app, the
 script's thread elsewhere); blocking flow calls (backend, printer) run on workers and hand
@@ -16,8 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,15 +44,33 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATES = ["home", "guide", "identify", "item", "result", "rating"]
+STATES = ["home", "guide", "identify", "item", "result", "rating", "farewell"]
 TRANSITIONS = [
     {"trigger": "_t_choose", "source": "home", "dest": "guide"},
     {"trigger": "_t_identify", "source": "guide", "dest": "identify"},
     {"trigger": "_t_begin", "source": ["guide", "identify"], "dest": "item"},
     {"trigger": "_t_finish", "source": "item", "dest": "result"},
     {"trigger": "_t_rate", "source": "result", "dest": "rating"},
+    {"trigger": "_t_farewell", "source": "*", "dest": "farewell"},
     {"trigger": "_t_home", "source": "*", "dest": "home"},
 ]
+
+#: the devices a resident identifies with, which can hold a card after the visit
+READERS = ("idcard", "sscard")
+#: why a visit ended -> the farewell screen says it even when there is nothing to take
+SAYS_WHY = {"rated", "card_removed", "timeout"}
+#: ends that go straight home: the technician's gesture, and 帮办代办 (which opens its own item)
+NO_FAREWELL = {"admin", "help"}
+
+
+@dataclass(frozen=True)
+class Farewell:
+    """What the end-of-visit screen says: why the visit ended and what is left to take."""
+
+    reason: str  # rated | card_removed | timeout | cancelled | done ...
+    cards: tuple[str, ...]  # readers still holding a card ("idcard", "sscard")
+    papers: tuple[str, ...]  # "certificate" and/or "receipt" printed during the visit
+    since: float = field(default_factory=time.monotonic)
 
 NETWORK_DOWN = ("网络暂时不可用，此事项暂停办理", "The network is down; this item is paused")
 
@@ -86,9 +113,7 @@ class Ports:
 class Journey:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
-        self.session = Session(
-            locale=ports.config.terminal.locale, elder_mode=ports.config.ui.elder_mode_default
-        )
+        self.session = self._fresh_session()
         self.item: ServiceItem | None = None
         self.flow: Any = None
         self.outcome: Outcome | None = None
@@ -97,6 +122,10 @@ class Journey:
         #: technician maintenance (XFS vendor mode): the terminal serves no resident
         self.maintenance = False
         self.end_reason = ""
+        self.farewell: Farewell | None = None
+        #: reader -> the card that lay on it when the session began (never used to identify)
+        self._left_over: dict[str, Any] = {}
+        self._printed_before = 0  # the printer's job count when the session began
         self._listeners: list[Callable[[Journey], None]] = []
         self.state = "home"
         self._machine = Machine(
@@ -164,6 +193,11 @@ class Journey:
         self.session.item_id = item.id
         self.item, self.flow, self.outcome, self.end_reason = item, None, None, ""
         self.arbiter = RatingArbiter()
+        self._left_over = {name: self._card_on(name) for name in READERS if self._holds_card(name)}
+        if self._left_over:
+            log.info("session %s begins with a card left on %s: it will not be used",
+                     self.session.reference, ", ".join(self._left_over))
+        self._printed_before = self._jobs_printed()
         self._trigger("_t_choose")
 
     def proceed(self) -> None:
@@ -173,8 +207,27 @@ class Journey:
             raise JourneyError(f"{self.item.id} is a guide: it has no steps on this terminal")
         if self.item.identify:
             self._trigger("_t_identify")
+            self._identify_from_a_card_already_placed()
         else:
             self._begin()
+
+    def _identify_from_a_card_already_placed(self) -> None:
+        """A card placed while the resident read the notice (after the session began) is used
+        at once; the card left over from before the session is not."""
+        assert self.item is not None
+        for name in self.item.identify:
+            if name not in READERS:
+                continue
+            card = self._card_on(name)
+            if card is not None and card is not self._left_over.get(name):
+                self.identify(card, name)
+                return
+
+    def cards_to_lift(self) -> tuple[str, ...]:
+        """Readers accepted by this item that still hold the card left from before the
+        session: the identify screen asks the resident to take it away and place it again."""
+        accepted = self.item.identify if self.item is not None else ()
+        return tuple(n for n in READERS if n in accepted and n in self._left_over and self._holds_card(n))
 
     def identify(self, who: Identity | SocialSecurityCard, via: str) -> None:
         """A card was read (or a number keyed) while the identify screen is up."""
@@ -242,7 +295,7 @@ class Journey:
             return False
         self._record_rating(rating)
         self.session.rated = True
-        self.end("rated")
+        self.end("rated" if rating.level is not None else "rating_timeout")
         return True
 
     def rating_timed_out(self) -> bool:
@@ -250,29 +303,107 @@ class Journey:
         return self.rate(Rating(level=None, source="timeout"))
 
     def end(self, reason: str) -> None:
-        """Back home from anywhere; every personal datum of the session is dropped."""
+        """The visit ends, from anywhere: every personal datum of the session is dropped, and
+        what the resident chose (language, 大字版, category) goes back to the terminal's
+        defaults. The farewell screen follows when there is something to say or to take."""
+        papers = self._papers_printed()
         self.end_reason = reason
         self.session.wipe()
         self.flow = None
         self.item = None
-        self.session = Session(
-            locale=self.session.locale, elder_mode=self.session.elder_mode
-        )  # a fresh reference for the next resident; language and elder mode stay
-        if self.state != "home":
+        self.session = self._fresh_session()
+        self._left_over = {}
+        cards = tuple(n for n in READERS if self._holds_card(n))
+        if self.state == "home":
+            self._changed()  # the defaults are back (an idle home screen after a timeout)
+        elif reason in NO_FAREWELL or not (cards or papers or reason in SAYS_WHY):
+            self.farewell = None
             self._trigger("_t_home")
+        else:
+            self.farewell = Farewell(reason, cards, papers)
+            log.info("visit ended (%s); left to take: %s", reason, ", ".join(cards + papers) or "nothing")
+            self._trigger("_t_farewell")
+
+    def settle_farewell(self, now: float | None = None) -> None:
+        """Called every second or so, and when a card leaves: once the farewell has been up
+        ``farewell_s`` with no card left, or a card has stayed ``take_card_timeout_s``, home."""
+        farewell = self.farewell
+        if self.state != "farewell" or farewell is None:
+            return
+        cfg = self.ports.config.session
+        elapsed = (time.monotonic() if now is None else now) - farewell.since
+        cards = tuple(n for n in farewell.cards if self._holds_card(n))
+        if (not cards and elapsed >= cfg.farewell_s) or elapsed >= cfg.take_card_timeout_s:
+            if cards:
+                log.warning("a card was left on %s after %.0f s; back home (it will not identify anyone)",
+                            ", ".join(cards), elapsed)
+            self.farewell = None
+            self._trigger("_t_home")
+        elif cards != farewell.cards:
+            self.farewell = replace(farewell, cards=cards)
+            self._changed()
+
+    def dismiss_farewell(self) -> bool:
+        """返回首页 on the farewell screen: home now, unless a card is still to be taken."""
+        farewell = self.farewell
+        if self.state != "farewell" or farewell is None:
+            return False
+        if any(self._holds_card(n) for n in farewell.cards):
+            return False
+        self.farewell = None
+        self._trigger("_t_home")
+        return True
+
+    def _fresh_session(self) -> Session:
+        return Session(locale=self.ports.config.terminal.locale, elder_mode=self.ports.config.ui.elder_mode_default)
 
     # --- devices ---------------------------------------------------------------------------
 
     def on_device_event(self, event: DeviceEvent) -> None:
         """Called on the journey's own thread for every hub event."""
-        if event.kind is EventKind.CARD_PLACED and self.state == "identify":
-            self.identify(event.payload, event.device)
-        elif event.kind is EventKind.CARD_REMOVED and self.state in ("item",):
-            if self.session.identified_by == event.device:
+        if event.kind is EventKind.CARD_PLACED:
+            if event.device in self._left_over and self._left_over[event.device] is event.payload:
+                return  # the card from before the session, reported late: never identifies
+            self._left_over.pop(event.device, None)
+            if self.state == "identify":
+                self.identify(event.payload, event.device)
+        elif event.kind is EventKind.CARD_REMOVED:
+            lifted = self._left_over.pop(event.device, None) is not None
+            if self.state == "item" and self.session.identified_by == event.device:
                 log.info("card removed during the item; ending session %s", self.session.reference)
                 self.end("card_removed")
+            elif self.state == "farewell":
+                self.settle_farewell()
+            elif lifted and self.state == "identify":
+                self._changed()  # the "take it away first" prompt goes
         elif event.kind is EventKind.RATING and self.state == "rating":
             self.rate(Rating(level=Level(int(event.payload)), source="pad"))
+
+    def _card_on(self, name: str) -> Any:
+        device = self.ports.devices.device(name)
+        current = getattr(device, "current", None)
+        return current() if callable(current) else None
+
+    def _holds_card(self, name: str) -> bool:
+        device = self.ports.devices.device(name)
+        present = getattr(device, "card_present", None)
+        return bool(present()) if callable(present) else self._card_on(name) is not None
+
+    def _jobs_printed(self) -> int:
+        return int(getattr(self.ports.devices.device("printer"), "jobs_completed", 0) or 0)
+
+    def _papers_printed(self) -> tuple[str, ...]:
+        """What came out of the printer during this visit, for the "take your papers" line."""
+        if self.item is None:
+            return ()
+        if self.session.data.get("cups_request"):
+            return ("certificate",)  # from the A4 printer
+        if self._jobs_printed() <= self._printed_before:
+            return ()
+        from kiosk.services.flows import FLOWS
+
+        certificate = FLOWS.get(self.item.flow or "", "").startswith("kiosk.services.certificates:")
+        return ("certificate",) if certificate else ("receipt",)
 
     # --- helpers ---------------------------------------------------------------------------
 

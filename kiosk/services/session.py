@@ -24,6 +24,7 @@ def new_reference() -> str:
 class Session:
     locale: str = "zh_CN"
     elder_mode: bool = False
+    category: str = ""  # the home screen's category the resident chose ("": the first)
     reference: str = field(default_factory=new_reference)
     started_at: float = field(default_factory=time.monotonic)
     item_id: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, open_item, tap_placed
+from kiosk.tours.engine import Tour, Wait, leave, open_item, tap_placed
 
 
 def key_in(tour: Tour, keypad, digits: str) -> Iterator[Any]:
@@ -28,7 +28,7 @@ def rate_and_go_home(tour: Tour, level: str = "满意") -> Iterator[Any]:
     yield tour.until_screen("rating")
     yield from tap_placed(tour, lambda w: getattr(w, "zh", None) == level and hasattr(w, "level"), level)
     tour.tap(tour.by_id("submit_button"))
-    yield tour.until_screen("home")
+    yield from leave(tour)
 
 
 def finish_facts(tour: Tour) -> Iterator[Any]:
@@ -206,7 +206,7 @@ def rating_ui(tour: Tour) -> Iterator[Any]:
     pad = kiosk.hub.emulator("ratingpad")
     yield Wait(lambda: pad.lit, "the rating pad to light up", 10)
     yield tour.run_off_thread(lambda: pad.press(5), "a key on the rating pad")
-    yield tour.until_screen("home")
+    yield from leave(tour)
     tour.shot("home-after")
     tour.facts["pad_lit_after"] = pad.lit
     yield from finish_facts(tour)

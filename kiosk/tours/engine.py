@@ -232,6 +232,34 @@ def tap_placed(tour: Tour, predicate: Callable[[Widget], bool], what: str) -> It
     yield 0.3
 
 
+def leave(tour: Tour, shot: str | None = None) -> Iterator[Any]:
+    """The end of a visit as a resident leaves: the farewell screen (photographed as ``shot``),
+    every card taken out of its reader, 返回首页, home."""
+    kiosk = tour.app.kiosk
+    yield tour.until_screen("farewell", 15)
+    yield 0.3
+    if shot:
+        tour.shot(shot)
+    tour.facts.setdefault("farewells", []).append(
+        {"reason": kiosk.journey.farewell.reason, "cards": list(kiosk.journey.farewell.cards),
+         "papers": list(kiosk.journey.farewell.papers)} if kiosk.journey.farewell else {})
+    yield from take_cards(tour)
+    yield Wait(lambda: kiosk.journey.farewell is None or not kiosk.journey.farewell.cards, "the cards to be taken")
+    if tour.screen_name() == "farewell":
+        tour.tap(tour.app.root.ids.home_button)
+    yield tour.until_screen("home")
+
+
+def take_cards(tour: Tour) -> Iterator[Any]:
+    """Take every emulated card out of its reader (the ID card off the pad, the 社保卡 out)."""
+    kiosk = tour.app.kiosk
+    idcard, sscard = kiosk.hub.emulator("idcard"), kiosk.hub.emulator("sscard")
+    if idcard is not None and idcard.placed is not None:
+        yield tour.run_off_thread(idcard.remove, "taking the ID card away")
+    if sscard is not None and sscard.card is not None:
+        yield tour.run_off_thread(sscard.remove, "taking the social security card out")
+
+
 def open_item(tour: Tour, flow: str | None = None, *, item_id: str | None = None) -> Iterator[Any]:
     """From home to an item's guide (named by its flow or its id): its category, paging on to
     its tile, the tile. The category is tapped only when it is not shown or the tile is on an

@@ -15,7 +15,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item
 
 SETTLE_S = 0.4  # a switch re-lays out the labels on the next frames
 # a screenshot blocks the frame for a while; an animation started in the very next callback
@@ -124,10 +124,18 @@ def _panel_open() -> bool:
 
 
 def _home(tour: Tour) -> Iterator[Any]:
-    """Back to a settled home screen with every device up (so no tile says 'unavailable')."""
-    if tour.screen_name() != "home":
+    """Back to a settled home screen with every device up (so no tile says 'unavailable'), in
+    the pass's mode (a visit's end puts 大字版 back to the terminal's default)."""
+    if tour.screen_name() not in ("home", "farewell"):
         tour.tap(tour.app.root.ids.home_button)
-        yield tour.until_screen("home")
+        yield Wait(lambda: tour.screen_name() in ("home", "farewell"), "the visit to end")
+    if tour.screen_name() == "farewell":
+        yield from leave(tour)
+    elder = bool(tour.options.get("elder_pass"))
+    if tour.app.theme.elder != elder:
+        tour.tap(tour.app.root.ids.elder_button)
+        yield Wait(lambda: tour.app.theme.elder == elder, "the pass's mode")
+        yield SETTLE_S
     hub = tour.app.kiosk.hub
     yield Wait(lambda: hub.unavailable_reason(DEVICES) is None, "every simulated device", 20)
     first = tour.screen().ids.categories.children[-1]  # the first category: a fresh page one
@@ -187,8 +195,10 @@ def certificate(tour: Tour) -> Iterator[Any]:
     tour.tap(tour.button("满意"))
     yield 0.3
     tour.tap(tour.by_id("submit_button"))
-    yield tour.until_screen("home")
-    yield _take_card(tour)
+    yield tour.until_screen("farewell")
+    yield SETTLE_S
+    yield from capture(tour, "farewell")  # the card still on the reader: take it
+    yield from leave(tour)
 
 
 def guide(tour: Tour) -> Iterator[Any]:
@@ -329,11 +339,9 @@ def screenshots(tour: Tour) -> Iterator[Any]:
     """Every screen, standard mode then elder mode, each in Chinese and English."""
     yield tour.until_screen("home")
     yield 0.5
+    tour.options["elder_pass"] = False
     yield from one_pass(tour)
-    yield from _home(tour)
-    tour.tap(tour.app.root.ids.elder_button)
-    yield Wait(lambda: tour.app.theme.elder, "elder mode")
-    yield SETTLE_S
+    tour.options["elder_pass"] = True
     yield from one_pass(tour)
     tour.app.voice.wait_idle(10)
     tour.facts["spoken"] = [[s.text, s.lang] for s in tour.app.voice.spoken]

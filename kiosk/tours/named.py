@@ -8,9 +8,10 @@ from typing import Any
 from kiosk.tours import admin as admin_tours
 from kiosk.tours import assist as assist_tours
 from kiosk.tours import i18n as i18n_tours
+from kiosk.tours import visits
 from kiosk.tours import payments as payment_tours
 from kiosk.tours import queries as query_tours
-from kiosk.tours.engine import Tour, Wait, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item
 
 
 def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "满意") -> Iterator[Any]:
@@ -55,8 +56,7 @@ def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "
     yield 0.3
     tour.shot("rating-chosen")
     tour.tap(tour.by_id("submit_button"))
-    yield tour.until_screen("home")
-    yield tour.run_off_thread(lambda: idcard.remove(), "taking the card away")
+    yield from leave(tour, shot="farewell")
     tour.shot("home-after")
     yield tour.run_off_thread(lambda: kiosk.delivery.flush(10.0), "delivering the outbox", 20)
     tour.facts["outbox_depth_after"] = kiosk.outbox.depth()
@@ -100,8 +100,7 @@ def paper_out_retry(tour: Tour, resident: str = "li_guilan") -> Iterator[Any]:
     tour.tap(tour.button("满意"))
     yield 0.3
     tour.tap(tour.by_id("submit_button"))
-    yield tour.until_screen("home")
-    yield tour.run_off_thread(idcard.remove, "taking the card away")
+    yield from leave(tour)
     tour.facts["documents"] = len(printer.documents)
 
 
@@ -221,3 +220,4 @@ TOURS["payment_doubt"] = payment_tours.payment_doubt_then_cancel
 TOURS["queries"] = query_tours.queries
 TOURS.update(admin_tours.TOURS)  # "admin", "admin_idle"
 TOURS.update(i18n_tours.TOURS)  # "screenshots"
+TOURS.update(visits.TOURS)  # "card_left_behind", "choices_reset"

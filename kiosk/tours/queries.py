@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item
 
 
 def _identify(tour: Tour, resident: str) -> Iterator[Any]:
@@ -29,7 +29,7 @@ def _rate_and_leave(tour: Tour, level: str = "满意") -> Iterator[Any]:
     tour.tap(tour.button(level))
     yield 0.3
     tour.tap(tour.by_id("submit_button"))
-    yield tour.until_screen("home")
+    yield from leave(tour)
     idcard = tour.app.kiosk.hub.emulator("idcard")
     yield tour.run_off_thread(lambda: idcard.remove(), "taking the card away")
     yield 0.3

@@ -87,6 +87,18 @@ class ScriptedKiosk:
             emulator.remove()
             self.pump(lambda: self.kiosk.hub.device("idcard").current() is None, 10, "the card to be taken")
 
+    def leave(self, timeout: float = 10.0) -> None:
+        """The resident takes every card and walks away: the farewell, then home."""
+        self.take_card()
+        slot = self.kiosk.hub.emulator("sscard")
+        if slot is not None and slot.card is not None:
+            slot.remove()
+            self.pump(lambda: not self.kiosk.hub.device("sscard").card_present(), timeout, "the card out")
+        journey = self.journey
+        self.pump(lambda: journey.farewell is None or not journey.farewell.cards, timeout, "the farewell's cards")
+        if journey.state == "farewell":
+            journey.dismiss_farewell()
+
     def certificate(self, resident: str, level: int | None = 4, reasons: tuple[str, ...] = ()) -> dict:
         """个人参保缴费证明查询打印, end to end. Returns what happened, masked."""
         item = self.item_for_flow("contribution_certificate")
@@ -105,6 +117,6 @@ class ScriptedKiosk:
             self.journey.rating_timed_out()
         else:
             self.journey.rate(Rating(Level(level), reasons=reasons, source="screen"))
-        self.take_card()
+        self.leave()
         return {"transaction_no": txn, "ok": outcome.ok, "record_empty": record.empty,
                 "masked_id": record.masked_id, "state": self.journey.state}

@@ -162,7 +162,7 @@ def test_status_query_shows_masked_status(scripted):
     assert person.sscard_number not in outcome.message_zh
 
     scripted.journey.end("done")
-    scripted.take_card()
+    scripted.leave()
     start(scripted, "card_status", "wang_jianguo")
     flow = scripted.journey.flow
     flow.load()

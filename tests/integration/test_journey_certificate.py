@@ -50,7 +50,9 @@ def test_whole_slice_prints_rates_and_wipes(scripted, reference_backend):
     scripted.journey.finish(outcome)
     scripted.journey.to_rating()
     assert scripted.journey.rate(Rating(Level.SATISFIED, indicators=("efficiency",)))
-    assert scripted.journey.state == "home"
+    farewell = scripted.journey.farewell
+    assert scripted.journey.state == "farewell"  # thanks; take the ID card and the certificate
+    assert (farewell.reason, farewell.cards, farewell.papers) == ("rated", ("idcard",), ("certificate",))
     assert not scripted.journey.session.holds_personal_data
     assert session.identity is None and not session.data  # the old session was wiped too
 
@@ -94,8 +96,8 @@ def test_card_taken_away_mid_item_ends_and_wipes(scripted):
     start_certificate(scripted, "zhou_fang")
     scripted.journey.flow.load()
     scripted.kiosk.hub.emulator("idcard").remove()
-    scripted.pump(lambda: scripted.journey.state == "home", 10, "the session to end")
-    assert scripted.journey.end_reason == "card_removed"
+    scripted.pump(lambda: scripted.journey.state == "farewell", 10, "the session to end")
+    assert scripted.journey.end_reason == "card_removed" and scripted.journey.farewell.reason == "card_removed"
     assert not scripted.journey.session.holds_personal_data
 
 

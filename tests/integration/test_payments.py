@@ -100,7 +100,8 @@ def test_water_bill_paid_prints_a_receipt_once_and_journals_it(scripted, referen
     scripted.journey.finish(outcome)
     scripted.journey.to_rating()
     scripted.journey.rating_timed_out()
-    assert scripted.journey.state == "home" and not scripted.journey.session.holds_personal_data
+    assert scripted.journey.state == "farewell" and scripted.journey.farewell.papers == ("receipt",)
+    assert not scripted.journey.session.holds_personal_data
 
 
 def test_a_retried_start_never_makes_a_second_order(scripted, reference_backend):
@@ -316,7 +317,7 @@ def test_session_ending_mid_payment_closes_the_order(scripted, reference_backend
     flow.choose(choice.grades[0].grade_id)
     view = flow.start_payment()
     scripted.kiosk.hub.emulator("idcard").remove()  # the resident walks away with the card
-    scripted.pump(lambda: scripted.journey.state == "home", 10, "the session to end")
+    scripted.pump(lambda: scripted.journey.state == "farewell", 10, "the session to end")
     assert scripted.journey.end_reason == "card_removed"
     flow.abandon()  # what the QR screen does when it is left without an ending
     assert orders_at_backend(reference_backend) == [(view.order_no, "closed", view.amount_fen)]

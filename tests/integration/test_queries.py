@@ -134,7 +134,8 @@ def test_finishing_a_query_journals_it_once_and_the_session_is_wiped(scripted, r
     scripted.journey.finish(outcome)
     scripted.journey.to_rating()
     scripted.journey.rating_timed_out()
-    assert scripted.journey.state == "home" and not scripted.journey.session.holds_personal_data
+    assert scripted.journey.state == "farewell" and scripted.journey.farewell.cards == ("idcard",)
+    assert not scripted.journey.session.holds_personal_data
     scripted.kiosk.delivery.flush(10)
     mine = [t["payload"] for t in reference_backend.received("transaction") if t["payload"]["transaction_no"] == txn]
     assert len(mine) == 1 and mine[0]["status"] == "completed" and mine[0]["masked_name"] == "周*"

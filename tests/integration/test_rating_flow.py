@@ -53,7 +53,8 @@ def test_each_level_reaches_the_backend_with_its_satisfaction(scripted, referenc
     txn = to_rating(scripted)
     reasons = ("slow", "device") if Level(level).needs_reason else ()
     assert scripted.journey.rate(Rating(Level(level), indicators=("overall", "attitude"), reasons=reasons))
-    assert scripted.journey.state == "home" and not scripted.journey.session.holds_personal_data
+    assert scripted.journey.state == "farewell" and scripted.journey.farewell.reason == "rated"  # 感谢您的评价
+    assert not scripted.journey.session.holds_personal_data
     got = ratings_for(scripted, reference_backend, txn)
     assert len(got) == 1
     rating = got[0]
@@ -78,7 +79,7 @@ def test_pad_first_then_screen_counts_the_pad_once(scripted, reference_backend):
     txn = to_rating(scripted)
     emulator = prompt_pad(scripted)
     emulator.press(3)
-    scripted.pump(lambda: scripted.journey.state == "home", 10, "the pad's rating")
+    scripted.pump(lambda: scripted.journey.state == "farewell", 10, "the pad's rating")
     assert not scripted.journey.rate(Rating(Level.VERY_SATISFIED))  # the screen is too late
     got = ratings_for(scripted, reference_backend, txn)
     assert [r["satisfaction"] for r in got] == [3]
@@ -94,7 +95,7 @@ def test_screen_first_then_pad_counts_the_screen_once(scripted, reference_backen
     pad = scripted.kiosk.hub.device("ratingpad")
     scripted.pump(lambda: not pad.prompting, 10, "the pad's key to arrive")
     drain(scripted, 0.5)  # hand the pad's late RATING event to the journey
-    assert scripted.journey.state == "home"
+    assert scripted.journey.state == "farewell"
     got = ratings_for(scripted, reference_backend, txn)
     assert [r["satisfaction"] for r in got] == [4]
     assert not [r for r in reference_backend.received("rating") if r["payload"]["satisfaction"] == 1]
@@ -104,7 +105,7 @@ def test_a_bad_rating_on_the_pad_is_kept_and_marked_without_reason(scripted, ref
     txn = to_rating(scripted)
     emulator = prompt_pad(scripted)
     emulator.press(2)
-    scripted.pump(lambda: scripted.journey.state == "home", 10, "the pad's rating")
+    scripted.pump(lambda: scripted.journey.state == "farewell", 10, "the pad's rating")
     assert not scripted.refused
     got = ratings_for(scripted, reference_backend, txn)
     assert len(got) == 1 and got[0]["satisfaction"] == 2 and got[0]["reason"] == PAD_NO_REASON
@@ -113,7 +114,7 @@ def test_a_bad_rating_on_the_pad_is_kept_and_marked_without_reason(scripted, ref
 def test_timeout_records_not_rated_and_nothing_else(scripted, reference_backend):
     txn = to_rating(scripted)
     assert scripted.journey.rating_timed_out()
-    assert scripted.journey.state == "home"
+    assert scripted.journey.state == "home"  # nothing to thank for, no card, no paper
     assert not scripted.journey.rate(Rating(Level.SATISFIED))  # a late tap counts for nothing
     got = ratings_for(scripted, reference_backend, txn)
     assert len(got) == 1 and got[0]["satisfaction"] == "not_rated"

@@ -34,7 +34,7 @@ def run_tour(folder, name, **replace):
         capture_output=True, text=True, timeout=240,
     )
     result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
-    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var", "usb": usb}
+    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var" / "demo", "usb": usb}
 
 
 @pytest.fixture(scope="module")

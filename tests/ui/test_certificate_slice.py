@@ -30,7 +30,8 @@ def test_the_tour_passes_every_screen_in_order(tour):
     names = [(s["name"], s["screen"]) for s in tour["result"]["steps"]]
     assert names == [("home", "home"), ("guide", "guide"), ("identify", "identify"), ("simulator", "identify"),
                      ("record", "record"),
-                     ("result", "result"), ("rating", "rating"), ("rating-chosen", "rating"), ("home-after", "home")]
+                     ("result", "result"), ("rating", "rating"), ("rating-chosen", "rating"),
+                     ("farewell", "farewell"), ("home-after", "home")]
 
 
 def test_what_each_screen_shows(tour):

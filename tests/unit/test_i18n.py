@@ -156,9 +156,9 @@ def test_labels_put_the_active_language_first_and_fall_back_to_the_code_english(
     # no English anywhere: Chinese stays on the big line in English mode, nothing beneath
     assert i18n.primary("王**", "", "en") == "王**" and i18n.secondary("王**", "", "en") == ""
     assert i18n.both("网络中断", "Offline", "en") == "Offline  网络中断"
-    # a catalogue string passed in the English slot (a masked name above "放置此身份证") is translated
-    assert i18n.primary("王** 370***********2819", "放置此身份证", "en") == "Place this ID card"
-    assert i18n.secondary("王** 370***********2819", "放置此身份证", "zh") == "Place this ID card"
+    # a catalogue string passed in the English slot (a masked name above "请取走您的身份证") is translated
+    assert i18n.primary("王** 370***********2819", "请取走您的身份证", "en") == "Please take your ID card"
+    assert i18n.secondary("王** 370***********2819", "请取走您的身份证", "zh") == "Please take your ID card"
     assert i18n.say_in("返回首页", "", "en_US") == ("Home", "en")
     assert i18n.say_in("王**", "", "en") == ("王**", "zh")
 
