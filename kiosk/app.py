@@ -143,15 +143,18 @@ class KioskApp(App):
         glFinish()  # offscreen, a swap returns before the frame is really rasterised
         self.first_frame_at = time.time()
         Window.unbind(on_flip=self._on_flip)
+        log.info("serving: the first %s frame is drawn", self.navigator.current)
         # the start-up heap, settled before anyone can touch the screen (see kiosk.heap)
         self.heap.settle_now()
         if self.options.on_first_frame is not None:
             self.options.on_first_frame(self, self.first_frame_at)
 
     def on_stop(self) -> None:
+        started = time.monotonic()
         self.voice.stop()
-        self.worker.shutdown()
-        self.kiosk.stop()
+        self.worker.shutdown(timeout_s=2.0)  # a print under way finishes; a hung call is left
+        self.kiosk.stop(timeout_s=2.0)
+        log.info("stopped in %.1f s", time.monotonic() - started)
 
     # --- input and idle ---------------------------------------------------------------------
 

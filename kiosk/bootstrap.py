@@ -110,13 +110,16 @@ class Kiosk:
         for listener in list(self._online_listeners):
             listener(online)
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop reconciling, delivering and the devices. A part that does not stop within its
+        share of ``timeout_s`` (a request the backend does not answer) is left: its thread is
+        a daemon, and the outbox re-queues a row left in flight at the next start."""
         self._stopping.set()
         if self._reconciler is not None:
-            self._reconciler.join(timeout=10)
+            self._reconciler.join(timeout=timeout_s / 2)
         for part in (self.delivery, self.hub):
             try:
-                part.stop()
+                part.stop(timeout_s / 2) if part is self.delivery else part.stop()
             except Exception:  # noqa: BLE001 - shutting down: log and go on with the rest
                 log.exception("stopping %s failed", type(part).__name__)
         self.backend.close()

@@ -15,6 +15,9 @@ def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool,
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through logging, like the rest
+    # SDL turns SIGINT/SIGTERM into a window-close request, which a kiosk refuses: then
+    # neither systemctl stop nor Ctrl-C could stop it. The app installs its own handlers.
+    os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KIVY_HOME", str(home))
     if headless or not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from kiosk.config import load_config
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +23,23 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging(config.logging, source=config.source)  # journal-friendly, personal numbers masked
     return start_app(config, fullscreen=config.ui.fullscreen and not args.windowed, headless=False)
+
+
+def stop_on_signals(app) -> None:
+    """SIGTERM (systemctl stop, the nightly restart) and SIGINT (Ctrl-C) stop the kiosk
+    cleanly: the app stops on its own thread at the next frame, its ``on_stop`` releases the
+    devices and the outbox, and the process exits 0. Closing the window stays refused."""
+    import signal
+
+    from kivy.clock import Clock
+
+    def handler(signum: int, _frame) -> None:
+        log.warning("%s received: stopping the kiosk", signal.Signals(signum).name)
+        app.stopping_for_signal = True
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
 
 
 def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=None, options=None,
@@ -38,6 +58,7 @@ def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=No
     install_log_ring()  # the admin screen's recent logs, from the first line on
     kiosk = bootstrap(config)
     app = KioskApp(kiosk, options)
+    stop_on_signals(app)
     result = {"code": 0}
     if tour is not None:
         from kiosk.tours.engine import Tour

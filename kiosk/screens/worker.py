@@ -9,8 +9,11 @@ raises the busy indicator, so every wait shows progress.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from kivy.clock import Clock
@@ -20,13 +23,46 @@ from kiosk.errors import KioskError
 log = logging.getLogger(__name__)
 
 BUSY_AFTER_S = 0.3
+WORKERS = 2
 
 
 class UiWorker:
+    """Two daemon threads taking calls in order. Daemon threads, not a ThreadPoolExecutor:
+    at shutdown a call still running (a backend that does not answer) is waited for a few
+    seconds and then abandoned, instead of holding the process past systemd's stop timeout.
+    Whatever such a call left unfinished is what the outbox and the journal recover at start."""
+
     def __init__(self, on_busy: Callable[[bool], None] | None = None) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-worker")
+        self._queue: queue.Queue[tuple[Future, Callable[[], Any]] | None] = queue.Queue()
+        self._threads = [threading.Thread(target=self._run, name=f"ui-worker-{i}", daemon=True)
+                         for i in range(WORKERS)]
+        for thread in self._threads:
+            thread.start()
+        self._running: set[Future] = set()
+        self._lock = threading.Lock()
+        self._closed = False
         self._on_busy = on_busy
         self._pending = 0
+
+    def _run(self) -> None:
+        while True:
+            work = self._queue.get()
+            if work is None:
+                return
+            future, fn = work
+            if not future.set_running_or_notify_cancel():
+                continue
+            with self._lock:
+                self._running.add(future)
+            try:
+                result = fn()
+            except BaseException as e:  # noqa: BLE001 - handed to the caller's on_error
+                future.set_exception(e)
+            else:
+                future.set_result(result)
+            finally:
+                with self._lock:
+                    self._running.discard(future)
 
     def submit(
         self,
@@ -43,6 +79,8 @@ class UiWorker:
                 self._pending -= 1
                 if self._pending == 0:
                     self._busy(False)
+                if future.cancelled():  # the app is stopping
+                    return
                 error = future.exception()
                 if error is None:
                     if on_done is not None:
@@ -59,13 +97,36 @@ class UiWorker:
 
             Clock.schedule_once(on_main, 0)
 
-        future = self._pool.submit(fn)
+        future: Future = Future()
         future.add_done_callback(finished)
+        if self._closed:
+            future.cancel()
+        else:
+            self._queue.put((future, fn))
         return future
 
     def _busy(self, value: bool) -> None:
         if self._on_busy is not None:
             self._on_busy(value and self._pending > 0)
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, timeout_s: float = 3.0) -> bool:
+        """Take no more calls, drop the waiting ones, give running ones ``timeout_s`` to
+        finish (a print under way completes). Returns False if one had to be abandoned."""
+        self._closed = True
+        while True:
+            try:
+                work = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if work is not None:
+                work[0].cancel()
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            left = len(self._running)
+        if left:
+            log.warning("stopping with %d background call(s) still running: abandoned", left)
+        return left == 0

@@ -8,7 +8,7 @@ from typing import Any
 from kiosk.tours import admin as admin_tours
 from kiosk.tours import assist as assist_tours
 from kiosk.tours import i18n as i18n_tours
-from kiosk.tours import visits
+from kiosk.tours import lockdown, visits
 from kiosk.tours import payments as payment_tours
 from kiosk.tours import queries as query_tours
 from kiosk.tours.engine import Tour, Wait, leave, open_item
@@ -221,3 +221,4 @@ TOURS["queries"] = query_tours.queries
 TOURS.update(admin_tours.TOURS)  # "admin", "admin_idle"
 TOURS.update(i18n_tours.TOURS)  # "screenshots"
 TOURS.update(visits.TOURS)  # "card_left_behind", "choices_reset"
+TOURS.update(lockdown.TOURS)  # "lockdown"
