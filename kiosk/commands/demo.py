@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 from pathlib import Path
 from urllib.parse import urlparse
@@ -86,6 +87,17 @@ def start_reference_backend(config: KioskConfig, secret: bytes):
     return backend, url
 
 
+def fresh_demo_data(config: KioskConfig) -> KioskConfig:
+    """Every demo run starts from the same demo data: the simulated platform's records and the
+    terminal's store live in ``<data_dir>/demo``, emptied at each start (a water bill paid in
+    the last run is due again). The terminal secret stays where the config keeps it."""
+    folder = config.data_dir / "demo"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return config.model_copy(update={"storage": config.storage.model_copy(update={"data_dir": folder})})
+
+
 def run(args: argparse.Namespace) -> int:
     from kiosk.bootstrap import ensure_secret
     from kiosk.commands.run import start_app
@@ -97,14 +109,25 @@ def run(args: argparse.Namespace) -> int:
         print("no display: running the headless tour instead (see --out)", flush=True)
         args.headless = True
     secret = ensure_secret(config)
+    config = fresh_demo_data(config)
     backend, url = start_reference_backend(config, secret)
-    print(f"reference backend at {url}", flush=True)
+    print(f"reference backend at {url} (fresh demo data in {config.data_dir})", flush=True)
+    had_pin = bool(config.admin.pin_hash)
     config = simulated(config, url)
+    if not had_pin:
+        print(f"technicians' screen: hold the top-left corner for 3 s; demo PIN {DEMO_ADMIN_PIN} "
+              "(simulated mode only)", flush=True)
     tour = None
     if args.headless:
         from kiosk.tours.named import TOURS
 
+        if args.tour not in TOURS:
+            print(f"kiosk: no tour named {args.tour!r}; tours: {', '.join(sorted(TOURS))}")
+            backend.stop()
+            return 2
         tour = TOURS[args.tour]
+        if (args.out / "tour.json").exists():  # an earlier tour's pictures must not mix with these
+            shutil.rmtree(args.out)
         args.out.mkdir(parents=True, exist_ok=True)
     tour_options = {"admin_pin": args.admin_pin or DEMO_ADMIN_PIN}
     try:

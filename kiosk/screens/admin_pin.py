@@ -41,6 +41,7 @@ class AdminPinScreen(KioskScreen):
     message_level = StringProperty("info")
     locked = BooleanProperty(False)
     checking = BooleanProperty(False)
+    no_pin = BooleanProperty(False)  # the config sets no PIN: said at once, nothing to type
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -54,7 +55,7 @@ class AdminPinScreen(KioskScreen):
     def on_pre_enter(self, *args):
         self.ids.keypad.clear()
         self.say("", "")
-        self.app.worker.submit(self._open, self._show_lock, self._failed)
+        self.app.worker.submit(self._open, self._opened, self._failed)
 
     def on_enter(self, *args):
         self._ticker = Clock.schedule_interval(self._tick, 1.0)
@@ -64,6 +65,14 @@ class AdminPinScreen(KioskScreen):
             self._ticker.cancel()
             self._ticker = None
         self.ids.keypad.clear()
+
+    def _opened(self, until: float | None) -> None:
+        self.no_pin = not self.gate.pin_set
+        if self.no_pin:
+            self.say("本终端未设置维护密码，无法进入维护界面（请用 kiosk set-admin-pin 设置）",
+                     "No maintenance PIN is set on this terminal (set one with kiosk set-admin-pin)", "error")
+            return
+        self._show_lock(until)
 
     def _open(self):
         """Worker: build the gate and the actions once; return when the lock-out ends."""
