@@ -54,16 +54,22 @@ class PaymentAccountScreen(KioskScreen):
         if self.journey.state == "item":
             self.app.navigator.go("payment_confirm")
 
+    def typed(self) -> None:
+        """A key was pressed: an earlier error is about a number that is being changed."""
+        if not self.checking:
+            self.message_zh = self.message_en = ""
+
     def _failed(self, error: KioskError) -> None:
         self.checking = False
-        self.ids.keypad.clear()
         flow = self.journey.flow
         if flow is None or self.journey.state != "item":
+            self.ids.keypad.clear()
             return
-        if isinstance(error, JourneyError):  # a wrong number: say so and let them type again
+        if isinstance(error, JourneyError):  # a wrong number: say so, keep it to correct
             self.message_zh, self.message_en = error.message_zh, error.message_en
             self.app.speak(error.message_zh, error.message_en)
             return
+        self.ids.keypad.clear()
         # the backend could not answer: nothing was ordered, so the item ends here, plainly
         self.app.worker.submit(lambda: flow.order_failed(error), self._end)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
@@ -29,6 +29,7 @@ class ResultScreen(KioskScreen):
     message_en = StringProperty("")
     reference = StringProperty("")
     can_retry = BooleanProperty(False)
+    auto_left = NumericProperty(0)  # seconds until the rating follows by itself (0: it will not)
 
     _auto = None
 
@@ -47,12 +48,20 @@ class ResultScreen(KioskScreen):
         self.can_retry = bool(outcome.can_retry)
         self._cancel_auto()
         if not self.can_retry:
-            self._auto = Clock.schedule_once(lambda _dt: self.done(), AUTO_RATING_S)
+            self.auto_left = AUTO_RATING_S
+            self._auto = Clock.schedule_interval(self._count_down, 1.0)
+
+    def _count_down(self, _dt: float) -> None:
+        """The countdown the resident sees on the button: 8 s, then the rating follows."""
+        self.auto_left -= 1
+        if self.auto_left <= 0:
+            self.done()
 
     def on_leave(self, *args):
         self._cancel_auto()
 
     def _cancel_auto(self) -> None:
+        self.auto_left = 0
         if self._auto is not None:
             self._auto.cancel()
             self._auto = None
