@@ -47,6 +47,12 @@ class HomeScreen(KioskScreen):
             button.kind = "primary" if button.category_key == self.category else "secondary"
         self._fill_tiles()
 
+    def on_device_event(self, event) -> None:
+        """A device went down or came back: the tiles say so now, not at the next visit."""
+        super().on_device_event(event)
+        if event.kind.value in ("status", "paper"):
+            self._fill_tiles()
+
     def show_category(self, category: str) -> None:
         self.journey.session.category, self.page = category, 0
         self.refresh()

@@ -142,4 +142,46 @@ def choices_reset(tour: Tour) -> Iterator[Any]:
     tour.facts["after"] = {"lang": app.lang, "elder": app.theme.elder, "category": tour.screen().category}
 
 
-TOURS = {"card_left_behind": card_left_behind, "choices_reset": choices_reset}
+def printer_known_down(tour: Tour) -> Iterator[Any]:
+    """The printer runs out while a resident reads their record: the print button says so and
+    cannot be pressed; the home tile of a printing item says so at once; a new roll brings
+    both back."""
+    from kiosk.hardware.base import PaperStatus
+
+    kiosk = tour.app.kiosk
+    idcard, printer = kiosk.hub.emulator("idcard"), kiosk.hub.emulator("printer")
+    item = next(i for i in kiosk.catalogue.items if i.flow == "rights_record")
+    yield tour.until_screen("home")
+    yield Wait(lambda: kiosk.hub.unavailable_reason(["idcard", "printer"]) is None, "the devices", 20)
+    yield from open_item(tour, item_id=item.id)
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield tour.run_off_thread(lambda: idcard.place("wang_jianguo"), "placing the ID card")
+    yield tour.until_screen("query", 15)
+    yield Wait(lambda: tour.screen().loaded and not tour.screen().busy, "the record", 15)
+    button = tour.by_id("print_button")
+    tour.facts["before"] = {"enabled": button.enabled, "zh": button.zh}
+    printer.set_paper(PaperStatus.OUT)
+    yield Wait(lambda: not tour.by_id("print_button").enabled, "the print button to say the paper is out", 15)
+    yield 0.3
+    tour.shot("query-paper-out")
+    tour.facts["paper_out"] = {"enabled": button.enabled, "zh": button.zh, "en": button.en}
+    tour.tap(button)  # a press does nothing: nothing is sent to a printer known to be empty
+    yield 0.5
+    tour.facts["after_press"] = {"screen": tour.screen_name(), "documents": len(printer.documents)}
+    tour.tap(tour.app.root.ids.home_button)
+    yield from leave(tour)
+    cat = item.category
+    tour.tap(tour.find(lambda w: getattr(w, "zh", None) == cat.label_zh and hasattr(w, "kind")))
+    yield Wait(lambda: tour.screen().category == cat.value, f"category {cat.value}")
+    yield 0.3
+    tile = tour.find(lambda w: getattr(w, "item_id", "") == item.id)
+    tour.shot("home-paper-out")
+    tour.facts["tile"] = {"available": tile.available, "note": tile.note_zh}
+    printer.set_paper(PaperStatus.FULL)
+    yield Wait(lambda: kiosk.hub.unavailable_reason(["printer"]) is None, "the new roll", 15)
+    tour.facts["back"] = kiosk.journey.unavailable_reason(item) is None
+
+
+TOURS = {"card_left_behind": card_left_behind, "choices_reset": choices_reset,
+         "printer_known_down": printer_known_down}

@@ -74,3 +74,21 @@ def test_a_residents_language_mode_and_category_do_not_reach_the_next(reset):
     assert facts["chosen"]["category"] != facts["default"]["category"]
     assert facts["after"] == facts["default"]
     assert "No one was here for a while, so this visit has ended" in " ".join(facts["farewell_texts"])
+
+
+@pytest.fixture(scope="module")
+def printer_down(tmp_path_factory):
+    return run_tour(tmp_path_factory.mktemp("printer"), "printer_known_down")
+
+
+def test_a_printer_known_to_be_out_of_paper_cannot_be_pressed_into_and_says_why(printer_down):
+    assert printer_down["proc"].returncode == 0, printer_down["proc"].stdout[-3000:]
+    assert printer_down["result"]["ok"], printer_down["result"]["failure"]
+    facts = printer_down["result"]["facts"]
+    assert facts["before"]["enabled"]
+    assert not facts["paper_out"]["enabled"]
+    assert facts["paper_out"]["zh"] == "打印机缺纸，暂不能打印"
+    assert facts["paper_out"]["en"] == "Cannot print now: The printer is out of paper"
+    assert facts["after_press"] == {"screen": "query", "documents": 0}
+    assert facts["tile"] == {"available": False, "note": "打印机缺纸"}  # home says so before it starts
+    assert facts["back"]  # a new roll: available again
