@@ -183,5 +183,37 @@ def printer_known_down(tour: Tour) -> Iterator[Any]:
     tour.facts["back"] = kiosk.journey.unavailable_reason(item) is None
 
 
+def account_typo(tour: Tour, unknown: str = "99999999") -> Iterator[Any]:
+    """水费: an account number nobody has. The number stays to be corrected, the message does
+    not move the keypad, and the next key clears it."""
+    kiosk = tour.app.kiosk
+    item = next(i for i in kiosk.catalogue.items if i.flow == "utility_payment")
+    yield from open_item(tour, item_id=item.id)
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("payment_account")
+    yield 0.3
+    keypad = tour.by_id("keypad")
+
+    def key(k: str) -> None:
+        tour.tap(tour.find(lambda w: getattr(w, "key", None) == k, keypad))
+
+    for digit in unknown:
+        key(digit)
+        yield 0.12
+    tour.facts["keypad_y_before"] = keypad.to_window(*keypad.pos)[1]
+    key("ok")
+    yield Wait(lambda: bool(tour.screen().message_zh) and not tour.screen().checking, "the answer", 15)
+    yield 0.3
+    tour.shot("account-unknown")
+    tour.facts["after_error"] = {"value": keypad.value, "message": tour.screen().message_zh,
+                                 "keypad_y": keypad.to_window(*keypad.pos)[1]}
+    key("delete")
+    yield 0.3
+    tour.facts["after_key"] = {"value": keypad.value, "message": tour.screen().message_zh,
+                               "keypad_y": keypad.to_window(*keypad.pos)[1]}
+    tour.tap(tour.app.root.ids.home_button)
+    yield tour.until_screen("home")
+
+
 TOURS = {"card_left_behind": card_left_behind, "choices_reset": choices_reset,
-         "printer_known_down": printer_known_down}
+         "printer_known_down": printer_known_down, "account_typo": account_typo}

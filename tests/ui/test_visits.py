@@ -92,3 +92,12 @@ def test_a_printer_known_to_be_out_of_paper_cannot_be_pressed_into_and_says_why(
     assert facts["after_press"] == {"screen": "query", "documents": 0}
     assert facts["tile"] == {"available": False, "note": "打印机缺纸"}  # home says so before it starts
     assert facts["back"]  # a new roll: available again
+
+
+def test_an_unknown_account_keeps_the_number_and_nothing_moves(tmp_path):
+    tour = run_tour(tmp_path, "account_typo")
+    assert tour["result"]["ok"], tour["result"]["failure"]
+    facts = tour["result"]["facts"]
+    assert facts["after_error"]["value"] == "99999999" and facts["after_error"]["message"]
+    assert facts["after_key"] == {"value": "9999999", "message": "", "keypad_y": facts["keypad_y_before"]}
+    assert facts["after_error"]["keypad_y"] == facts["keypad_y_before"]
