@@ -80,6 +80,7 @@ def collect(raw: Path, out: Path, size: tuple[int, int] | None) -> dict:
             "lang": step["lang"],
             "texts": step["texts"],
             "masks": [[int(v * scale) for v in box] for box in step["masks"]],
+            "layout": step.get("layout", []),
         }
     manifest = {"ok": result["ok"], "failure": result["failure"], "facts": result["facts"], "screens": screens}
     (out / "screens.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -209,6 +210,12 @@ def run(args: argparse.Namespace) -> int:
         if args.keep_raw:
             shutil.copytree(raw, out / "raw", dirs_exist_ok=True)
         print(f"{len(manifest['screens'])} screenshots written to {out}")
+        report = {name: s["layout"] for name, s in manifest["screens"].items() if s["layout"]}
+        (out / "layout.txt").write_text("".join(
+            f"{name}\n" + "".join(f"  - {p}\n" for p in problems) for name, problems in sorted(report.items())
+        ) or "no layout problems\n", encoding="utf-8")
+        print(f"layout audit: {sum(map(len, report.values()))} problem(s) on {len(report)} screen(s) "
+              f"(see {out / 'layout.txt'})")
         if args.compare is not None:
             result = compare(args.compare.resolve(), out, out / "diff")
             for name, fraction in result["fractions"].items():

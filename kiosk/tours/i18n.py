@@ -58,10 +58,15 @@ def drawn(tour: Tour, frames: int = 2) -> Wait:
 
 
 def _shot(tour: Tour, name: str) -> None:
+    from kivy.base import EventLoop
+
+    from kiosk.tours.layout import audit
+
     tour.shot(name)
     tour.record[-1]["masks"] = _masks(tour)
     tour.record[-1]["lang"] = tour.app.lang
     tour.record[-1]["mode"] = _mode(tour)
+    tour.record[-1]["layout"] = audit(EventLoop.window, elder=tour.app.theme.elder)
 
 
 def _session(tour: Tour) -> tuple:
