@@ -17,7 +17,13 @@ from kivy.core.text import LabelBase
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.app_options import AppOptions
@@ -29,7 +35,9 @@ from kiosk.heap import IdleSettler
 from kiosk.i18n import normalise, say_in
 from kiosk.screens.navigator import Navigator
 from kiosk.screens.worker import UiWorker
+from kiosk.services.steps import current_step, steps_for
 from kiosk.voice import Voice
+from kiosk.widgets import icons
 from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
 
 log = logging.getLogger(__name__)
@@ -90,6 +98,9 @@ class KioskApp(App):
     lang = StringProperty("zh")
     #: the footer offers the reviewers' simulator panel
     has_simulator = BooleanProperty(False)
+    #: the step indicator: the item's steps as (zh, en), and the one on screen (-1: none)
+    step_labels = ListProperty([])
+    step_now = NumericProperty(-1)
 
     def __init__(self, kiosk: Kiosk, options: AppOptions | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -112,6 +123,7 @@ class KioskApp(App):
 
     def build(self):
         LabelBase.register(name="Roboto", fn_regular=str(cjk_font_path()))  # every label: CJK
+        LabelBase.register(name=icons.FONT_NAME, fn_regular=str(icons.ICON_FONT))
         Builder.load_file(str(Path(__file__).with_name("app.kv")))
         import kiosk.widgets.common  # noqa: F401 - loads the widgets' kv rules
 
@@ -226,6 +238,7 @@ class KioskApp(App):
         self.say("", "")
         if self.navigator is not None:
             self.navigator.follow(journey)
+            self._show_steps()
 
     def _device_event(self, event: DeviceEvent) -> None:
         """Hub threads call this; the journey only ever runs on the Kivy thread."""
@@ -260,7 +273,17 @@ class KioskApp(App):
     def speak(self, zh: str, en: str = "") -> None:
         self.voice.say(*say_in(zh, en, self.lang))
 
+    def _show_steps(self) -> None:
+        journey = self.kiosk.journey
+        steps = steps_for(journey.item) if journey.state not in ("home", "farewell") else ()
+        labels = [[s.zh, s.en] for s in steps]
+        if labels != list(self.step_labels):
+            self.step_labels = labels
+        screen = self.navigator.current if self.navigator is not None else ""
+        self.step_now = current_step(steps, journey.state, screen)
+
     def _screen_shown(self, screen) -> None:
+        self._show_steps()
         zh, en = getattr(screen, "instruction", ("", ""))
         if zh:
             self.speak(zh, en)

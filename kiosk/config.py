@@ -110,6 +110,13 @@ class UiConfig(_Section):
     idcard_reader_at: Literal["below", "right", "left"] = "below"
     sscard_reader_at: Literal["below", "right", "left"] = "below"
     printer_at: Literal["below", "right", "left"] = "below"
+    #: 常用: the items residents come for most, first on the home screen (catalogue ids)
+    hot_items: tuple[str, ...] = (
+        "pension_eligibility_certification", "contribution_certificate", "resident_pension_payment",
+        "water_bill", "sscard_temporary_loss", "rights_record", "resident_medical_payment",
+        "electricity_bill", "medical_account_query", "insured_status_query", "benefit_certificate",
+        "help_request",
+    )
 
 
 # --- devices: the driver key picks the shape of the section --------------------------------

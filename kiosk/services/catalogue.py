@@ -12,8 +12,9 @@ full guide: a resident about to pay or print sees the same 一次性告知 as on
 
 from __future__ import annotations
 
+import logging
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +32,8 @@ from pydantic import (
 import kiosk
 from kiosk.config import read_toml
 from kiosk.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(kiosk.__file__).resolve().parent.parent / "config" / "services.toml"
 
@@ -70,12 +73,12 @@ class Category(StrEnum):
 #: the one place the Chinese and English labels are written
 CATEGORY_LABELS: dict[Category, tuple[str, str]] = {
     Category.SOCIAL_SECURITY: ("社保", "Social security"),
-    Category.MEDICAL: ("医保", "Medical insurance"),
+    Category.MEDICAL: ("医保", "Medical"),
     Category.PAYMENT: ("缴费", "Payments"),
     Category.CIVIL_AFFAIRS: ("民政", "Civil affairs"),
     Category.EMPLOYMENT: ("就业", "Employment"),
-    Category.CERTIFICATE: ("证明打印", "Print certificates"),
-    Category.OTHER: ("其他", "Other services"),
+    Category.CERTIFICATE: ("证明打印", "Certificates"),
+    Category.OTHER: ("其他", "Other"),
 }
 _CATEGORY_ORDER = {c: i for i, c in enumerate(Category)}
 
@@ -229,6 +232,15 @@ class Catalogue(_Frozen):
         for item in self.items:
             grouped[item.category].append(item)
         return {c: tuple(items) for c, items in grouped.items() if items}
+
+    def hot(self, ids: Iterable[str]) -> tuple[ServiceItem, ...]:
+        """The 常用 items, in the order given; ids the catalogue does not have are left out
+        (and logged), so a config written for another catalogue still shows a home screen."""
+        known = {item.id: item for item in self.items}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            log.warning("hot items not in the catalogue, left out: %s", ", ".join(missing))
+        return tuple(known[i] for i in ids if i in known)
 
     def self_service(self) -> tuple[ServiceItem, ...]:
         return tuple(item for item in self.items if item.is_self_service)

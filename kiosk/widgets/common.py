@@ -25,6 +25,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
 from kiosk.i18n import both
+from kiosk.widgets.theme import COLOURS, hex_rgba
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -39,13 +40,33 @@ class BiLabel(BoxLayout):
     color_key = StringProperty("text")
 
 
+class Icon(Label):
+    """A pictogram from the icon font (``kiosk.widgets.icons``): ``text`` is its glyph."""
+
+
+#: button kind -> its fill colour token
+BUTTON_FILLS = {"primary": "primary", "secondary": "surface", "danger": "error", "plain": "surface"}
+
+
 class BigButton(ButtonBehavior, BoxLayout):
-    """A large bilingual button (at least the theme's target size in both directions)."""
+    """A large bilingual button (at least the theme's target size in both directions), with an
+    optional pictogram (``icon``: a glyph from ``kiosk.widgets.icons``) left of the words or,
+    with ``icon_top``, above them."""
 
     zh = StringProperty("")
     en = StringProperty("")
     kind = OptionProperty("primary", options=["primary", "secondary", "danger", "plain"])
     enabled = BooleanProperty(True)
+    icon = StringProperty("")
+    icon_top = BooleanProperty(False)
+    #: the fill as drawn (the layout audit checks a disabled button's contrast against it)
+    fill_rgba = ListProperty([1, 1, 1, 1])
+
+    def on_kind(self, *_args) -> None:
+        self.fill_rgba = list(hex_rgba(COLOURS[BUTTON_FILLS[self.kind]]))
+
+    def on_kv_post(self, base_widget) -> None:
+        self.on_kind()
 
     def on_touch_down(self, touch):  # a disabled button swallows nothing and does nothing
         if not self.enabled:
@@ -54,22 +75,54 @@ class BigButton(ButtonBehavior, BoxLayout):
 
 
 class ItemTile(ButtonBehavior, BoxLayout):
-    """A service item on the home screen; unavailable items say why, in words."""
+    """A service item on the home screen: its pictogram, its name, and a note in words (why it
+    is unavailable, or that it is a guide to read)."""
 
     item_id = StringProperty("")
     zh = StringProperty("")
     en = StringProperty("")
-    note_zh = StringProperty("")  # why it is unavailable, or 仅查看指南 for guides
+    icon = StringProperty("")
+    note_zh = StringProperty("")  # why it is unavailable, or 办事指南 for guides
     note_en = StringProperty("")
+    note_icon = StringProperty("")
     available = BooleanProperty(True)
 
 
 class Banner(BoxLayout):
-    """A message line: info / warning / error, with an icon word and text (never colour alone)."""
+    """A message line: info / warning / error, with a pictogram, a word and text (never colour
+    alone)."""
 
     level = OptionProperty("info", options=["info", "warning", "error", "success"])
     zh = StringProperty("")
     en = StringProperty("")
+
+
+class StepBar(BoxLayout):
+    """① 阅读须知 ② 核验身份 ③ … under the header: which step of how many, and what is next.
+    ``steps``: (zh, en) pairs; ``current``: the index of the step on screen (-1: none)."""
+
+    steps = ListProperty([])
+    current = NumericProperty(-1)
+
+    def on_steps(self, *_args) -> None:
+        self._build()
+
+    def on_current(self, *_args) -> None:
+        for i, step in enumerate(reversed(self.children)):
+            step.state_name = "done" if i < self.current else ("now" if i == self.current else "next")
+
+    def _build(self) -> None:
+        self.clear_widgets()
+        for i, (zh, en) in enumerate(self.steps):
+            self.add_widget(StepMark(number=i + 1, zh=zh, en=en))
+        self.on_current()
+
+
+class StepMark(BoxLayout):
+    number = NumericProperty(1)
+    zh = StringProperty("")
+    en = StringProperty("")
+    state_name = OptionProperty("next", options=["done", "now", "next"])
 
 
 class Table(GridLayout):

@@ -68,13 +68,14 @@ class Sizes:
     tile_height: float = 168
     pad: float = 18
     header_height: float = 110
-    footer_height: float = 120
-    tiles_per_page: int = 8
+    footer_height: float = 150
+    tiles_per_page: int = 12
+    tile_cols: int = 3
 
 
 STANDARD = Sizes()
 ELDER = Sizes(body=28, small=22, heading=40, title=50, button=32, target=96, tile_height=210,
-              pad=22, header_height=120, footer_height=140, tiles_per_page=6)
+              pad=22, header_height=120, footer_height=190, tiles_per_page=6, tile_cols=2)
 
 
 def relative_luminance(rgb: tuple[float, float, float, float] | tuple[float, float, float]) -> float:

@@ -42,7 +42,7 @@ def test_the_extractor_sees_the_strings_of_each_kind_of_source():
     extracted = {m.id: m for m in extract() if m.id}
     # a kv rule, both branches of a conditional, a Python tuple pair, an error class, a say()
     assert extracted["返回首页"].string == "Home"
-    assert extracted["大字版"].string == "Large text" and extracted["标准字"].string == "Standard text"
+    assert extracted["大字版"].string == "Large text" and extracted["标准字"].string == "Standard"
     assert extracted["请将居民身份证放在读卡区"].string == "Place your ID card on the reader"
     assert extracted["读卡失败，请重新放置证件"].string  # kiosk/errors.py class attribute pair
     assert any(loc[0] == "kiosk/errors.py" for loc in extracted["读卡失败，请重新放置证件"].locations)
