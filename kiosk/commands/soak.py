@@ -380,7 +380,7 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
     (a tour's screenshots and records would be the growth measured)."""
 
     def script(tour: Any):
-        from kiosk.tours.engine import Wait, leave, open_item
+        from kiosk.tours.engine import Wait, leave, open_item, rate
 
         kiosk = tour.app.kiosk
         item = next(i for i in kiosk.catalogue.items if i.flow == "contribution_certificate")
@@ -408,9 +408,7 @@ def window_script(sessions: int, every: int, state: dict[str, Any], t0: float, d
             tour.tap(tour.by_id("done_button"))
             yield tour.until_screen("rating")
             yield SETTLE_S
-            tour.tap(tour.button(levels[i % len(levels)]))
-            yield 0.1
-            tour.tap(tour.by_id("submit_button"))
+            yield from rate(tour, levels[i % len(levels)])
             yield from leave(tour)
             _forget_printed(kiosk)
             state["done"] = i

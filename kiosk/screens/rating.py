@@ -1,9 +1,10 @@
-"""好差评: five levels of equal weight, indicators, a reason for bad ratings, and a QR code.
+"""好差评: five large choices of equal weight, each a face and its words, and a QR code.
 
-No level is pre-selected, highlighted or hinted at: all five buttons look the same until the
-resident taps one. After a level the on-site indicators (整体满意度, 服务效率, 服务水平, 服务态度)
-may be ticked; 不满意 / 非常不满意 also show the reason pick-list and cannot be submitted without
-a reason. The evaluation pad is prompted at the same time; whichever answers first counts, once.
+No level is pre-selected, highlighted or hinted at: the five are the same size and colour,
+told apart by the face's shape and the words. One tap on 非常满意 / 满意 / 基本满意 submits;
+不满意 / 非常不满意 ask for a reason from a pick-list (required; the on-site indicators
+整体满意度 … may be ticked too) and 提交评价, whose disabled state says what is missing. The
+evaluation pad is prompted at the same time; whichever answers first counts, once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
 from kiosk.services.rating import INDICATORS, REASONS, Level, Rating, online_rating_url
-from kiosk.widgets.common import BigButton
+from kiosk.widgets import icons
+from kiosk.widgets.common import BigButton, RatingChoice
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -28,6 +30,9 @@ class RatingScreen(KioskScreen):
     needs_reason = BooleanProperty(False)
     can_submit = BooleanProperty(False)
     online_url = StringProperty("")
+    chosen_zh = StringProperty("")  # the level that needs a reason, in words and as its face
+    chosen_en = StringProperty("")
+    chosen_icon = StringProperty("")
 
     def __init__(self, **kw) -> None:
         self._options: dict[str, BigButton] = {}
@@ -40,13 +45,12 @@ class RatingScreen(KioskScreen):
         levels = self.ids.levels
         if not levels.children:  # built once; every visit starts them unselected
             for level in sorted(Level, reverse=True):
-                button = BigButton(zh=level.label_zh, en=level.label_en)
-                button.level = int(level)
-                button.size_hint_y = 1  # the row's fixed height for all five: none stands out
-                button.bind(on_release=lambda b: self.choose(b.level))
-                levels.add_widget(button)
-        for button in levels.children:
-            button.kind, button.zh = "secondary", Level(button.level).label_zh
+                choice = RatingChoice(zh=level.label_zh, en=level.label_en, icon=icons.level(int(level)))
+                choice.level = int(level)
+                choice.bind(on_release=lambda b: self.choose(b.level))
+                levels.add_widget(choice)
+        for choice in levels.children:
+            choice.chosen = False
         self.ids.indicators.clear_widgets()
         self.ids.reasons.clear_widgets()
         self.needs_reason = False
@@ -72,17 +76,31 @@ class RatingScreen(KioskScreen):
             self.app.worker.submit(pad.cancel)
 
     def choose(self, level: int) -> None:
+        """A tap on a face: submitted at once, unless the level needs a reason first."""
         self.level = level
-        for button in self.ids.levels.children:
-            chosen = button.level == level
-            button.kind = "primary" if chosen else "secondary"
-            name = Level(button.level)
-            button.zh = (SELECTED if chosen else "") + name.label_zh
+        for choice in self.ids.levels.children:
+            choice.chosen = choice.level == level
         self.needs_reason = Level(level).needs_reason
+        name = Level(level)
+        self.chosen_zh, self.chosen_en, self.chosen_icon = name.label_zh, name.label_en, icons.level(level)
         self._reasons.clear()
         self._indicators.clear()
+        if not self.needs_reason:
+            self._update()
+            self.submit()
+            return
+        self._fill(self.ids.reasons, REASONS, self._reasons)
         self._fill(self.ids.indicators, INDICATORS, self._indicators)
-        self._fill(self.ids.reasons, REASONS if self.needs_reason else {}, self._reasons)
+        self._update()
+
+    def choose_again(self) -> None:
+        """Back to the five faces (a bad level tapped by mistake)."""
+        self.level = 0
+        self.needs_reason = False
+        for choice in self.ids.levels.children:
+            choice.chosen = False
+        self.ids.reasons.clear_widgets()
+        self.ids.indicators.clear_widgets()
         self._update()
 
     def _fill(self, box, options: dict[str, tuple[str, str]], chosen: set[str]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, leave, open_item, tap_placed
+from kiosk.tours.engine import Tour, Wait, leave, open_item, rate, tap_placed
 
 
 def key_in(tour: Tour, keypad, digits: str) -> Iterator[Any]:
@@ -26,8 +26,7 @@ def rate_and_go_home(tour: Tour, level: str = "满意") -> Iterator[Any]:
     """From the result screen: 完成，去评价, a level, 提交评价, back home."""
     tour.tap(tour.by_id("done_button"))
     yield tour.until_screen("rating")
-    yield from tap_placed(tour, lambda w: getattr(w, "zh", None) == level and hasattr(w, "level"), level)
-    tour.tap(tour.by_id("submit_button"))
+    yield from rate(tour, level)
     yield from leave(tour)
 
 
@@ -201,8 +200,6 @@ def rating_ui(tour: Tour) -> Iterator[Any]:
     tour.facts["fits"] = {"reasons_above_qr": ids.reasons.y >= ids.qr.top - 1,
                           "title_on_screen": ids.title.top <= tour.screen().top + 1,
                           "elder": tour.app.theme.elder}
-    tour.facts["level_sizes_chosen"] = sorted(
-        {(round(b.width), round(b.height)) for b in tour.screen().ids.levels.children})
     pad = kiosk.hub.emulator("ratingpad")
     yield Wait(lambda: pad.lit, "the rating pad to light up", 10)
     yield tour.run_off_thread(lambda: pad.press(5), "a key on the rating pad")

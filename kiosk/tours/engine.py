@@ -23,6 +23,8 @@ from kivy.input.motionevent import MotionEvent
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
+from kiosk.widgets.icons import FONT_NAME as ICON_FONT_NAME
+
 log = logging.getLogger(__name__)
 
 _touch_ids = itertools.count(1000)
@@ -186,6 +188,8 @@ class Tour:
         for root in reversed(EventLoop.window.children):  # the app, then any open popup
             for widget in root.walk(restrict=True):
                 if isinstance(widget, Label) and widget.text and _visible(widget):
+                    if widget.font_name == ICON_FONT_NAME:  # a pictogram, not words
+                        continue
                     if _inside_manager(widget) and not _under(widget, screen):
                         continue
                     seen.append(widget.text)
@@ -230,6 +234,16 @@ def tap_placed(tour: Tour, predicate: Callable[[Widget], bool], what: str) -> It
     yield 0.1
     tour.tap(tour.find(predicate))
     yield 0.3
+
+
+def rate(tour: Tour, level: str = "满意", reason: str | None = None) -> Iterator[Any]:
+    """On the rating screen: tap a face (one tap sends 非常满意 / 满意 / 基本满意); 不满意 and
+    非常不满意 also take a reason (the first, or the one named) and 提交评价."""
+    yield from tap_placed(tour, lambda w: getattr(w, "zh", None) == level and hasattr(w, "level"), level)
+    if tour.screen_name() == "rating" and tour.screen().needs_reason:
+        yield from tap_placed(tour, lambda w: hasattr(w, "code") and (reason is None or w.label == reason), "a reason")
+        tour.tap(tour.by_id("submit_button"))
+        yield 0.3
 
 
 def leave(tour: Tour, shot: str | None = None) -> Iterator[Any]:

@@ -15,7 +15,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, leave, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item, rate
 
 SETTLE_S = 0.4  # a switch re-lays out the labels on the next frames
 # a screenshot blocks the frame for a while; an animation started in the very next callback
@@ -197,9 +197,7 @@ def certificate(tour: Tour) -> Iterator[Any]:
     yield tour.until_screen("rating")
     yield SETTLE_S
     yield from capture(tour, "rating")
-    tour.tap(tour.button("满意"))
-    yield 0.3
-    tour.tap(tour.by_id("submit_button"))
+    yield from rate(tour, "满意")
     yield tour.until_screen("farewell")
     yield SETTLE_S
     yield from capture(tour, "farewell")  # the card still on the reader: take it

@@ -11,7 +11,7 @@ from kiosk.tours import i18n as i18n_tours
 from kiosk.tours import lockdown, visits
 from kiosk.tours import payments as payment_tours
 from kiosk.tours import queries as query_tours
-from kiosk.tours.engine import Tour, Wait, leave, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item, rate
 
 
 def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "满意") -> Iterator[Any]:
@@ -52,10 +52,7 @@ def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "
     yield tour.until_screen("rating")
     yield 0.2
     tour.shot("rating")
-    tour.tap(tour.button(level))
-    yield 0.3
-    tour.shot("rating-chosen")
-    tour.tap(tour.by_id("submit_button"))
+    yield from rate(tour, level)
     yield from leave(tour, shot="farewell")
     tour.shot("home-after")
     yield tour.run_off_thread(lambda: kiosk.delivery.flush(10.0), "delivering the outbox", 20)
@@ -97,9 +94,7 @@ def paper_out_retry(tour: Tour, resident: str = "li_guilan") -> Iterator[Any]:
     yield tour.run_off_thread(lambda: printer.wait_for_documents(1), "the certificate on paper")
     tour.tap(tour.by_id("done_button"))
     yield tour.until_screen("rating")
-    tour.tap(tour.button("满意"))
-    yield 0.3
-    tour.tap(tour.by_id("submit_button"))
+    yield from rate(tour, "满意")
     yield from leave(tour)
     tour.facts["documents"] = len(printer.documents)
 

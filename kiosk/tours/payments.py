@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, leave, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item, rate
 
 
 def _pay_at_backend(tour: Tour, order_no: str) -> dict:
@@ -71,9 +71,7 @@ def _pay_and_finish(tour: Tour, level: str, measure: Any = None) -> Iterator[Any
         tour.facts["receipt_png"] = "receipt.png"
     tour.tap(tour.by_id("done_button"))
     yield tour.until_screen("rating")
-    tour.tap(tour.button(level))
-    yield 0.3
-    tour.tap(tour.by_id("submit_button"))
+    yield from rate(tour, level)
     yield from leave(tour)
     box: dict[str, Any] = {}
     yield tour.run_off_thread(lambda: box.update(order=kiosk.backend.order_status(order_no)), "the order's state")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, leave, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item, rate
 
 
 def _identify(tour: Tour, resident: str) -> Iterator[Any]:
@@ -26,9 +26,7 @@ def _identify(tour: Tour, resident: str) -> Iterator[Any]:
 def _rate_and_leave(tour: Tour, level: str = "满意") -> Iterator[Any]:
     tour.tap(tour.by_id("done_button"))
     yield tour.until_screen("rating")
-    tour.tap(tour.button(level))
-    yield 0.3
-    tour.tap(tour.by_id("submit_button"))
+    yield from rate(tour, level)
     yield from leave(tour)
     idcard = tour.app.kiosk.hub.emulator("idcard")
     yield tour.run_off_thread(lambda: idcard.remove(), "taking the card away")

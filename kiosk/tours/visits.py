@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kiosk.tours.engine import Tour, Wait, leave, open_item
+from kiosk.tours.engine import Tour, Wait, leave, open_item, rate
 
 #: how long a left card is watched for doing nothing: a card that identified someone would
 #: have moved the journey on in well under this (a read takes about 0.2 s)
@@ -24,9 +24,7 @@ WATCH_S = 3.0
 def _rate(tour: Tour) -> Iterator[Any]:
     tour.tap(tour.by_id("done_button"))
     yield tour.until_screen("rating")
-    tour.tap(tour.button("满意"))
-    yield 0.3
-    tour.tap(tour.by_id("submit_button"))
+    yield from rate(tour, "满意")
 
 
 def _farewell_gives_up(tour: Tour, name: str) -> Iterator[Any]:

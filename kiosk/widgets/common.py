@@ -88,6 +88,15 @@ class ItemTile(ButtonBehavior, BoxLayout):
     available = BooleanProperty(True)
 
 
+class RatingChoice(ButtonBehavior, BoxLayout):
+    """One of the five 好差评 levels: a face and its words, all five the same size and colour."""
+
+    zh = StringProperty("")
+    en = StringProperty("")
+    icon = StringProperty("")
+    chosen = BooleanProperty(False)
+
+
 class Banner(BoxLayout):
     """A message line: info / warning / error, with a pictogram, a word and text (never colour
     alone)."""

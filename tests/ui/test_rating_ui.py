@@ -35,7 +35,8 @@ def test_five_equal_levels_and_nothing_chosen_at_first(tour):
     assert "整体满意度" not in texts and "办理时间太长" not in texts  # offered only after a level
     facts = tour["result"]["facts"]
     assert len(facts["level_sizes"]) == 1  # five buttons of one size: none stands out
-    assert facts["level_sizes_chosen"] == facts["level_sizes"]  # and a chosen one does not grow
+    chosen = step(tour, "rating-no-reason")["texts"]
+    assert "您的评价：不满意" in chosen and "重新选择" in chosen  # what was chosen, and the way back
 
 
 def test_dissatisfied_without_a_reason_cannot_be_submitted(tour):
@@ -43,7 +44,8 @@ def test_dissatisfied_without_a_reason_cannot_be_submitted(tour):
     assert facts["after_submit_without_reason"] == "rating"
     assert facts["can_submit_without_reason"] is False
     texts = step(tour, "rating-no-reason")["texts"]
-    assert "请选择不满意的原因（必选）" in texts
+    assert "请选择不满意的原因（必选），然后点击“提交评价”" in texts
+    assert "请先选择原因" in texts  # the disabled submit says what is missing
     for indicator in ("整体满意度", "服务效率", "服务水平", "服务态度"):
         assert indicator in texts  # the on-site indicators follow every level
     assert facts["can_submit_with_reason"] is True
