@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
+from kiosk.services.bill_status import bill_status_zh
 from kiosk.services.journey import Outcome
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ SCHEME_EN = {
     "medical_employee": "Employee basic medical insurance",
     "medical_resident": "Resident basic medical insurance",
 }
-STATUS_ZH = {"paid": "已缴", "due": "待缴", "arrears": "欠缴", "owed": "欠缴", "refunded": "已退"}
 
 
 def yuan(fen: int) -> str:
@@ -281,7 +281,7 @@ class ContributionHistoryFlow(QueryFlow):
         table = TableView(
             ("年月", "险种", "个人缴费", "状态"),
             tuple((str(r["period"]), SCHEME_SHORT.get(r["scheme"], str(r.get("scheme_zh", ""))),
-                   yuan(int(r["personal_fen"])), STATUS_ZH.get(r["status"], str(r["status"]))) for r in rows),
+                   yuan(int(r["personal_fen"])), bill_status_zh(r["status"])) for r in rows),
         )
         unpaid = len(rows) - len(paid)
         note = (f"其中 {unpaid} 笔尚未缴纳", f"{unpaid} not paid yet") if unpaid else ("", "")
@@ -356,7 +356,7 @@ class ResidentPensionQueryFlow(QueryFlow):
         table = TableView(
             ("年度", "个人缴费", "政府补贴", "状态"),
             tuple((str(c["year"]), yuan(int(c["personal_fen"])), yuan(int(c["subsidy_fen"])),
-                   STATUS_ZH.get(c["status"], str(c["status"]))) for c in reversed(contributions)),
+                   bill_status_zh(c["status"])) for c in reversed(contributions)),
             "暂无缴费记录", "No contributions yet",
         )
         sections = [Section("缴费情况", "Contributions", tuple(rows), table)]
