@@ -372,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.client_address[0] not in LOOPBACK:
             self._send_json(403, api.ApiError(403, "forbidden", "禁止访问", "loopback only").body())
             return
-        from kiosk.sim.backend import sim
+        from kiosk.sim.backend import controls as sim
 
         try:
             status, answer = sim.handle(self.backend, method, path, query, raw)
