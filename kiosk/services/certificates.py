@@ -114,7 +114,7 @@ class CertificateFlow:
         j = self.journey
         session, ports = j.session, j.ports
         assert session.identity is not None
-        txn = session.transaction_no or session.reference
+        txn = session.matter_no
         a4 = ports.a4printer
         try:
             job = session.data.get("print_job")

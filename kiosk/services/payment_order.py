@@ -210,7 +210,7 @@ class PaymentFlow:
         self.deadline: float | None = None
         self.window_s = PAYMENT_WINDOW_S
         self.unknown_grace_s = UNKNOWN_GRACE_S
-        self.txn = journey.session.transaction_no or journey.session.reference
+        self.txn = journey.session.matter_no
         # one key per session: whatever goes wrong, this session can only ever have one order
         self.payment = PaymentOrder(journey.ports.backend, f"{self.txn}-order", clock)
         self._print_job: PrintJob | None = None

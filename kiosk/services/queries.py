@@ -44,6 +44,12 @@ def yuan(fen: int) -> str:
     return f"{sign}{fen // 100:,}.{fen % 100:02d}元"
 
 
+#: a query that could not be finished: the result's title, and what the resident can do next
+QUERY_FAILED = ("查询未完成", "The query did not finish")
+QUERY_FAILED_THEN = ("请稍后再试，或凭参考号到窗口咨询。",
+                     "Please try again later, or ask at a window with the reference number.")
+
+
 # --- the view model ---------------------------------------------------------------------------
 
 
@@ -196,7 +202,7 @@ class QueryFlow:
     def done(self) -> Outcome:
         """The resident has read the record: the matter is complete, journalled once."""
         j = self.journey
-        txn = j.session.transaction_no or j.session.reference
+        txn = j.session.matter_no
         identity = j.session.identity
         j.ports.journal.record(
             transaction_no=txn, item_id=self.item.id, item_name=self.item.name_zh, status="completed",
