@@ -11,9 +11,9 @@ log call (from our code, a library's exception text or a traceback) is masked be
 writes it. It is the last line of defence; the code is meant to log masked values already.
 
 One line per event, and only lines a technician can use: the libraries' chatter (the state
-machine's every callback, each HTTP connection, image plugins, the printer library's "enabled")
-is held at WARNING unless detail is asked for, with ``[logging] level = "DEBUG"`` or
-``KIOSK_LOG_DEBUG=1``. Kivy's own level follows the same choice (``kiosk.kivy_setup``).
+machine's every callback, each HTTP connection, image plugins, font subsetting for the PDFs,
+the printer library's "enabled") is held at WARNING unless detail is asked for, with
+``[logging] level = "DEBUG"`` or ``KIOSK_LOG_DEBUG=1``. Kivy's own level follows the same choice (``kiosk.kivy_setup``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERRO
 _OURS = "_kiosk_handler"
 
 #: loggers of libraries whose INFO and DEBUG lines say nothing to a technician
-LIBRARIES = ("transitions", "urllib3", "requests", "PIL", "escpos")
+LIBRARIES = ("transitions", "urllib3", "requests", "PIL", "escpos", "fontTools", "fpdf")
 #: set to 1 for every library's detail, whatever the config says
 DEBUG_ENV = "KIOSK_LOG_DEBUG"
 

@@ -6,7 +6,7 @@ to move, and records each screen's visible text and a screenshot. ``kiosk demo -
 runs the demo tour for reviewers; the UI tests run tours and assert on the record.
 
 Each screenshot is also one line of progress on stdout, so whoever runs a tour sees it go:
-``✓ 03 identify          (0.8 s)``, the time being since the step before; a failure ends it
+``✓ 03 identify            (0.8 s)``, the time being since the step before; a failure ends it
 with ``✗`` and the reason.
 """
 
@@ -210,7 +210,7 @@ class Tour:
         self.record.append({"name": name, "screen": self.screen_name(), "png": path.name, "texts": self.texts()})
         if name != "failure":
             now = time.monotonic()
-            self._progress("✓", f"{self._shots:02d} {name:<16} ({now - self._since:.1f} s)")
+            self._progress("✓", f"{self._shots:02d} {name:<18} ({now - self._since:.1f} s)")
             self._since = now
         return path
 
