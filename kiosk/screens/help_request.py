@@ -105,8 +105,7 @@ class HelpRequestScreen(KioskScreen):
 
     def _queued(self, outcome: Outcome) -> None:
         self.ids.keypad.clear()
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.finish_item(outcome)
 
     def _refused(self, error: KioskError) -> None:
         self.ids.keypad.clear()

@@ -166,8 +166,7 @@ class QueryScreen(KioskScreen):
 
     def _ended(self, outcome: Outcome) -> None:
         self.busy = False
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.finish_item(outcome)
 
     def _failed(self, error: KioskError) -> None:
         self.busy = False

@@ -79,11 +79,7 @@ class RecordScreen(KioskScreen):
 
     def print_now(self) -> None:
         flow = self.journey.flow
-        self.app.worker.submit(flow.print_certificate, self._printed, self._failed)
-
-    def _printed(self, outcome: Outcome) -> None:
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.app.worker.submit(flow.print_certificate, self.finish_item, self._failed)
 
     def finish_without_print(self) -> None:
         self.journey.finish(
