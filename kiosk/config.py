@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kiosk.errors import ConfigError
+from kiosk.validation import describe, location
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "kiosk.toml"
 
@@ -281,35 +282,8 @@ class KioskConfig(_Section):
         return value.encode()
 
 
-def _describe(err: dict[str, Any]) -> str:
-    kind = err["type"]
-    if kind == "missing":
-        return "missing key"
-    if kind == "extra_forbidden":
-        return "unknown key (a typo?)"
-    if kind == "union_tag_invalid":
-        ctx = err.get("ctx", {})
-        return f"unknown driver {ctx.get('tag')!r} (expected one of {ctx.get('expected_tags')})"
-    if kind == "union_tag_not_found":
-        return "missing key"
-    if kind == "literal_error":
-        return f"{err['input']!r} is not allowed ({err['msg'].removeprefix('Input should be ')})"
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"wrong type: {err['msg'].lower()}, got {err['input']!r}"
-    msg = err["msg"].removeprefix("Value error, ")
-    return msg
-
-
-def _key(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for p in loc:
-        if isinstance(p, int):
-            parts.append(f"[{p}]")
-        elif p in ("simulated", "serial", "pcsc", "network", "usb", "none") and parts:
-            continue  # pydantic adds the union tag to the location; the file has no such key
-        else:
-            parts.append(("." if parts else "") + str(p))
-    return "".join(parts) or "(top level)"
+#: pydantic names the union member it tried in the location; the file has no such key
+_DRIVER_TAGS = ("simulated", "serial", "pcsc", "network", "usb", "none")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -333,9 +307,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> KioskConfig:
     except ValidationError as e:
         lines = []
         for err in e.errors():
-            key = _key(err["loc"])
+            key = location(err["loc"], skip=_DRIVER_TAGS)
             if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 key += ".driver"  # the section exists; its driver key is what is wrong
-            lines.append(f"{path}: {key}: {_describe(err)}")
+            lines.append(f"{path}: {key}: {describe(err)}")
         raise ConfigError("\n".join(lines)) from None
     return cfg

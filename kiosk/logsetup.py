@@ -9,6 +9,11 @@ that collect logs from disk.
 Every handler carries ``RedactingFilter``: an ID number or a mobile number that slipped into a
 log call (from our code, a library's exception text or a traceback) is masked before any handler
 writes it. It is the last line of defence; the code is meant to log masked values already.
+
+One line per event, and only lines a technician can use: the libraries' chatter (the state
+machine's every callback, each HTTP connection, image plugins, font subsetting for the PDFs,
+the printer library's "enabled") is held at WARNING unless detail is asked for, with
+``[logging] level = "DEBUG"`` or ``KIOSK_LOG_DEBUG=1``. Kivy's own level follows the same choice (``kiosk.kivy_setup``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERRO
 
 #: marks the handlers this module installed, so a second call replaces them instead of doubling
 _OURS = "_kiosk_handler"
+
+#: loggers of libraries whose INFO and DEBUG lines say nothing to a technician
+LIBRARIES = ("transitions", "urllib3", "requests", "PIL", "escpos", "fontTools", "fpdf")
+#: set to 1 for every library's detail, whatever the config says
+DEBUG_ENV = "KIOSK_LOG_DEBUG"
 
 
 def redact(text: str) -> str:
@@ -65,6 +75,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class LibraryChatterFilter(logging.Filter):
+    """On the root logger itself: drops what a library logs through the module-level
+    ``logging.info()`` (python-escpos does), below WARNING. The kiosk's own code logs through
+    named loggers, whose records this filter never sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
 class JournalFormatter(logging.Formatter):
     """``<6>INFO kiosk.x: message``: journald reads the priority prefix and adds the time."""
 
@@ -82,6 +101,11 @@ def log_file_path(cfg: LoggingConfig, source: Path) -> Path | None:
     return cfg.file if cfg.file.is_absolute() else (source.parent / cfg.file).resolve()
 
 
+def wants_detail(cfg: LoggingConfig) -> bool:
+    """Whether the libraries' own INFO and DEBUG lines are wanted too."""
+    return cfg.level == "DEBUG" or os.environ.get(DEBUG_ENV) == "1"
+
+
 def configure_logging(cfg: LoggingConfig, *, source: Path) -> None:
     """Set up the root logger from the ``[logging]`` section. Safe to call again."""
     root = logging.getLogger()
@@ -89,7 +113,10 @@ def configure_logging(cfg: LoggingConfig, *, source: Path) -> None:
         if getattr(handler, _OURS, False):
             root.removeHandler(handler)
             handler.close()
-    root.setLevel(cfg.level)
+    for old in [f for f in root.filters if isinstance(f, LibraryChatterFilter)]:
+        root.removeFilter(old)
+    detail = wants_detail(cfg)
+    root.setLevel(logging.DEBUG if detail else cfg.level)
 
     stderr = logging.StreamHandler(sys.stderr)
     if os.environ.get("JOURNAL_STREAM"):
@@ -114,5 +141,7 @@ def configure_logging(cfg: LoggingConfig, *, source: Path) -> None:
     for handler in root.handlers:  # handlers others put there (Kivy's console) are masked too
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
-    # urllib3 logs every request at DEBUG; at INFO and above the kiosk's own lines are what matter
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, root.level))
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(logging.NOTSET if detail else logging.WARNING)
+    if not detail:
+        root.addFilter(LibraryChatterFilter())

@@ -34,6 +34,7 @@ from kiosk.backend import models as m
 from kiosk.backend import transport
 from kiosk.backend.signing import sign_headers
 from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
+from kiosk.validation import fields
 
 log = logging.getLogger(__name__)
 
@@ -409,8 +410,7 @@ class BackendClient:
         try:
             model.model_validate(doc)
         except ValidationError as e:
-            where = ", ".join(".".join(str(p) for p in err["loc"]) for err in e.errors()[:5])
             raise BackendProtocolError(
-                f"{what}: answer does not follow the contract ({where})"
+                f"{what}: answer does not follow the contract ({fields(e, most=5)})"
             ) from None
         return doc

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kiosk.backend import models as m
+from kiosk.validation import fields
 
 
 def now_iso() -> str:
@@ -24,8 +25,7 @@ def _checked(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     try:
         return model.model_validate(data).model_dump(mode="json")
     except ValidationError as e:
-        fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in e.errors())
-        raise ValueError(f"{model.__name__}: invalid {fields}") from None
+        raise ValueError(f"{model.__name__}: invalid {fields(e)}") from None
 
 
 def device_event(device: str, kind: str, detail: str = "", at: str | None = None) -> dict[str, Any]:

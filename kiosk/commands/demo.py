@@ -66,6 +66,21 @@ def simulated_options(platform, **more):
     return AppOptions(simulator=open_panel, **more)
 
 
+def named_tour(name: str):
+    """The tour called ``name``, looked up once the tour starts: the tours import kivy, which
+    must not happen before ``start_app`` has configured it (its logging above all)."""
+
+    def script(tour):
+        from kiosk.tours.engine import TourFailed
+        from kiosk.tours.named import TOURS
+
+        if name not in TOURS:
+            raise TourFailed(f"no tour named {name!r}; the tours are {', '.join(sorted(TOURS))}")
+        yield from TOURS[name](tour)
+
+    return script
+
+
 def _free(host: str, port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -119,16 +134,11 @@ def run(args: argparse.Namespace) -> int:
               "(simulated mode only)", flush=True)
     tour = None
     if args.headless:
-        from kiosk.tours.named import TOURS
-
-        if args.tour not in TOURS:
-            print(f"kiosk: no tour named {args.tour!r}; tours: {', '.join(sorted(TOURS))}")
-            backend.stop()
-            return 2
-        tour = TOURS[args.tour]
+        tour = named_tour(args.tour)
         if (args.out / "tour.json").exists():  # an earlier tour's pictures must not mix with these
             shutil.rmtree(args.out)
         args.out.mkdir(parents=True, exist_ok=True)
+        print(f"tour {args.tour}: a line for each screenshot in {args.out}/", flush=True)
     tour_options = {"admin_pin": args.admin_pin or DEMO_ADMIN_PIN}
     try:
         code = start_app(config, fullscreen=config.ui.fullscreen and not args.windowed and not args.headless,

@@ -379,7 +379,7 @@ class DeviceHub:
         if status is not old.status:
             new = replace(new, since=time.time())
             events.append(DeviceEvent(slot.name, EventKind.STATUS, status))
-            log.info("device %s: %s -> %s %s", slot.name, old.status, status, error)
+            log.info("device %s: %s -> %s%s", slot.name, old.status, status, f" ({error})" if error else "")
         elif force and error != old.last_error:
             events.append(DeviceEvent(slot.name, EventKind.ERROR, error))
         if paper is not None and paper is not old.paper:

@@ -251,7 +251,8 @@ class SerialIdCardReader:
         if error:
             self._last_error = error
         if status != self._status:
-            log.info("idcard: %s -> %s %s", self._status.value, status.value, error)
+            # DEBUG: the hub says it at INFO, with the device's name
+            log.debug("idcard: %s -> %s %s", self._status.value, status.value, error)
             self._status = status
             self._emit(EventKind.STATUS, status)
         with self._changed:

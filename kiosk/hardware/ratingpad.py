@@ -163,7 +163,8 @@ class SerialRatingPad:
             if error is not None:
                 self._last_error = error
         if changed:
-            log.info("rating pad %s: %s%s", self.port, status, f" ({error})" if error else "")
+            # DEBUG: the hub says it at INFO, with the device's name
+            log.debug("rating pad %s: %s%s", self.port, status, f" ({error})" if error else "")
             self._emit(EventKind.STATUS, status)
 
     def _bad_frame(self, err: ProtocolError) -> None:

@@ -4,7 +4,7 @@ Pure logic with no I/O. Everything that talks to a card goes through a ``transmi
 with pyscard's shape, ``transmit(apdu: list[int]) -> (data, sw1, sw2)``, so the same code runs
 against pcscd, against the in-process virtual card and against a fake in unit tests.
 
-Facts (DOMAIN.md section 2): the application is selected by the GBK name ``sx1.sh.社会保障``;
+Facts (docs/devices.md, "Social-security card"): the application is selected by the GBK name ``sx1.sh.社会保障``;
 EF05 holds the card's own data (card number, issue and expiry dates) and EF06 the holder's
 (社会保障号码 = ID number, name, sex, nation, birth date). Each record is one TLV whose tag
 is the record number. T=0 cards answer 61xx (fetch with GET RESPONSE) or 6Cxx (resend with

@@ -9,7 +9,7 @@ from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
 if TYPE_CHECKING:
-    from kiosk.services.journey import Journey
+    from kiosk.services.journey import Journey, Outcome
 
 
 class KioskScreen(Screen):
@@ -48,3 +48,9 @@ class KioskScreen(Screen):
 
     def go_home(self) -> None:
         self.journey.end("cancelled")
+
+    def finish_item(self, outcome: Outcome) -> None:
+        """End the item with ``outcome``, unless the visit has moved on while a worker ran
+        (card taken away, idle timeout, 返回首页): an answer that arrives late is dropped."""
+        if self.journey.state == "item":
+            self.journey.finish(outcome)

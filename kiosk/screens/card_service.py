@@ -97,8 +97,7 @@ class CardServiceScreen(KioskScreen):
 
     def _reported(self, outcome: Outcome) -> None:
         self.ids.keypad.clear()
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.finish_item(outcome)
 
     def _refused(self, error: KioskError) -> None:
         """A wrong or malformed number: say so, clear the keypad, let them try again."""

@@ -105,24 +105,15 @@ class HelpRequestScreen(KioskScreen):
 
     def _queued(self, outcome: Outcome) -> None:
         self.ids.keypad.clear()
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.finish_item(outcome)
 
     def _refused(self, error: KioskError) -> None:
         self.ids.keypad.clear()
         if self.journey.state != "item":
             return
-        if not isinstance(error, InvalidPhoneError):  # the outbox could not be written
-            self.journey.finish(
-                Outcome(
-                    ok=False,
-                    title_zh="未能提交帮办请求",
-                    title_en="The request could not be saved",
-                    message_zh=f"{error.message_zh}。请到本中心咨询帮办区找工作人员，或拨打12345。",
-                    message_en=f"{error.message_en}. Please go to the help desk, or call 12345.",
-                    reference=self.journey.session.transaction_no or self.journey.session.reference,
-                )
-            )
+        flow = self.journey.flow
+        if not isinstance(error, InvalidPhoneError) and flow is not None:  # the outbox could not be written
+            self.journey.finish(flow.failed_outcome(error))
             return
         self.step = "phone"
         self.message_zh, self.message_en = error.message_zh, error.message_en

@@ -133,7 +133,7 @@ class PaymentConfirmScreen(KioskScreen):
     def nothing_to_pay(self) -> None:
         flow = self.journey.flow
         if flow is not None:
-            self.app.worker.submit(flow.nothing_to_pay, self._end, self._failed)
+            self.app.worker.submit(flow.nothing_to_pay, self.finish_item, self._failed)
 
     def _failed(self, error: KioskError) -> None:
         flow = self.journey.flow
@@ -142,8 +142,4 @@ class PaymentConfirmScreen(KioskScreen):
         if isinstance(error, JourneyError):
             self.reason_zh, self.reason_en = error.message_zh, error.message_en
             return
-        self.app.worker.submit(lambda: flow.order_failed(error), self._end)
-
-    def _end(self, outcome) -> None:
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.app.worker.submit(lambda: flow.order_failed(error), self.finish_item)

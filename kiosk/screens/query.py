@@ -16,7 +16,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
 from kiosk.services.journey import Outcome
-from kiosk.services.queries import Panel, QueryView
+from kiosk.services.queries import QUERY_FAILED, QUERY_FAILED_THEN, Panel, QueryView
 from kiosk.widgets.common import BigButton, BiLabel, Table
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -166,23 +166,14 @@ class QueryScreen(KioskScreen):
 
     def _ended(self, outcome: Outcome) -> None:
         self.busy = False
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.finish_item(outcome)
 
     def _failed(self, error: KioskError) -> None:
         self.busy = False
         if self.journey.state != "item":
             return
-        self.journey.finish(
-            Outcome(
-                ok=False,
-                title_zh="查询未完成",
-                title_en="The query did not finish",
-                message_zh=f"{error.message_zh}。请稍后再试，或凭参考号到窗口咨询。",
-                message_en=f"{error.message_en}. Please try again later, or ask at a window with the reference number.",
-                reference=self.journey.session.transaction_no or self.journey.session.reference,
-            )
-        )
+        self.journey.finish(Outcome.failed(error, self.journey.session.matter_no,
+                                           title=QUERY_FAILED, then=QUERY_FAILED_THEN))
 
 
 def _table(header: list[str], body: list[list[str]]) -> Table:

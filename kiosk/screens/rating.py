@@ -58,7 +58,7 @@ class RatingScreen(KioskScreen):
         cfg = journey.ports.config
         self.online_url = online_rating_url(
             cfg.terminal.online_rating_url or cfg.backend.url,
-            transaction_no=journey.session.transaction_no or journey.session.reference,
+            transaction_no=journey.session.matter_no,
             area_code=cfg.terminal.area_code,
             item_id=journey.item.id if journey.item else "",
         )

@@ -15,6 +15,7 @@ from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
 from kiosk.services.certificates import ContributionRecord, yuan
 from kiosk.services.journey import Outcome
+from kiosk.services.queries import QUERY_FAILED, QUERY_FAILED_THEN
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -73,28 +74,16 @@ class RecordScreen(KioskScreen):
     def _failed(self, error: KioskError) -> None:
         if self.journey.state != "item":
             return
-        self.journey.finish(
-            Outcome(
-                ok=False,
-                title_zh="查询未完成",
-                title_en="The query did not finish",
-                message_zh=error.message_zh,
-                message_en=error.message_en,
-                reference=self.journey.session.transaction_no or self.journey.session.reference,
-            )
-        )
+        self.journey.finish(Outcome.failed(error, self.journey.session.matter_no,
+                                           title=QUERY_FAILED, then=QUERY_FAILED_THEN))
 
     def print_now(self) -> None:
         flow = self.journey.flow
-        self.app.worker.submit(flow.print_certificate, self._printed, self._failed)
-
-    def _printed(self, outcome: Outcome) -> None:
-        if self.journey.state == "item":
-            self.journey.finish(outcome)
+        self.app.worker.submit(flow.print_certificate, self.finish_item, self._failed)
 
     def finish_without_print(self) -> None:
         self.journey.finish(
             Outcome(ok=True, title_zh="查询完成", title_en="Query finished",
                     message_zh=self.summary_zh, message_en=self.summary_en,
-                    reference=self.journey.session.transaction_no or "")
+                    reference=self.journey.session.matter_no)
         )

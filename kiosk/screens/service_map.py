@@ -78,5 +78,5 @@ class ServiceMapScreen(KioskScreen):
 
     def done(self) -> None:
         flow = self.journey.flow
-        if flow is not None and self.journey.state == "item":
-            self.journey.finish(flow.done_outcome())
+        if flow is not None:
+            self.finish_item(flow.done_outcome())

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kiosk.errors import JourneyError
+from kiosk.errors import JourneyError, KioskError
 from kiosk.identity import mask_phone
 from kiosk.services.catalogue import Category
 from kiosk.services.journey import Outcome
@@ -69,8 +69,7 @@ class HelpRequestFlow:
 
     @property
     def reference(self) -> str:
-        s = self.journey.session
-        return s.transaction_no or s.reference
+        return self.journey.session.matter_no
 
     def categories(self) -> list[CategoryChoice]:
         grouped = self.journey.ports.catalogue.by_category()
@@ -115,6 +114,13 @@ class HelpRequestFlow:
             reference=self.reference,
         )
         return self.outcome
+
+    def failed_outcome(self, error: KioskError) -> Outcome:
+        """The request could not be saved: why, and where to get help instead."""
+        return Outcome.failed(
+            error, self.reference, title=("未能提交帮办请求", "The request could not be saved"),
+            then=("请到本中心咨询帮办区找工作人员，或拨打12345。", "Please go to the help desk, or call 12345."),
+        )
 
 
 @dataclass(frozen=True)
@@ -179,5 +185,5 @@ class ServiceMapFlow:
             title_en="Done",
             message_zh="政务服务便民热线 12345。",
             message_en="Government service hotline 12345.",
-            reference=self.journey.session.transaction_no or self.journey.session.reference,
+            reference=self.journey.session.matter_no,
         )

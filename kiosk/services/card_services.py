@@ -96,8 +96,7 @@ class CardStatusFlow:
 
     @property
     def reference(self) -> str:
-        s = self.journey.session
-        return s.transaction_no or s.reference
+        return self.journey.session.matter_no
 
     # blocking: run on a worker thread
     def load(self) -> CardState:
@@ -130,14 +129,10 @@ class CardStatusFlow:
 
     def failed_outcome(self, error: KioskError) -> Outcome:
         """The query or the report could not be done: the reason, a reference, what next."""
-        return Outcome(
-            ok=False,
-            title_zh="未能办理",
-            title_en="This could not be done",
-            message_zh=f"{error.message_zh}。请稍后再试，或凭参考号到社保服务窗口办理，也可拨打12333。",
-            message_en=f"{error.message_en}. Try again later, or show the reference number at a social insurance window, or call 12333.",
-            reference=self.reference,
-        )
+        return Outcome.failed(error, self.reference, then=(
+            "请稍后再试，或凭参考号到社保服务窗口办理，也可拨打12333。",
+            "Try again later, or show the reference number at a social insurance window, or call 12333.",
+        ))
 
 
 class CardLossFlow(CardStatusFlow):

@@ -32,10 +32,13 @@ from pydantic import (
 import kiosk
 from kiosk.config import read_toml
 from kiosk.errors import ConfigError
+from kiosk.validation import describe, location
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(kiosk.__file__).resolve().parent.parent / "config" / "services.toml"
+#: an item id: stable across releases, it keys the journal and the backend's records
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class Category(StrEnum):
@@ -157,7 +160,7 @@ class Guide(_Frozen):
 class ServiceItem(_Frozen):
     """One item of the catalogue. ``id`` is stable: it is stored in journals and ratings."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
+    id: Annotated[str, Field(pattern=ID_PATTERN, max_length=48)]
     name_zh: Text
     name_en: Text
     category: Category
@@ -304,33 +307,10 @@ def _words(text: str) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def _describe(err: dict[str, Any]) -> str:
-    kind = err["type"]
-    if kind == "missing":
-        return "missing key"
-    if kind == "extra_forbidden":
-        return "unknown key (a typo?)"
-    if kind in ("literal_error", "enum"):
-        return f"{err['input']!r} is not allowed ({err['msg'].removeprefix('Input should be ')})"
-    if kind == "string_pattern_mismatch":
-        return f"{err['input']!r} is not a stable id: use lower-case ASCII letters, digits and _"
-    if kind in ("string_too_short", "too_short"):
-        return "must not be empty"
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"wrong type: {err['msg'].lower()}, got {err['input']!r}"
-    return str(err["msg"]).removeprefix("Value error, ")
-
-
-def _key(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for p in loc:
-        if isinstance(p, int):
-            parts.append(f"[{p}]")
-        elif p in ("str", "int", "bool") and parts and parts[-1].startswith("params"):
-            continue  # pydantic names the union member; the file has no such key
-        else:
-            parts.append(("." if parts else "") + str(p))
-    return "".join(parts) or "(item)"
+#: what the item id's pattern asks for, in words
+_FORMS = {ID_PATTERN: "a stable id: use lower-case ASCII letters, digits and _"}
+#: pydantic names the union member of ``params`` it tried in the location; the file has no such key
+_PARAM_TYPES = ("str", "int", "bool")
 
 
 def _rules(item: ServiceItem) -> list[tuple[str, str]]:
@@ -400,7 +380,9 @@ def parse_catalogue(raw: dict[str, Any], path: Path) -> Catalogue:
             item = ServiceItem.model_validate(entry)
         except ValidationError as e:
             errors.extend(
-                f"{path}: {label}.{_key(err['loc'])}: {_describe(err)}" for err in e.errors()
+                f"{path}: {label}.{location(err['loc'], skip=_PARAM_TYPES, top='(item)')}: "
+                f"{describe(err, forms=_FORMS)}"
+                for err in e.errors()
             )
             continue
         errors.extend(f"{path}: {label}.{key}: {what}" for key, what in _rules(item))

@@ -29,6 +29,7 @@ from kiosk.errors import (
 )
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.services import certificate_pdf
+from kiosk.services.bill_status import bill_status_zh
 from kiosk.services.journey import Outcome
 from kiosk.services.queries import (
     SCHEME_EN,
@@ -74,9 +75,6 @@ class MonthRow:
     status: str
 
 
-PAYMENT_STATUS_ZH = {"paid": "已缴", "due": "未缴", "owed": "欠缴", "arrears": "欠缴", "refunded": "已退"}
-
-
 @dataclass(frozen=True)
 class ContributionRecord:
     """What the record screen shows: masked identity, schemes, this year's months."""
@@ -116,7 +114,7 @@ class CertificateFlow:
         j = self.journey
         session, ports = j.session, j.ports
         assert session.identity is not None
-        txn = session.transaction_no or session.reference
+        txn = session.matter_no
         a4 = ports.a4printer
         try:
             job = session.data.get("print_job")
@@ -421,7 +419,7 @@ def _record_from(info: dict, history: dict) -> ContributionRecord:
             period=str(row.get("period", "")),
             scheme=str(row.get("scheme_zh", row.get("scheme", ""))),
             personal_fen=int(row.get("personal_fen", 0)),
-            status=PAYMENT_STATUS_ZH.get(str(row.get("status", "")), str(row.get("status", ""))),
+            status=bill_status_zh(row.get("status", "")),
         )
         for row in history.get("rows", [])
     )

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from transitions import Machine, MachineError
 
-from kiosk.errors import IdentityError, JourneyError
+from kiosk.errors import IdentityError, JourneyError, KioskError
 from kiosk.hardware.base import DeviceEvent, EventKind
 from kiosk.identity import CardType, Identity, SocialSecurityCard, is_valid_id_number
 from kiosk.services.rating import Level, Rating, RatingArbiter, evaluator_token, rating_payload
@@ -87,6 +87,35 @@ class Outcome:
     reference: str = ""  # transaction number or session reference, for staff
     can_retry: str = ""  # a key of RETRY_ACTIONS: what the result screen may offer to do again
     artifacts: tuple[str, ...] = ()  # receipt/certificate files in simulated mode
+
+    @classmethod
+    def failed(
+        cls,
+        error: KioskError,
+        reference: str,
+        *,
+        title: tuple[str, str] = ("未能办理", "This could not be done"),
+        then: tuple[str, str] = ("", ""),
+    ) -> Outcome:
+        """An item that could not be done: the error's message for residents, then what to do
+        next (``then``, Chinese and English), with the reference staff will ask for."""
+        return cls(
+            ok=False,
+            title_zh=title[0],
+            title_en=title[1],
+            message_zh=_then(error.message_zh, then[0], _FULL_STOP),
+            message_en=_then(error.message_en, then[1], _PERIOD),
+            reference=reference,
+        )
+
+
+_FULL_STOP = "。"  # apart, not in a pair: a stop is no screen string of its own
+_PERIOD = ". "
+
+
+def _then(message: str, then: str, stop: str) -> str:
+    """Two sentences as one text, with one full stop between them whether or not the first had one."""
+    return f"{message.rstrip(stop.strip())}{stop}{then}" if then else message
 
 
 RETRY_ACTIONS = {"print": "print_certificate"}  # Outcome.can_retry -> the flow method that does it
@@ -416,7 +445,7 @@ class Journey:
         s = self.session
         payload = rating_payload(
             rating,
-            transaction_no=s.transaction_no or s.reference,
+            transaction_no=s.matter_no,
             area_code=self.ports.config.terminal.area_code,
             item_id=self.item.id if self.item else "",
             item_name=self.item.name_zh if self.item else "",

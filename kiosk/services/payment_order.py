@@ -210,7 +210,7 @@ class PaymentFlow:
         self.deadline: float | None = None
         self.window_s = PAYMENT_WINDOW_S
         self.unknown_grace_s = UNKNOWN_GRACE_S
-        self.txn = journey.session.transaction_no or journey.session.reference
+        self.txn = journey.session.matter_no
         # one key per session: whatever goes wrong, this session can only ever have one order
         self.payment = PaymentOrder(journey.ports.backend, f"{self.txn}-order", clock)
         self._print_job: PrintJob | None = None
@@ -275,13 +275,10 @@ class PaymentFlow:
         with self._lock:
             if self.outcome is None:
                 self._journal("failed")
-                self.outcome = Outcome(
-                    ok=False,
-                    title_zh="未能发起缴费",
-                    title_en="The payment could not be started",
-                    message_zh=f"{error.message_zh}。未生成缴费订单，您没有被扣款，请稍后再试。",
-                    message_en=f"{error.message_en}. No payment order was made and nothing was charged; please try again later.",
-                    reference=self.txn,
+                self.outcome = Outcome.failed(
+                    error, self.txn, title=("未能发起缴费", "The payment could not be started"),
+                    then=("未生成缴费订单，您没有被扣款，请稍后再试。",
+                          "No payment order was made and nothing was charged; please try again later."),
                 )
             return self.outcome
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.errors import BackendError, JourneyError
 from kiosk.identity import mask_number
+from kiosk.services.bill_status import bill_status_zh
 from kiosk.services.certificates import yuan
 from kiosk.services.payment_order import Charge, PaymentFlow, PayState, QrView
 
@@ -112,7 +113,7 @@ class UtilityPaymentFlow(PaymentFlow):
             table_header=("账期", "用量", "金额", "状态"),
             table_rows=tuple(
                 (str(b["period"]), f"{b['usage']}{b['unit_zh']}", yuan(int(b["amount_fen"])),
-                 "待缴" if b["status"] == "due" else "已缴")
+                 bill_status_zh(b["status"]))
                 for b in statement["bills"]
             ),
             payable=bool(due),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
+from kiosk.services.bill_status import bill_status_zh
 from kiosk.services.journey import Outcome
 
 if TYPE_CHECKING:
@@ -35,13 +36,18 @@ SCHEME_EN = {
     "medical_employee": "Employee basic medical insurance",
     "medical_resident": "Resident basic medical insurance",
 }
-STATUS_ZH = {"paid": "已缴", "due": "待缴", "arrears": "欠缴", "owed": "欠缴", "refunded": "已退"}
 
 
 def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
     return f"{sign}{fen // 100:,}.{fen % 100:02d}元"
+
+
+#: a query that could not be finished: the result's title, and what the resident can do next
+QUERY_FAILED = ("查询未完成", "The query did not finish")
+QUERY_FAILED_THEN = ("请稍后再试，或凭参考号到窗口咨询。",
+                     "Please try again later, or ask at a window with the reference number.")
 
 
 # --- the view model ---------------------------------------------------------------------------
@@ -196,7 +202,7 @@ class QueryFlow:
     def done(self) -> Outcome:
         """The resident has read the record: the matter is complete, journalled once."""
         j = self.journey
-        txn = j.session.transaction_no or j.session.reference
+        txn = j.session.matter_no
         identity = j.session.identity
         j.ports.journal.record(
             transaction_no=txn, item_id=self.item.id, item_name=self.item.name_zh, status="completed",
@@ -281,7 +287,7 @@ class ContributionHistoryFlow(QueryFlow):
         table = TableView(
             ("年月", "险种", "个人缴费", "状态"),
             tuple((str(r["period"]), SCHEME_SHORT.get(r["scheme"], str(r.get("scheme_zh", ""))),
-                   yuan(int(r["personal_fen"])), STATUS_ZH.get(r["status"], str(r["status"]))) for r in rows),
+                   yuan(int(r["personal_fen"])), bill_status_zh(r["status"])) for r in rows),
         )
         unpaid = len(rows) - len(paid)
         note = (f"其中 {unpaid} 笔尚未缴纳", f"{unpaid} not paid yet") if unpaid else ("", "")
@@ -356,7 +362,7 @@ class ResidentPensionQueryFlow(QueryFlow):
         table = TableView(
             ("年度", "个人缴费", "政府补贴", "状态"),
             tuple((str(c["year"]), yuan(int(c["personal_fen"])), yuan(int(c["subsidy_fen"])),
-                   STATUS_ZH.get(c["status"], str(c["status"]))) for c in reversed(contributions)),
+                   bill_status_zh(c["status"])) for c in reversed(contributions)),
             "暂无缴费记录", "No contributions yet",
         )
         sections = [Section("缴费情况", "Contributions", tuple(rows), table)]

@@ -120,7 +120,7 @@ def rating_payload(
     evaluator_masked: str,
     at: dt.datetime,
 ) -> dict:
-    """The record per DOMAIN.md section 4 in the contract's shape (kiosk/backend/openapi.yaml)."""
+    """The record docs/rules.md lists for each rating, in the contract's shape (kiosk/backend/openapi.yaml)."""
     rating.validate()
     return {
         "transaction_no": transaction_no,

@@ -40,6 +40,12 @@ class Session:
     def identified(self) -> bool:
         return self.identity is not None
 
+    @property
+    def matter_no(self) -> str:
+        """What this visit's matter is known by, to staff, the journal and the backend: the
+        transaction number once there is one, the session reference before."""
+        return self.transaction_no or self.reference
+
     def wipe(self) -> None:
         """Drop every personal datum. The session object may be reused afterwards."""
         self.identity = None

@@ -4,6 +4,10 @@ A tour is a generator of steps run on the Kivy clock. It taps widgets by posting
 events into Kivy's input queue (the same path a touchscreen takes), waits for the journey
 to move, and records each screen's visible text and a screenshot. ``kiosk demo --headless``
 runs the demo tour for reviewers; the UI tests run tours and assert on the record.
+
+Each screenshot is also one line of progress on stdout, so whoever runs a tour sees it go:
+``✓ 03 identify            (0.8 s)``, the time being since the step before; a failure ends it
+with ``✗`` and the reason.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,11 +75,13 @@ class Tour:
     _gen: Iterator[Any] | None = None
     _shots: int = 0
     _taps: list[Widget] = field(default_factory=list)
+    _since: float = field(default_factory=time.monotonic)  # when the last step ended
 
     # --- running ----------------------------------------------------------------------------
 
     def start(self, delay: float = 0.5) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._since = time.monotonic()
         self._gen = self.script(self)
         Clock.schedule_once(lambda _dt: self._advance(None), delay)
 
@@ -88,6 +95,7 @@ class Tour:
         except Exception as e:  # noqa: BLE001 - a failed tour is reported, then the app stops
             log.exception("tour failed")
             self.failure = f"{type(e).__name__}: {e}"
+            self._progress("✗", f"{self._shots + 1:02d} {self.failure}")
             self._finish()
             return
         if isinstance(step, Wait):
@@ -107,6 +115,7 @@ class Tour:
         elif time.monotonic() > deadline:
             self.failure = f"timed out waiting for {wait.what} (screen {self.screen_name()})"
             self.shot("failure")
+            self._progress("✗", self.failure)
             self._finish()
         else:
             Clock.schedule_once(lambda _dt: self._wait(wait, deadline), 0.05)
@@ -203,7 +212,14 @@ class Tour:
         taken = EventLoop.window.screenshot(name=str(self.out_dir / ".shot.png"))
         Path(taken).replace(path)
         self.record.append({"name": name, "screen": self.screen_name(), "png": path.name, "texts": self.texts()})
+        if name != "failure":
+            now = time.monotonic()
+            self._progress("✓", f"{self._shots:02d} {name:<18} ({now - self._since:.1f} s)")
+            self._since = now
         return path
+
+    def _progress(self, mark: str, text: str) -> None:
+        print(f"{mark} {text}", file=sys.stdout, flush=True)
 
     def run_off_thread(self, fn: Callable[[], Any], what: str, timeout: float = 15.0) -> Wait:
         """Run blocking work (an emulator action, a delivery flush) without freezing the UI."""

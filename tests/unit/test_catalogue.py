@@ -57,7 +57,7 @@ def test_every_flow_has_an_item_to_run_it(catalogue):
     assert used == set(typing.get_args(FlowName))
 
 
-# DOMAIN.md section 6: (words in the Chinese name, id, flow or None for a guide)
+# docs/catalogue.md, "The items residents come for most": (words in the Chinese name, id, flow or None for a guide)
 HIGH_FREQUENCY = [
     ("城乡居民养老保险费缴纳", "resident_pension_payment", "resident_pension_payment"),
     ("居民基本医疗保险申报缴费", "resident_medical_payment", "resident_medical_payment"),

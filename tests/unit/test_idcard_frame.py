@@ -11,7 +11,7 @@ from kiosk.hardware import idcard_frame as f
 
 P = "AA AA AA 96 69 "
 
-# every request frame DOMAIN.md lists: (command, frame)
+# every request frame docs/devices.md lists: (command, frame)
 GOLDEN_REQUESTS = [
     (f.RESET_SAM, P + "00 03 10 FF EC"),
     (f.SAM_STATUS, P + "00 03 11 FF ED"),
@@ -22,7 +22,7 @@ GOLDEN_REQUESTS = [
     (f.READ_TEXT_PHOTO_FINGERPRINT, P + "00 03 30 10 23"),
     (f.READ_NEW_ADDRESS, P + "00 03 30 03 30"),
 ]
-# every reply frame DOMAIN.md lists: (frame, sw3, data)
+# every reply frame docs/devices.md lists: (frame, sw3, data)
 GOLDEN_REPLIES = [
     (P + "00 04 00 00 90 94", 0x90, b""),
     (P + "00 08 00 00 9F 00 00 00 00 97", 0x9F, bytes(4)),

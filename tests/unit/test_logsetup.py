@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.config import LoggingConfig
 from kiosk.identity import id_check_digit, mask_id_number
-from kiosk.logsetup import configure_logging, redact
+from kiosk.logsetup import LIBRARIES, configure_logging, redact
 
 ID17 = "37092119560312002"
 ID_NUMBER = ID17 + id_check_digit(ID17)
@@ -19,13 +19,17 @@ PHONE = "13812345678"
 @pytest.fixture
 def root_logger():
     root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
+    saved_handlers, saved_level, saved_filters = list(root.handlers), root.level, list(root.filters)
+    saved_libraries = {name: logging.getLogger(name).level for name in LIBRARIES}
     yield root
     for handler in list(root.handlers):
         if handler not in saved_handlers:
             root.removeHandler(handler)
             handler.close()
     root.setLevel(saved_level)
+    root.filters[:] = saved_filters
+    for name, level in saved_libraries.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def test_redact_masks_id_numbers_and_mobiles_but_not_transaction_numbers():
@@ -100,3 +104,22 @@ def test_a_handler_installed_by_someone_else_is_masked_too(tmp_path, root_logger
     logging.getLogger("kivy").info("id %s", ID_NUMBER)
     assert ID_NUMBER not in stream.getvalue()
     assert mask_id_number(ID_NUMBER) in stream.getvalue()
+
+
+def test_library_chatter_stays_below_the_console_unless_detail_is_asked_for(tmp_path, root_logger, capsys, monkeypatch):
+    monkeypatch.delenv("KIOSK_LOG_DEBUG", raising=False)
+    configure_logging(LoggingConfig(level="INFO"), source=tmp_path / "kiosk.toml")
+    logging.getLogger("transitions.core").info("Executed callback '_changed'")
+    logging.info("Network printer enabled")  # a library logging on the root logger itself
+    logging.getLogger("urllib3.connectionpool").warning("Retrying after connection broken")
+    logging.getLogger("kiosk.services.journey").info("journey AB12CD -> guide")
+    err = capsys.readouterr().err
+    assert "Executed callback" not in err and "Network printer enabled" not in err
+    assert "Retrying after connection broken" in err and "journey AB12CD -> guide" in err
+
+    monkeypatch.setenv("KIOSK_LOG_DEBUG", "1")
+    configure_logging(LoggingConfig(level="INFO"), source=tmp_path / "kiosk.toml")
+    logging.getLogger("transitions.core").info("Executed callback '_changed'")
+    logging.info("Network printer enabled")
+    err = capsys.readouterr().err
+    assert "Executed callback" in err and "Network printer enabled" in err

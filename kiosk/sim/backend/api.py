@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from kiosk import __version__
 from kiosk.backend import models as m
 from kiosk.sim.demo_data import DemoResident, by_id_number
+from kiosk.validation import fields
 
 if TYPE_CHECKING:
     from kiosk.sim.backend.server import ReferenceBackend
@@ -51,9 +52,8 @@ def parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as e:
-        fields = ", ".join(".".join(str(p) for p in err["loc"]) or "body" for err in e.errors())
         raise ApiError(
-            422, "invalid_request", "请求内容有误", f"invalid fields: {fields}", False
+            422, "invalid_request", "请求内容有误", f"invalid fields: {fields(e, top='body')}", False
         ) from None
 
 
