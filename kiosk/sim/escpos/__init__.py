@@ -1,0 +1,1 @@
+"""A receipt printer in software: the ESC/POS emulator."""
