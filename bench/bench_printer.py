@@ -24,7 +24,7 @@ import time
 from kiosk.hardware.printer import network_printer
 from kiosk.hardware.receipt_escpos import qr_command, receipt_length_mm, render_receipt
 from kiosk.receipt import PrintJob, Receipt
-from kiosk.sim.escpos.parser import PrinterEmulator
+from kiosk.sim.escpos import PrinterEmulator
 
 CERTIFICATE = Receipt(
     title="个人参保缴费证明",

@@ -25,7 +25,7 @@ from kiosk.hardware.printer import build, network_printer
 from kiosk.hardware.receipt_escpos import render_receipt
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.sim import devices as simulated
-from kiosk.sim.escpos.parser import EscposParser, PrinterEmulator, PrinterState
+from kiosk.sim.escpos import EscposParser, PrinterEmulator, PrinterState
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -406,7 +406,7 @@ def test_standalone_emulator_writes_a_png_per_receipt(tmp_path):
         [
             sys.executable,
             "-m",
-            "kiosk.sim.escpos.parser",
+            "kiosk.sim.escpos",
             "--port",
             "0",
             "--out",
