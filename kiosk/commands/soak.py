@@ -35,7 +35,7 @@ from kiosk.tours.soak import (
     warmup_for,
 )
 from kiosk.tours.soak_kills import run_kills, run_terminal_child
-from kiosk.tours.soak_sessions import run_scripted, run_window
+from kiosk.tours.soak_sessions import Plan, run_scripted, run_window
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,7 +78,7 @@ def soak_config(config: KioskConfig, folder: Path, backend_url: str) -> KioskCon
 def run(args: argparse.Namespace) -> int:
     if args.terminal_child is not None:
         logging.basicConfig(level=logging.WARNING)
-        return run_terminal_child(args)
+        return run_terminal_child(args.terminal_child, args.sessions, args.seed)
     from kiosk.bootstrap import ensure_secret
     from kiosk.sim.backend.server import ReferenceBackend
 
@@ -95,15 +95,17 @@ def run(args: argparse.Namespace) -> int:
     backend = ReferenceBackend(folder / "backend", {config.terminal.id: secret})
     url = backend.start("127.0.0.1", 0)
     config = soak_config(base, folder / "terminal", url)
+    plan = Plan(sessions=args.sessions, sample_every=args.sample_every, seed=args.seed,
+                max_minutes=args.max_minutes, faults=args.faults, fault_rate=args.fault_rate)
     t0 = time.monotonic()
     try:
         if args.window:
-            part = run_window(args, config, t0)
+            part = run_window(plan, config, t0, Path(args.dir or config.data_dir) / "tour")
         else:
-            part = run_scripted(args, config, backend, t0)
+            part = run_scripted(plan, config, backend, t0)
         kills = None
         if args.faults and not args.window:
-            kills = run_kills(args, config, folder / "killed-terminal", random.Random(args.seed + 1))
+            kills = run_kills(args.kills, args.seed, config, folder / "killed-terminal", random.Random(args.seed + 1))
         outboxes = [config.data_dir / "outbox.sqlite3"] + ([kills["outbox"]] if kills else [])
         rows, journal = [], []
         for path in outboxes:

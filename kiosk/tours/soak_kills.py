@@ -3,7 +3,6 @@ killed with SIGKILL at random moments and restarted, then left to finish and del
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -18,19 +17,19 @@ from kiosk.config import KioskConfig, load_config
 from kiosk.tours.soak_sessions import PRINTABLE, ScriptedSessions
 
 
-def run_terminal_child(args: argparse.Namespace) -> int:
+def run_terminal_child(config_path: Path, sessions: int, seed: int) -> int:
     """The terminal side of the kill -9 phase: sessions until done or killed, then deliver."""
     from kiosk.bootstrap import bootstrap
     from kiosk.tours.scripted import ScriptedKiosk
 
-    config = load_config(args.terminal_child)
-    rng = random.Random(args.seed)
+    config = load_config(config_path)
+    rng = random.Random(seed)
     with ScriptedKiosk(bootstrap(config)) as sk:  # starting re-queues rows in flight at the kill
-        sessions = ScriptedSessions(sk, None, rng)
-        for _ in range(args.sessions):
-            sessions.run(rng.choice(PRINTABLE), None)
+        runner = ScriptedSessions(sk, None, rng)
+        for _ in range(sessions):
+            runner.run(rng.choice(PRINTABLE), None)
         left = sk.kiosk.delivery.flush(60)
-    print(json.dumps({"outcomes": sessions.outcomes, "outbox_left": left}), flush=True)
+    print(json.dumps({"outcomes": runner.outcomes, "outbox_left": left}), flush=True)
     return 0 if left == 0 else 3
 
 
@@ -65,24 +64,24 @@ def _child_config(folder: Path, config: KioskConfig) -> Path:
     return path
 
 
-def run_kills(args: argparse.Namespace, config: KioskConfig, folder: Path, rng: random.Random) -> dict[str, Any]:
+def run_kills(kills: int, seed: int, config: KioskConfig, folder: Path, rng: random.Random) -> dict[str, Any]:
     """Start the terminal as a subprocess, SIGKILL it at random moments, then let it finish."""
     path = _child_config(folder, config)
     cmd = [sys.executable, "-m", "kiosk.cli", "soak", "--terminal-child", str(path), "--sessions", "40"]
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
-    kills, log_path = 0, folder / "terminal.log"
+    killed, log_path = 0, folder / "terminal.log"
     with open(log_path, "ab") as logfile:
-        for i in range(args.kills):
-            proc = subprocess.Popen([*cmd, "--seed", str(args.seed + i)], stdout=subprocess.DEVNULL,
+        for i in range(kills):
+            proc = subprocess.Popen([*cmd, "--seed", str(seed + i)], stdout=subprocess.DEVNULL,
                                     stderr=logfile, env=env)
             time.sleep(rng.uniform(1.5, 6.0))  # start-up, a few sessions, deliveries in flight
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-                kills += 1
+                killed += 1
             proc.wait(timeout=30)
-        final = subprocess.run([*cmd[:-1], "3", "--seed", str(args.seed + 999)], capture_output=True,
+        final = subprocess.run([*cmd[:-1], "3", "--seed", str(seed + 999)], capture_output=True,
                                text=True, timeout=300, env=env)
         logfile.write(final.stderr.encode())
-    return {"kills": kills, "final_exit": final.returncode, "final": final.stdout.strip()[-500:],
+    return {"kills": killed, "final_exit": final.returncode, "final": final.stdout.strip()[-500:],
             "outbox": folder / "var" / "outbox.sqlite3"}

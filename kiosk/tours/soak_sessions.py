@@ -3,10 +3,10 @@ faults) or through the offscreen Kivy window with real touches. ``kiosk soak`` r
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -25,6 +25,18 @@ OTHERS = ("chen_ming", "zhou_fang", "he_jing", "expired")
 #: or the touch lands where the widget was drawn for one frame (as a real finger never would)
 SETTLE_S = 0.15
 FAULTS = ("paper_out", "card_pulled", "reader_unplugged", "backend_down", "answer_lost")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many sessions, how often to sample, which faults, how long at most."""
+
+    sessions: int
+    sample_every: int
+    seed: int
+    max_minutes: float
+    faults: bool = False
+    fault_rate: float = 0.0
 
 
 def _forget_printed(kiosk: Any) -> None:
@@ -125,22 +137,22 @@ class ScriptedSessions:
         self.sk.pump(lambda: self.sk.journey.backend_online, 30, "the backend to be online again")
 
 
-def run_scripted(args: argparse.Namespace, config: KioskConfig, backend: Any, t0: float) -> dict[str, Any]:
+def run_scripted(plan: Plan, config: KioskConfig, backend: Any, t0: float) -> dict[str, Any]:
     from kiosk.bootstrap import bootstrap
     from kiosk.tours.scripted import ScriptedKiosk
 
-    rng = random.Random(args.seed)
+    rng = random.Random(plan.seed)
     samples: list[Sample] = []
     residents = PRINTABLE + OTHERS
-    deadline = t0 + args.max_minutes * 60
+    deadline = t0 + plan.max_minutes * 60
     done = 0
     with ScriptedKiosk(bootstrap(config)) as sk:
         sessions = ScriptedSessions(sk, backend, rng)
         samples.append(sample(0, time.monotonic() - t0))
-        for done in range(1, args.sessions + 1):
-            fault = rng.choice(FAULTS) if args.faults and rng.random() < args.fault_rate else None
+        for done in range(1, plan.sessions + 1):
+            fault = rng.choice(FAULTS) if plan.faults and rng.random() < plan.fault_rate else None
             sessions.run(rng.choice(residents), fault)
-            if done % args.sample_every == 0:
+            if done % plan.sample_every == 0:
                 samples.append(sample(done, time.monotonic() - t0))
             if time.monotonic() > deadline:
                 log.warning("soak: time budget spent after %d sessions", done)
@@ -153,12 +165,12 @@ def run_scripted(args: argparse.Namespace, config: KioskConfig, backend: Any, t0
 # --- through the window ---------------------------------------------------------------------
 
 
-def run_window(args: argparse.Namespace, config: KioskConfig, t0: float) -> dict[str, Any]:
+def run_window(plan: Plan, config: KioskConfig, t0: float, out_dir: Path) -> dict[str, Any]:
     from kiosk.commands.run import start_app
 
     state: dict[str, Any] = {"samples": [], "done": 0, "outcomes": {}}
-    script = window_script(args.sessions, args.sample_every, state, t0, t0 + args.max_minutes * 60)
-    code = start_app(config, fullscreen=False, headless=True, tour=script, out_dir=Path(args.dir or config.data_dir) / "tour")
+    script = window_script(plan.sessions, plan.sample_every, state, t0, t0 + plan.max_minutes * 60)
+    code = start_app(config, fullscreen=False, headless=True, tour=script, out_dir=out_dir)
     if code != 0:
         state["outcomes"]["tour_failed"] = 1
     return {"sessions_done": state["done"], "samples": state["samples"], "outcomes": state["outcomes"],
