@@ -268,6 +268,7 @@ def test_build_simulated_starts_an_emulator_and_writes_pngs(tmp_path):
         assert emu is not None and emu.port > 0
         driver.print_job(job())
         assert emu.documents[0].qr_payloads
+        assert emu.wait_for_documents(1)  # and its PNG written
         assert (tmp_path / "receipt-0001.png").stat().st_size > 5000
     finally:
         driver.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -19,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--columns", type=int, default=32, help="32 for 58 mm paper, 48 for 80 mm")
     ap.add_argument("--encoding", default="gb18030")
     args = ap.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     dots = 576 if args.columns >= 48 else 384
     emulator = PrinterEmulator(
         args.host,
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     emulator.stop()
-    print(f"{len(emulator.documents)} receipt(s) printed", flush=True)
+    print(f"{emulator.printed} receipt(s) printed", flush=True)
     return 0
 
 

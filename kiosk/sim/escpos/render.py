@@ -63,7 +63,9 @@ def render_document_png(
     for x in range(0, page.width, 16):  # the cut
         draw.line([(x, y + margin), (x + 8, y + margin)], fill=0, width=2)
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.save(path, "PNG")
+    part = path.with_name(path.name + ".part")  # whoever watches the folder sees whole files
+    page.save(part, "PNG")
+    part.replace(path)
     return path
 
 
@@ -81,9 +83,10 @@ def _draw_line(page, line: PrintedLine, x0: int, y: int, h: int, cell: int, font
         draw = ImageDraw.Draw(strip)
         cx = 0
         for ch in span.text:  # one character per cell, as a printer lays them out
-            draw.text((cx, dy), ch, font=font, fill=0)
-            if span.bold:  # printers embolden by striking each dot twice, one dot apart
-                draw.text((cx + 1, dy), ch, font=font, fill=0)
+            if not ch.isspace():  # no ink: a line of tabs costs nothing to draw
+                draw.text((cx, dy), ch, font=font, fill=0)
+                if span.bold:  # printers embolden by striking each dot twice, one dot apart
+                    draw.text((cx + 1, dy), ch, font=font, fill=0)
             cx += display_width(ch) * cell
         if span.width > 1 or span.height > 1:
             strip = strip.resize(
