@@ -17,7 +17,7 @@ from kiosk.hardware.receipt_escpos import display_width, qr_command
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.sim.escpos import EscposParser, PrinterEmulator, PrinterState
 from kiosk.sim.escpos import server as escpos_server
-from kiosk.sim.escpos.parser import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_LINES, MAX_QR_BYTES
+from kiosk.sim.escpos.page import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_LINES, MAX_QR_BYTES
 from kiosk.sim.escpos.server import MAX_DOCUMENTS_KEPT, MAX_RAW_KEPT
 from kiosk.tours.soak import read_process
 

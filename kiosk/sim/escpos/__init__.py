@@ -10,6 +10,7 @@ so that a reviewer can see the receipt. Run it on its own with
 - ``document``: what came out (``Document`` of ``PrintedLine`` and ``PrintedQr``);
 - ``state``: paper, cover and voice, and the status bytes answered (``PrinterState``);
 - ``parser``: the byte stream, incrementally (``EscposParser``);
+- ``page``: the paper as it comes out, wrapped at its width, with the limits on what is kept;
 - ``render``: a document as a PNG of the paper (``render_document_png``);
 - ``server``: the TCP endpoint (``PrinterEmulator``); ``__main__``: the command line.
 """
