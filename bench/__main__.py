@@ -65,7 +65,7 @@ def receipt(quick: bool) -> list[Row]:
     from kiosk.hardware.printer import network_printer
     from kiosk.hardware.receipt_escpos import render_receipt
     from kiosk.receipt import PrintJob
-    from kiosk.sim.escpos_emulator import PrinterEmulator
+    from kiosk.sim.escpos import PrinterEmulator
 
     runs = 20 if quick else 100
     size = len(render_receipt(CERTIFICATE, width_chars=32))

@@ -9,7 +9,11 @@ status again. Figures per run:
 * send only: the job's bytes and one round trip (``GS r 1``), what the checks add to.
 
 Also the job size, and what the same QR code would cost as a raster image (python-escpos
-``qr(native=False)``). Usage: ``.venv/bin/python bench/bench_printer.py [--runs N] [--columns 32|48]``.
+``qr(native=False)``), and what hostile streams cost the emulator (``python -m kiosk.sim.escpos``
+in a subprocess): 20,000 tabs, and 1,000 x ``ESC d 255`` (feed 255 lines), each followed by a
+cut and a status query; the time until the status answer arrives, and how much the emulator's
+resident memory grew. Usage:
+``.venv/bin/python bench/bench_printer.py [--runs N] [--columns 32|48] [--tabs N] [--feeds N] [--hostile-only]``.
 Figures are printed, never asserted.
 """
 
@@ -18,13 +22,15 @@ from __future__ import annotations
 import argparse
 import socket
 import statistics
+import subprocess
 import sys
 import time
 
 from kiosk.hardware.printer import network_printer
 from kiosk.hardware.receipt_escpos import qr_command, receipt_length_mm, render_receipt
 from kiosk.receipt import PrintJob, Receipt
-from kiosk.sim.escpos_emulator import PrinterEmulator
+from kiosk.sim.escpos import PrinterEmulator
+from kiosk.tours.soak import read_process
 
 CERTIFICATE = Receipt(
     title="个人参保缴费证明",
@@ -59,11 +65,50 @@ def _raster_qr_bytes(payload: str) -> int:
     return len(dummy.output)
 
 
+def hostile_streams(tabs: int, feeds: int, columns: int = 32) -> list[tuple[str, float, int]]:
+    """(name, seconds until the status answer, RSS growth in KiB) per stream, against a
+    standalone emulator process; each stream ends with a cut and ``DLE EOT 1``."""
+    streams = [
+        (f"{tabs:,} x HT", b"\t" * tabs),
+        (f"{feeds:,} x ESC d 255", b"\x1bd\xff" * feeds),
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.sim.escpos", "--port", "0", "--columns", str(columns)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its warnings about the streams
+        text=True,
+    )
+    results = []
+    try:
+        host, port = proc.stdout.readline().split()[-1].removeprefix("tcp://").split(":")
+        with socket.create_connection((host, int(port))) as conn:
+            conn.settimeout(600)
+            for name, data in streams:
+                rss_before = read_process(proc.pid)[0]
+                started = time.perf_counter()
+                conn.sendall(data + b"\x1dV\x00\x10\x04\x01")
+                answer = conn.recv(1)
+                seconds = time.perf_counter() - started
+                results.append((name, seconds if answer else float("nan"), read_process(proc.pid)[0] - rss_before))
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200, help="at least 2")
     ap.add_argument("--columns", type=int, default=32)
+    ap.add_argument("--tabs", type=int, default=20_000, help="tabs in the hostile stream")
+    ap.add_argument("--feeds", type=int, default=1_000, help="ESC d 255 commands in the hostile stream")
+    ap.add_argument("--hostile-only", action="store_true", help="only the hostile streams")
     args = ap.parse_args(argv)
+
+    hostile = hostile_streams(args.tabs, args.feeds, args.columns)
+    if args.hostile_only:
+        _print_hostile(hostile)
+        return 0
 
     data = render_receipt(CERTIFICATE, width_chars=args.columns)
     render = []
@@ -89,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 conn.sendall(data + b"\x1dr\x01")
                 conn.recv(1)
                 sends.append(time.perf_counter() - started)
-        printed = len(emu.documents)
+        printed = emu.printed
 
     qr = qr_command(CERTIFICATE.qr_payload)
     print(
@@ -106,7 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'print_job (first)':18} {jobs[0] * 1000:8.2f}   (connects; imports python-escpos)")
     print(f"{'print_job (rest)':18} {_stats(jobs[1:])}")
     print(f"{'send + GS r 1':18} {_stats(sends)}")
+    _print_hostile(hostile)
     return 0
+
+
+def _print_hostile(results: list[tuple[str, float, int]]) -> None:
+    print("hostile stream, then cut and DLE EOT 1    answered after   emulator RSS growth")
+    for name, seconds, rss_kib in results:
+        print(f"  {name:38} {seconds:10.3f} s {rss_kib / 1024:12.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ def _script(sessions: int, results: dict[str, list[float]]):
         from kivy.core.window import Window
         from kivy.graphics.opengl import glFinish
 
-        from kiosk.commands.soak import SETTLE_S
         from kiosk.tours.engine import TourTouch, Wait, leave, open_item
+        from kiosk.tours.soak_sessions import SETTLE_S
 
         kiosk = tour.app.kiosk
         idcard = kiosk.hub.emulator("idcard")

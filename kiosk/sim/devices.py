@@ -46,7 +46,7 @@ def printer(cfg: Any, *, out_dir: Path | None = None, width_chars: int = 32, **k
     """The network ESC/POS driver against the printer emulator on loopback TCP; receipts are
     also rendered as PNGs into ``out_dir``."""
     from kiosk.hardware.printer import network_printer
-    from kiosk.sim.escpos_emulator import PrinterEmulator
+    from kiosk.sim.escpos import PrinterEmulator
 
     dots = 576 if width_chars >= 48 else 384
     emulator = PrinterEmulator(columns=width_chars, dots_per_line=dots, out_dir=out_dir).start()

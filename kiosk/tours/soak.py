@@ -1,5 +1,6 @@
 """The soak run's measuring and judging: process samples, growth per 1,000 sessions, and the
-verdict on what reached the backend. No Kivy here; ``kiosk soak`` drives the sessions.
+verdict on what reached the backend. No Kivy here; ``soak_sessions`` and ``soak_kills`` run the
+sessions, ``kiosk soak`` (``kiosk/commands/soak.py``) takes the arguments and prints the report.
 
 Growth is the least-squares slope of a resource (RSS, open descriptors, threads) against the
 number of sessions served, after a warm-up (caches, lazily built screens and the allocator's

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.commands.soak import FAULTS
+from kiosk.tours.soak_sessions import FAULTS
 
 pytestmark = pytest.mark.timeout(290)
 

@@ -25,7 +25,7 @@ from kiosk.hardware.printer import build, network_printer
 from kiosk.hardware.receipt_escpos import render_receipt
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.sim import devices as simulated
-from kiosk.sim.escpos_emulator import EscposParser, PrinterEmulator, PrinterState
+from kiosk.sim.escpos import EscposParser, PrinterEmulator, PrinterState
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -268,6 +268,7 @@ def test_build_simulated_starts_an_emulator_and_writes_pngs(tmp_path):
         assert emu is not None and emu.port > 0
         driver.print_job(job())
         assert emu.documents[0].qr_payloads
+        assert emu.wait_for_documents(1)  # and its PNG written
         assert (tmp_path / "receipt-0001.png").stat().st_size > 5000
     finally:
         driver.stop()
@@ -406,7 +407,7 @@ def test_standalone_emulator_writes_a_png_per_receipt(tmp_path):
         [
             sys.executable,
             "-m",
-            "kiosk.sim.escpos_emulator",
+            "kiosk.sim.escpos",
             "--port",
             "0",
             "--out",
