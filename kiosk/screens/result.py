@@ -12,6 +12,7 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+import kiosk.widgets.pictures  # noqa: F401 - CardPicture in the kv rule
 from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
 from kiosk.services.journey import Outcome
@@ -29,6 +30,8 @@ class ResultScreen(KioskScreen):
     message_en = StringProperty("")
     reference = StringProperty("")
     can_retry = BooleanProperty(False)
+    tone = StringProperty("success")  # success | notice | failure: the badge
+    papers = BooleanProperty(False)  # paper came out: the picture of where to take it
     auto_left = NumericProperty(0)  # seconds until the rating follows by itself (0: it will not)
 
     _auto = None
@@ -42,6 +45,8 @@ class ResultScreen(KioskScreen):
         if outcome is None:
             return
         self.ok = outcome.ok
+        self.tone = outcome.tone
+        self.papers = bool(self.journey.papers_printed())
         self.title_zh, self.title_en = outcome.title_zh, outcome.title_en
         self.message_zh, self.message_en = outcome.message_zh, outcome.message_en
         self.reference = outcome.reference
@@ -57,8 +62,12 @@ class ResultScreen(KioskScreen):
         if self.auto_left <= 0:
             self.done()
 
+    def on_enter(self, *args):
+        self.ids.paper.start()
+
     def on_leave(self, *args):
         self._cancel_auto()
+        self.ids.paper.stop()
 
     def _cancel_auto(self) -> None:
         self.auto_left = 0

@@ -114,9 +114,12 @@ class CardStatusFlow:
                 ok=True,
                 title_zh="您的社会保障卡处于临时挂失状态",
                 title_en="Your social security card is reported lost",
-                message_zh=f"卡号 {card.masked_card_number}，{card.since} 起挂失。{NEXT_STEPS_ZH[1]}",
-                message_en=f"Card {card.masked_card_number}, reported lost since {card.since}. {NEXT_STEPS_EN[1]}",
+                message_zh=(f"卡号 {card.masked_card_number}，{card.since} 起挂失。" if card.since
+                            else f"卡号 {card.masked_card_number}，已挂失。") + NEXT_STEPS_ZH[1],
+                message_en=(f"Card {card.masked_card_number}, reported lost since {card.since}. " if card.since
+                            else f"Card {card.masked_card_number}, reported lost. ") + NEXT_STEPS_EN[1],
                 reference=self.reference,
+                notice=True,  # done, and what it found needs the resident's attention: no green tick
             )
         return Outcome(
             ok=True,

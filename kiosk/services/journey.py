@@ -87,6 +87,14 @@ class Outcome:
     reference: str = ""  # transaction number or session reference, for staff
     can_retry: str = ""  # a key of RETRY_ACTIONS: what the result screen may offer to do again
     artifacts: tuple[str, ...] = ()  # receipt/certificate files in simulated mode
+    #: done, but what it found needs the resident's attention (a lost card, a payment being
+    #: confirmed): the result shows a notice, never a green tick
+    notice: bool = False
+
+    @property
+    def tone(self) -> str:
+        """success | notice | failure: the result's badge."""
+        return "notice" if self.notice else ("success" if self.ok else "failure")
 
     @classmethod
     def failed(
@@ -335,7 +343,7 @@ class Journey:
         """The visit ends, from anywhere: every personal datum of the session is dropped, and
         what the resident chose (language, 大字版, category) goes back to the terminal's
         defaults. The farewell screen follows when there is something to say or to take."""
-        papers = self._papers_printed()
+        papers = self.papers_printed()
         self.end_reason = reason
         self.session.wipe()
         self.flow = None
@@ -421,7 +429,7 @@ class Journey:
     def _jobs_printed(self) -> int:
         return int(getattr(self.ports.devices.device("printer"), "jobs_completed", 0) or 0)
 
-    def _papers_printed(self) -> tuple[str, ...]:
+    def papers_printed(self) -> tuple[str, ...]:
         """What came out of the printer during this visit, for the "take your papers" line."""
         if self.item is None:
             return ()

@@ -410,6 +410,7 @@ class PaymentFlow:
                 "reference number; call 12345 or ask at a service window."
             ),
             reference=self.txn,
+            notice=True,
         )
         return self.outcome
 

@@ -35,6 +35,7 @@ class DemoResident:
     phone: str
     sscard_number: str  # 社会保障卡卡号, 9 characters
     card_status: str = "normal"  # normal | lost (临时挂失 in force)
+    card_lost_at: str | None = None  # when a lost card was reported (ISO local time)
     pension: str | None = "resident"  # employee | resident | flexible | None
     medical: str | None = "resident"  # employee | resident | None
     retired: bool = False  # receiving a pension (待遇领取)
@@ -57,7 +58,7 @@ RESIDENTS: tuple[DemoResident, ...] = (
     DemoResident("liu_yan", "刘䶮", "1", "19880405", "01", "370921", 603, _A + "东疏镇南街5号", "13853801203", "M37092103", note="rare name character (CJK Ext A U+4DAE)"),
     DemoResident("li_guilan", "李桂兰", "2", "19480101", "01", "370921", 272, _A + "伏山镇北村3号", "13853801204", "M37092104", retired=True, note="aged 78, resident pension"),
     DemoResident("chen_ming", "陈明", "1", "19910930", "01", "370921", 441, _A + "磁窑镇新华街7号", "13853801205", "M37092105", pension=None, medical=None, note="no insurance at all"),
-    DemoResident("zhao_li", "赵丽", "2", "19850101", "01", "370902", 362, "山东省泰安市泰山区东岳大街100号", "13853801206", "M37092106", card_status="lost", note="social-security card reported lost"),
+    DemoResident("zhao_li", "赵丽", "2", "19850101", "01", "370902", 362, "山东省泰安市泰山区东岳大街100号", "13853801206", "M37092106", card_status="lost", card_lost_at="2026-11-18T09:42:00", note="social-security card reported lost"),
     DemoResident("sun_zhiqiang", "孙志强", "1", "19751120", "01", "370911", 301, "山东省泰安市岱岳区粥店街道1号", "13853801207", "M37092107", pension="flexible", medical="resident", note="flexible employment (灵活就业)"),
     DemoResident("zhou_fang", "周芳", "2", "19930214", "01", "370921", 922, _A + "华丰镇中心街9号", "13853801208", "M37092108", pension=None, medical="resident", note="resident medical insurance only"),
     DemoResident("wu_haitao", "吴海涛", "1", "19670611", "01", "370921", 271, _A + "堽城镇西街2号", "13853801209", "M37092109", pension="employee", medical="employee"),

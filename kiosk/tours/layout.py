@@ -207,6 +207,21 @@ def _disabled_problems(widget: Widget, background: tuple[float, ...]) -> Iterato
         yield f"disabled control under {MIN_DISABLED_CONTRAST}:1: {_name(widget)} at {worst:.2f}:1"
 
 
+def _swallow_problems(roots: list[Widget]) -> Iterator[str]:
+    """A hidden but disabled widget over a visible control: Kivy gives a disabled widget every
+    touch in its area, so the control cannot be pressed."""
+    hidden = [w for r in roots for w in _walk(r) if w.disabled and _opacity(w) <= 0.01 and w.width > 1 and w.height > 1
+              and not (w.parent is not None and w.parent.disabled and _opacity(w.parent) <= 0.01)]
+    controls = [w for r in roots for w in _walk(r) if isinstance(w, ButtonBehavior) and _shown(w) and not w.disabled]
+    for h in hidden:
+        hx0, hy0, hx1, hy1 = _rect(h)
+        for c in controls:
+            cx0, cy0, cx1, cy1 = _rect(c)
+            if min(hx1, cx1) - max(hx0, cx0) > SLACK and min(hy1, cy1) - max(hy0, cy0) > SLACK:
+                yield f"a hidden, disabled {_name(h)} lies over {_name(c)} and swallows its touches"
+                break
+
+
 # --- bare bands ----------------------------------------------------------------------------------
 
 
@@ -272,4 +287,5 @@ def audit(window: Widget, *, elder: bool, background: tuple[float, ...] = (0.957
         problems += _disabled_problems(w, background)
     if manager is not None and manager.current_screen is not None:
         problems += _bare_problems(manager.current_screen, _rect(manager))
+    problems += _swallow_problems(roots)
     return sorted(set(problems))

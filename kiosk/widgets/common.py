@@ -106,6 +106,24 @@ class Banner(BoxLayout):
     en = StringProperty("")
 
 
+class Reveal(BoxLayout):
+    """A part of a screen that is shown or not (a step of a screen). Hidden, it draws nothing and
+    takes no touch. Not ``disabled``: Kivy lets a disabled widget swallow every touch in its
+    area, and a hidden part's children keep their sizes, so they would swallow the touches
+    meant for the visible part beside them."""
+
+    shown = BooleanProperty(True)
+
+    def on_touch_down(self, touch):
+        return super().on_touch_down(touch) if self.shown else False
+
+    def on_touch_move(self, touch):
+        return super().on_touch_move(touch) if self.shown else False
+
+    def on_touch_up(self, touch):
+        return super().on_touch_up(touch) if self.shown else False
+
+
 class StepBar(BoxLayout):
     """① 阅读须知 ② 核验身份 ③ … under the header: which step of how many, and what is next.
     ``steps``: (zh, en) pairs; ``current``: the index of the step on screen (-1: none)."""

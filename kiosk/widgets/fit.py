@@ -33,3 +33,14 @@ def fitting_size(text: str, width: float, size: float, bold: bool = False, floor
     if widest <= width:
         return size
     return max(size * floor, size * width / widest * 0.97)
+
+
+def fitting_line(text: str, width: float, size: float, bold: bool = False, floor: float = 0.6) -> float:
+    """``size``, or less where ``text`` as one line is wider than ``width`` (a number, a
+    reference: shrunk rather than wrapped mid-way), but not below ``floor`` of ``size``."""
+    if not text or width <= 1:
+        return size
+    whole = _word_width(text, float(size), bool(bold))
+    if whole <= width:
+        return size
+    return max(size * floor, size * width / whole * 0.97)

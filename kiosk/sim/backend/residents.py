@@ -76,7 +76,7 @@ def _card(conn: Any, r: Any) -> dict:
     row = conn.execute(
         "SELECT status, changed_at FROM card_status WHERE resident=?", (r.key,)
     ).fetchone()
-    status, changed = (row[0], row[1]) if row else (r.card_status, None)
+    status, changed = (row[0], row[1]) if row else (r.card_status, r.card_lost_at)
     return {
         "masked_card_number": mask_number(r.sscard_number),
         "status": status,
