@@ -92,6 +92,8 @@ class ServiceHoursConfig(_Section):
 
 class StorageConfig(_Section):
     data_dir: Path = Path("../var")
+    #: with less free space than this on the data dir, items that write the journal are paused
+    min_free_mb: Annotated[int, Field(ge=1, le=102400)] = 20
 
 
 class UiConfig(_Section):

@@ -142,6 +142,9 @@ class Journey:
         """Why an item cannot be started now, as (zh, en); None when it can."""
         if item.kind != "self_service":
             return None  # guides are always readable
+        stored = self.ports.outbox.unavailable_reason()  # each item journals or rates: no store, no item
+        if stored is not None:
+            return stored
         if item.online and not self.backend_online:
             return NETWORK_DOWN
         devices = self.ports.devices
