@@ -9,6 +9,7 @@ import pytest
 from kiosk.cli import main
 from kiosk.config import DEFAULT_PATH, load_config
 from kiosk.errors import ConfigError
+from tests.support import write_config
 
 GOOD = DEFAULT_PATH.read_text(encoding="utf-8")
 
@@ -72,7 +73,9 @@ def test_secret_sources(tmp_path, monkeypatch):
 
 
 def test_check_config_command_exit_codes(tmp_path, capsys):
-    assert main(["check-config", str(DEFAULT_PATH)]) == 0
+    good = write_config(tmp_path / "terminal", "http://127.0.0.1:8765")
+    (tmp_path / "terminal" / "terminal.secret").chmod(0o600)
+    assert main(["check-config", str(good)]) == 0
     assert "OK" in capsys.readouterr().out
     bad = write(tmp_path, GOOD.replace('area_code = "370921"', 'area_code = 370921'))
     assert main(["check-config", str(bad)]) == 1
