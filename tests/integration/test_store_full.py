@@ -11,9 +11,11 @@ skipped; the others stand the minimum above what the disk has, which every machi
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -77,7 +79,7 @@ def journal_status(kiosk, txn: str) -> str:
 
 def test_a_full_disk_stops_a_certificate_before_anything_is_issued_or_printed(small_disk, reference_backend, tmp_path):
     config = load_config(write_config(tmp_path / "terminal", reference_backend.url, **{
-        'data_dir = "var"': f'data_dir = "{small_disk}/var"\nmin_free_mb = 1'}))
+        'data_dir = "var"': f'data_dir = "{small_disk}/var"', "min_free_mb = 20": "min_free_mb = 1"}))
     kiosk = bootstrap(config)
     kiosk.STORE_CHECK_S = 3600.0  # the test looks at the store itself, when it wants
     s = ScriptedKiosk(kiosk).start()
@@ -215,3 +217,39 @@ def test_a_crash_mid_act_is_reported_and_settled_at_the_next_start(scripted, ref
         assert orders_at_backend(reference_backend) == [(view.order_no, "closed", view.amount_fen)]
     finally:
         restarted.stop()
+
+
+def test_a_lost_outbox_is_reported_and_the_kiosk_serves_only_what_needs_no_store(kiosk_config, caplog, tmp_path):
+    first = bootstrap(kiosk_config)  # a terminal that has queued five rows for the backend
+    for n in range(5):
+        first.outbox.put("transaction", {"n": n})
+    first.outbox.close()
+    data = kiosk_config.data_dir
+    for name in ("outbox.sqlite3-wal", "outbox.sqlite3-shm"):
+        (data / name).unlink(missing_ok=True)
+    (data / "outbox.sqlite3").write_bytes(b"")  # what was found on a terminal: a 0-byte outbox
+
+    with caplog.at_level("ERROR"):
+        kiosk = bootstrap(kiosk_config)
+    assert any("empty (0 bytes)" in r.getMessage() for r in caplog.records)  # the log says so
+    s = ScriptedKiosk(kiosk).start()  # the terminal still starts: guides, the admin screen
+    try:
+        certificate = s.item_for_flow("contribution_certificate")
+        with pytest.raises(JourneyError) as refused:
+            s.journey.choose(certificate.id)
+        assert refused.value.message_zh == "终端存储故障，暂停办理，请联系工作人员"
+        guide = next(i for i in kiosk.catalogue.items if i.kind != "self_service")
+        s.journey.choose(guide.id)  # what needs no store is still served
+        s.journey.end("done")
+        actions = AdminActions(kiosk)
+        shown = actions.storage()
+        assert shown["lost"] and not shown["usable"] and "empty (0 bytes)" in shown["problem"]
+        assert "empty (0 bytes)" in actions.outbox()["problem"]
+        (tmp_path / "usb").mkdir()
+        with zipfile.ZipFile(actions.export_diagnostics(tmp_path / "usb")) as bundle:
+            status = json.loads(bundle.read("status.json"))
+        assert status["storage"]["lost"] and "empty (0 bytes)" in status["outbox"]["problem"]
+        assert kiosk.heartbeat()["devices"]["store"] == "hardware_error"
+    finally:
+        s.stop()
+    assert (data / "outbox.sqlite3").stat().st_size == 0  # left as found, for whoever recovers it
