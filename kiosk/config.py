@@ -58,8 +58,8 @@ def _check_url(value: str, schemes: tuple[str, ...], *, port_required: bool = Fa
         raise ValueError(f"bad URL {value!r}: {e}") from None
     if number is None and port_required:
         raise ValueError(f"bad URL {value!r}: no port (expected {schemes[0]}://HOST:PORT)")
-    if number is not None and not 1 <= number <= 65535:
-        raise ValueError(f"bad URL {value!r}: port {number} is not between 1 and 65535")
+    if number == 0 and port_required:  # (a backend URL's port 0 is the demo's placeholder)
+        raise ValueError(f"bad URL {value!r}: port 0 is not between 1 and 65535")
     return value
 
 

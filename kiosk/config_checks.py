@@ -1,5 +1,6 @@
-"""What a valid config still needs from the machine it runs on: a terminal secret that is
-there, not empty and kept private; a data dir and a log file the kiosk can write.
+"""What a valid config still needs from the machine it runs on: a backend it can reach (not
+the demo's port 0), a terminal secret that is there, not empty and kept private; a data dir
+and a log file the kiosk can write.
 
 ``kiosk check-config`` and ``kiosk run`` both call ``check_on_host`` after ``load_config``, so
 a config that passes the one is never refused (or crashes) at the other, and each problem is
@@ -14,6 +15,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 from kiosk.config import KioskConfig
 from kiosk.errors import ConfigError
@@ -21,9 +23,17 @@ from kiosk.errors import ConfigError
 
 def check_on_host(cfg: KioskConfig) -> None:
     """Raise ``ConfigError`` naming every problem, one line each."""
-    problems = [*_secret(cfg), *_data_dir(cfg), *_log_file(cfg)]
+    problems = [*_backend(cfg), *_secret(cfg), *_data_dir(cfg), *_log_file(cfg)]
     if problems:
         raise ConfigError("\n".join(f"{cfg.source}: {key}: {what}" for key, what in problems))
+
+
+def _backend(cfg: KioskConfig) -> list[tuple[str, str]]:
+    # port 0 stands in for "the demo's own backend" in simulated set-ups; a running kiosk
+    # could never reach it
+    if urlparse(cfg.backend.url).port == 0:
+        return [("backend.url", f"bad URL {cfg.backend.url!r}: port 0 is not between 1 and 65535")]
+    return []
 
 
 def _secret(cfg: KioskConfig) -> list[tuple[str, str]]:

@@ -130,7 +130,9 @@ def _storage(screen) -> None:
             banner.en = "The store cannot be used: items that need it are paused"
 
     fill(actions.storage())
-    screen.run(lambda: actions.storage(refresh=True), fill)
+    # a quiet look (not ``screen.run``): the section is redrawn on every device event, and a
+    # self-test's message or the busy state must not be taken over by it
+    screen.app.worker.submit(lambda: actions.storage(refresh=True), fill, lambda _error: None)
 
 
 def _card_test(screen, device: str, zh: str, en: str) -> None:

@@ -75,6 +75,8 @@ CASES = {
     "printer_port_zero": (replace('[devices.printer]\ndriver = "simulated"',
                                   '[devices.printer]\ndriver = "network"\nurl = "tcp://192.0.2.10:0"'),
                           "devices.printer.url", "port 0 is not between 1 and 65535"),
+    "backend_port_zero": (replace('url = "http://127.0.0.1:8765"', 'url = "http://127.0.0.1:0"'), "backend.url",
+                          "port 0 is not between 1 and 65535"),
     "printer_without_port": (replace('[devices.printer]\ndriver = "simulated"',
                                      '[devices.printer]\ndriver = "network"\nurl = "tcp://192.0.2.10"'),
                              "devices.printer.url", "no port"),
