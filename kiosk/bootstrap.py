@@ -153,15 +153,16 @@ class Kiosk:
 
     def stop(self) -> None:
         self._stopping.set()
-        for thread in (self._reconciler, self._store_watch):
-            if thread is not None:
-                thread.join(timeout=10)
+        if self._reconciler is not None:
+            self._reconciler.join(timeout=10)
         for part in (self.delivery, self.hub):
             try:
                 part.stop()
             except Exception:  # noqa: BLE001 - shutting down: log and go on with the rest
                 log.exception("stopping %s failed", type(part).__name__)
         self.backend.close()
+        if self._store_watch is not None:  # at most one look at the disk (a trial write) to wait for
+            self._store_watch.join(timeout=5)
 
 
 def ensure_secret(config: KioskConfig) -> bytes:

@@ -18,7 +18,7 @@ import datetime as dt
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlparse
 
 from pydantic import (
@@ -38,6 +38,17 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "kiosk.toml"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arrays_for_tuples(cls, data: Any) -> Any:
+        """TOML has arrays and no tuples: an array given for a tuple field is what the file
+        means (strict mode would refuse it), whatever tuple fields a section gains."""
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                if isinstance(data.get(name), list) and get_origin(field.annotation) is tuple:
+                    data = {**data, name: tuple(data[name])}
+        return data
 
 
 #: a path is written as a string in TOML: the one place a string is turned into something else

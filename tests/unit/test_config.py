@@ -88,3 +88,15 @@ def test_the_kiosk_refuses_to_start_on_a_bad_config(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "devices.idcard.driver: unknown driver 'magic'" in proc.stderr
+
+
+def test_strict_types_still_take_a_toml_array_for_a_tuple():
+    from kiosk.config import _Section
+
+    class Listed(_Section):
+        names: tuple[str, ...] = ()
+        flag: bool = False
+
+    assert Listed.model_validate({"names": ["a", "b"]}).names == ("a", "b")
+    with pytest.raises(ValueError, match="valid boolean"):
+        Listed.model_validate({"flag": "yes"})
