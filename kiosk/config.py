@@ -341,13 +341,9 @@ def _describe(err: dict[str, Any]) -> str:
         return "missing key"
     if kind == "literal_error":
         return f"{err['input']!r} is not allowed ({err['msg'].removeprefix('Input should be ')})"
-    if kind == "finite_number":
-        return f"must be a finite number, got {err['input']!r}"
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"wrong type: {err['msg'].lower()}, got {err['input']!r}"
     msg = err["msg"].removeprefix("Value error, ")
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "string_too_short"):
-        msg += f", got {err['input']!r}"
     return msg
 
 
