@@ -198,6 +198,8 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         read_timeout=config.backend.read_timeout_s,
     )
     outbox = Outbox(data_dir / "outbox.sqlite3", min_free_bytes=config.storage.min_free_mb * 1024 * 1024)
+    if outbox.lost is not None:  # the kiosk starts all the same: guides, the admin screen
+        log.error("outbox: %s; items that need the store are refused", outbox.lost)
     journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
     counters = Counters(outbox)  # kept across restarts: the paper roll's use
     hub = DeviceHub(config.devices, builders=_device_builders(config, counters.slot("printer_roll")))

@@ -104,8 +104,7 @@ class Outbox:
         try:
             self._conn = self._open()
         except StoreError as e:
-            self.lost = e
-            log.error("outbox: %s", e)
+            self.lost = e  # the kiosk logs it and shows it; a command says it in its one line
         self._state = self._look(writable=self._conn is not None)
 
     # --- opening: an outbox that had rows must still have them ----------------------------------

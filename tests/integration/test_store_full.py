@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -262,3 +263,8 @@ def test_a_lost_outbox_is_reported_and_the_kiosk_serves_only_what_needs_no_store
     finally:
         s.stop()
     assert (data / "outbox.sqlite3").stat().st_size == 0  # left as found, for whoever recovers it
+    told = subprocess.run([sys.executable, "-m", "kiosk.cli", "outbox", "status", "--config", str(kiosk_config.source)],
+                          capture_output=True, text=True, timeout=60)
+    assert told.returncode == 1 and told.stdout == ""
+    [line] = told.stderr.splitlines()  # one clear line
+    assert line.startswith("kiosk: ") and "empty (0 bytes)" in line and "may be lost" in line
