@@ -34,9 +34,14 @@ class Kiosk:
     _online_listeners: list[Callable[[bool], None]] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _reconciler: threading.Thread | None = None
+    _store_watch: threading.Thread | None = None
 
     #: how often payments left "paid_unconfirmed" are settled with the backend
     RECONCILE_EVERY_S = 120.0
+    #: how often the store's disk is looked at (free space, a trial write)
+    STORE_CHECK_S = 15.0
+    #: an intent this old, of a session that is over, is settled as abandoned
+    STALE_INTENT_S = 600.0
 
     @property
     def config(self) -> KioskConfig:
@@ -75,14 +80,43 @@ class Kiosk:
         self.delivery.start()
         self._reconciler = threading.Thread(target=self._reconcile_loop, name="reconcile", daemon=True)
         self._reconciler.start()
+        self._store_watch = threading.Thread(target=self._watch_store, name="store-watch", daemon=True)
+        self._store_watch.start()
+
+    def _watch_store(self) -> None:
+        while not self._stopping.wait(self.STORE_CHECK_S):
+            self.check_store()
+
+    def check_store(self) -> Any:
+        """Look at the store now (free space, a trial write), write what the disk refused
+        earlier once it takes writes again; returns the ``StoreState``. Blocking."""
+        was = self.outbox.state()
+        state = self.outbox.check_health()
+        if state.usable and self.journal.deferred():
+            self.journal.retry_deferred()
+        if state.usable != was.usable:
+            if state.usable:
+                log.warning("store usable again: %s", state.summary())
+            else:
+                log.error("store not usable, items that need it are paused: %s", state.summary())
+        return state
 
     def _reconcile_loop(self) -> None:
-        """Ask the backend about payments whose outcome was lost — at start (a crash may have
-        left some) and then every few minutes, so no doubt waits for the next resident."""
+        """Settle what earlier sessions left open: at start the intents a crash cut short (and
+        later those an ended session left), then the payments whose outcome was lost, asking
+        the backend — at start and every few minutes, so no doubt waits for the next resident."""
         from kiosk.errors import KioskError
         from kiosk.services.payment_order import settle_unconfirmed
 
+        first = True
         while not self._stopping.is_set():
+            current = self.journey.session.transaction_no
+            try:
+                self.journal.settle_stale(keep=(current,) if current else (),
+                                          older_than_s=None if first else self.STALE_INTENT_S)
+                first = False
+            except KioskError as e:
+                log.info("open journal entries not settled yet: %s", e)
             try:
                 settled = settle_unconfirmed(self.journal, self.backend)
                 if settled:
@@ -95,14 +129,21 @@ class Kiosk:
         """What the terminal tells the backend every ``heartbeat_s``: devices, paper, backlog."""
         from kiosk import __version__
         from kiosk.backend.payloads import heartbeat
+        from kiosk.errors import StoreError
 
         snapshot = self.hub.snapshot()
         printer = snapshot.get("printer")
+        try:
+            depth = self.outbox.depth()
+        except StoreError:
+            depth = 0  # unknown: the "store" entry below says why
+        devices = {name: snap.status.value for name, snap in snapshot.items()}
+        devices["store"] = "online" if self.outbox.unavailable_reason() is None else "hardware_error"
         return heartbeat(
             software_version=__version__,
-            devices={name: snap.status.value for name, snap in snapshot.items()},
+            devices=devices,
             paper=printer.paper.value if printer is not None and printer.paper is not None else "unknown",
-            outbox_depth=self.outbox.depth(),
+            outbox_depth=depth,
             in_service=not self.journey.maintenance and self.journey.closed_reason() is None,
         )
 
@@ -123,6 +164,8 @@ class Kiosk:
             except Exception:  # noqa: BLE001 - shutting down: log and go on with the rest
                 log.exception("stopping %s failed", type(part).__name__)
         self.backend.close()
+        if self._store_watch is not None:  # at most one look at the disk (a trial write) to wait for
+            self._store_watch.join(timeout=5)
 
 
 def ensure_secret(config: KioskConfig) -> bytes:
@@ -157,7 +200,9 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         connect_timeout=config.backend.connect_timeout_s,
         read_timeout=config.backend.read_timeout_s,
     )
-    outbox = Outbox(data_dir / "outbox.sqlite3")
+    outbox = Outbox(data_dir / "outbox.sqlite3", min_free_bytes=config.storage.min_free_mb * 1024 * 1024)
+    if outbox.lost is not None:  # the kiosk starts all the same: guides, the admin screen
+        log.error("outbox: %s; items that need the store are refused", outbox.lost)
     journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
     counters = Counters(outbox)  # kept across restarts: the paper roll's use
     hub = DeviceHub(config.devices, builders=_device_builders(config, counters.slot("printer_roll")))

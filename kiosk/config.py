@@ -3,18 +3,33 @@
 Every problem is reported as ``<file>: <key>: <what is wrong>`` so that a technician can fix
 the file without reading code. Unknown keys are refused too: a typo must not silently fall
 back to a default. Relative paths are resolved against the folder that holds the file.
+
+Types are strict: ``fullscreen = "yes"`` is not a boolean and ``"120"`` is not a number (a
+quoted value is a mistake to point at, not something to guess about); no float may be
+``inf`` or ``nan``, and every number has bounds a terminal can live with (a heartbeat every
+microsecond is as wrong as a missing one). What the file names on this machine (the secret,
+the data dir, the log file) is checked by ``kiosk.config_checks``.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from kiosk.errors import ConfigError
 from kiosk.validation import describe, location
@@ -23,17 +38,48 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "kiosk.toml"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arrays_for_tuples(cls, data: Any) -> Any:
+        """TOML has arrays and no tuples: an array given for a tuple field is what the file
+        means (strict mode would refuse it), whatever tuple fields a section gains."""
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                if isinstance(data.get(name), list) and get_origin(field.annotation) is tuple:
+                    data = {**data, name: tuple(data[name])}
+        return data
 
 
-def _check_url(value: str, schemes: tuple[str, ...]) -> str:
+#: a path is written as a string in TOML: the one place a string is turned into something else
+FilePath = Annotated[Path, Field(strict=False)]
+#: the serial line speeds devices use; 0, negative or made-up rates are refused
+Baud = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _check_url(value: str, schemes: tuple[str, ...], *, port_required: bool = False) -> str:
     parsed = urlparse(value)
+    port = "PORT" if port_required else "[:PORT]"
     if parsed.scheme not in schemes or not parsed.hostname:
-        raise ValueError(f"bad URL {value!r}: expected {' or '.join(schemes)}://HOST[:PORT]")
+        raise ValueError(f"bad URL {value!r}: expected {' or '.join(schemes)}://HOST{port}")
     try:
-        parsed.port  # noqa: B018 - raises on a malformed port
+        number = parsed.port
     except ValueError as e:
         raise ValueError(f"bad URL {value!r}: {e}") from None
+    if number is None and port_required:
+        raise ValueError(f"bad URL {value!r}: no port (expected {schemes[0]}://HOST:PORT)")
+    if number == 0 and port_required:  # (a backend URL's port 0 is the demo's placeholder)
+        raise ValueError(f"bad URL {value!r}: port 0 is not between 1 and 65535")
+    return value
+
+
+def _check_encoding(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(f"unknown encoding {value!r} (e.g. 'gb18030')") from None
     return value
 
 
@@ -55,12 +101,12 @@ class TerminalConfig(_Section):
 
 class BackendConfig(_Section):
     url: str
-    secret_file: Path | None = None
-    secret_env: str | None = None
-    ca_bundle: Path | None = None  # pinned CA for the backend's TLS certificate
-    connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 3.0
-    read_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
-    heartbeat_s: Annotated[float, Field(gt=0)] = 60.0
+    secret_file: FilePath | None = None
+    secret_env: NonEmpty | None = None
+    ca_bundle: FilePath | None = None  # pinned CA for the backend's TLS certificate
+    connect_timeout_s: Annotated[float, Field(ge=0.1, le=60)] = 3.0
+    read_timeout_s: Annotated[float, Field(ge=0.5, le=120)] = 10.0
+    heartbeat_s: Annotated[float, Field(ge=5, le=3600)] = 60.0
 
     @field_validator("url")
     @classmethod
@@ -89,6 +135,14 @@ class ServiceHoursConfig(_Section):
     open: dt.time = dt.time(8, 0)
     close: dt.time = dt.time(20, 0)
 
+    @field_validator("close")
+    @classmethod
+    def _after_open(cls, close: dt.time, info: ValidationInfo) -> dt.time:
+        opens = info.data.get("open")
+        if opens is not None and close <= opens:
+            raise ValueError(f"closing time {close:%H:%M} is not after opening time {opens:%H:%M}")
+        return close
+
     def is_open(self, now: dt.datetime) -> bool:
         if self.always_open:
             return True
@@ -96,13 +150,15 @@ class ServiceHoursConfig(_Section):
 
 
 class StorageConfig(_Section):
-    data_dir: Path = Path("../var")
+    data_dir: FilePath = Path("../var")
+    #: with less free space than this on the data dir, items that write the journal are paused
+    min_free_mb: Annotated[int, Field(ge=1, le=102400)] = 20
 
 
 class UiConfig(_Section):
     fullscreen: bool = True
-    width: Annotated[int, Field(ge=320)] = 1080
-    height: Annotated[int, Field(ge=320)] = 1920
+    width: Annotated[int, Field(ge=320, le=8192)] = 1080
+    height: Annotated[int, Field(ge=320, le=8192)] = 1920
     elder_mode_default: bool = False
     voice: bool = True
     voice_output: Literal["speaker", "file"] = "speaker"  # file: WAVs in data_dir/voice (no sound card)
@@ -125,7 +181,7 @@ class UiConfig(_Section):
 
 class SimulatedDevice(_Section):
     driver: Literal["simulated"]
-    pace_baud: int | None = None  # pace the emulator at a real baud rate (serial devices)
+    pace_baud: Baud | None = None  # pace the emulator at a real baud rate (serial devices)
     columns: Literal[32, 48] = 32  # the simulated printer's paper width in characters
 
 
@@ -135,10 +191,10 @@ class NoDevice(_Section):
 
 class SerialIdCard(_Section):
     driver: Literal["serial"]
-    port: str
+    port: NonEmpty
     baud: Literal[9600, 19200, 38400, 57600, 115200] = 115200
-    poll_interval_s: Annotated[float, Field(gt=0, le=5)] = 0.3
-    timeout_s: Annotated[float, Field(gt=0, le=10)] = 1.0
+    poll_interval_s: Annotated[float, Field(ge=0.05, le=5)] = 0.3
+    timeout_s: Annotated[float, Field(ge=0.1, le=10)] = 1.0
 
 
 class PcscSsCard(_Section):
@@ -151,21 +207,25 @@ class NetworkPrinter(_Section):
     columns: Literal[32, 48] = 32  # characters per line: 58 mm paper 32, 80 mm paper 48
     url: str  # tcp://HOST:PORT
     encoding: str = "gb18030"
-    timeout_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    timeout_s: Annotated[float, Field(ge=0.5, le=30)] = 5.0
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        return _check_url(v, ("tcp",))
+        return _check_url(v, ("tcp",), port_required=True)
+
+    _encoding = field_validator("encoding")(_check_encoding)
 
 
 class SerialPrinter(_Section):
     driver: Literal["serial"]
     columns: Literal[32, 48] = 32  # characters per line: 58 mm paper 32, 80 mm paper 48
-    port: str
-    baud: int = 115200
+    port: NonEmpty
+    baud: Baud = 115200
     encoding: str = "gb18030"
-    timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+    timeout_s: Annotated[float, Field(ge=0.1, le=30)] = 2.0
+
+    _encoding = field_validator("encoding")(_check_encoding)
 
 
 class UsbPrinter(_Section):
@@ -175,12 +235,14 @@ class UsbPrinter(_Section):
     product_id: Annotated[int, Field(ge=0, le=0xFFFF)]
     encoding: str = "gb18030"
 
+    _encoding = field_validator("encoding")(_check_encoding)
+
 
 class SerialRatingPad(_Section):
     driver: Literal["serial"]
-    port: str
-    baud: int = 9600
-    heartbeat_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    port: NonEmpty
+    baud: Baud = 9600
+    heartbeat_s: Annotated[float, Field(ge=0.5, le=60)] = 5.0
 
 
 IdCardDevice = Annotated[SimulatedDevice | SerialIdCard | NoDevice, Field(discriminator="driver")]
@@ -195,8 +257,8 @@ RatingPadDevice = Annotated[SimulatedDevice | SerialRatingPad | NoDevice, Field(
 class CupsA4Printer(_Section):
     driver: Literal["cups"]
     queue: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]  # as `lpstat -p` names it
-    command: str = "lp"  # from Debian cups-client
-    timeout_s: Annotated[float, Field(gt=0, le=120)] = 20.0
+    command: NonEmpty = "lp"  # from Debian cups-client
+    timeout_s: Annotated[float, Field(ge=1, le=120)] = 20.0
 
 
 A4PrinterDevice = Annotated[CupsA4Printer | NoDevice, Field(discriminator="driver")]
@@ -217,13 +279,13 @@ class AdminConfig(_Section):
     max_attempts: Annotated[int, Field(ge=3, le=10)] = 5
     lockout_s: Annotated[int, Field(ge=60, le=86400)] = 900
     idle_timeout_s: Annotated[int, Field(ge=30, le=1800)] = 180
-    export_dir: Path = Path("/media/kiosk-usb")  # removable media for the diagnostics bundle
+    export_dir: FilePath = Path("/media/kiosk-usb")  # removable media for the diagnostics bundle
 
 
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    file: Path | None = None  # a rotated log file besides the journal; None: journal/stderr only
-    max_bytes: Annotated[int, Field(ge=65536)] = 5 * 1024 * 1024
+    file: FilePath | None = None  # a rotated log file besides the journal; None: journal/stderr only
+    max_bytes: Annotated[int, Field(ge=65536, le=1 << 30)] = 5 * 1024 * 1024
     backups: Annotated[int, Field(ge=1, le=50)] = 5
 
 
@@ -249,7 +311,7 @@ class KioskConfig(_Section):
     service_points: list[ServicePoint] = []
 
     #: where the file was read from; relative paths resolve against its folder
-    source: Path = Path(".")
+    source: FilePath = Path(".")
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.source.parent / path).resolve()

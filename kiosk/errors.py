@@ -120,6 +120,31 @@ class BackendProtocolError(BackendError):
     retryable = True
 
 
+# --- the terminal's own store (kiosk.store.db translates sqlite3 and OS errors into these) ----
+
+
+class StoreError(KioskError):
+    """The local database cannot be opened or written (disk full, read-only, corrupt)."""
+
+    message_zh = "终端存储故障，暂停办理，请联系工作人员"
+    message_en = "The terminal's storage has failed: this service is paused, please ask staff for help"
+
+
+class StoreFullError(StoreError):
+    """The data dir has no room left (or less than the configured minimum)."""
+
+    message_zh = "终端存储空间不足，暂停办理，请联系工作人员"
+    message_en = "The terminal's storage is full: this service is paused, please ask staff for help"
+
+
+class StoreDamagedError(StoreError):
+    """A store's file is missing, unreadable, not a database or damaged."""
+
+
+class OutboxLostError(StoreDamagedError):
+    """The outbox had rows and is now empty, missing or unreadable: they may be lost."""
+
+
 # --- journey -------------------------------------------------------------------------------
 
 

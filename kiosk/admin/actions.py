@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk import __version__
 from kiosk.admin.audit import Audit, scrub
 from kiosk.admin.logs import recent_lines
-from kiosk.errors import DeviceNotFoundError, DeviceTimeoutError, KioskError
+from kiosk.errors import DeviceNotFoundError, DeviceTimeoutError, KioskError, StoreError
 from kiosk.hardware.base import DeviceEvent, EventKind, PaperStatus
 from kiosk.hardware.hub import DEVICE_NAMES_EN, DEVICE_NAMES_ZH
 from kiosk.identity import SocialSecurityCard
@@ -55,7 +55,8 @@ STATUS_ZH = {
     "user_error": "需人工处理", "busy": "忙",
 }
 PAPER_ZH = {"full": "纸量充足", "low": "纸将用尽", "out": "缺纸", "unknown": "未知"}
-JOURNAL_STATUS_ZH = {"completed": "办结", "failed": "失败", "cancelled": "取消", "paid_unconfirmed": "已付待确认"}
+JOURNAL_STATUS_ZH = {"completed": "办结", "failed": "失败", "cancelled": "取消", "paid_unconfirmed": "已付待确认",
+                     "started": "办理中", "printing": "打印中", "paying": "支付中"}
 
 
 class AdminError(KioskError):
@@ -319,12 +320,34 @@ class AdminActions:
     # --- outbox --------------------------------------------------------------------------------
 
     def outbox(self) -> dict[str, Any]:
-        stats = self.kiosk.outbox.stats()
+        """The outbox figures; a lost or unreadable outbox gives ``problem`` and no figures."""
+        try:
+            stats = self.kiosk.outbox.stats()
+            stats["problem"] = ""
+        except StoreError as e:
+            stats = {key: None for key in ("depth", "ready", "inflight", "done", "failed", "oldest_age_s")}
+            stats |= {"pending_by_kind": {}, "last_error": "", "problem": scrub(str(e))}
         delivery = self.kiosk.delivery
         stats["delivery_error"] = scrub(getattr(delivery, "last_error", "") or "")
         stats["online"] = bool(getattr(delivery, "online", True))
         stats["last_error"] = scrub(stats.get("last_error", ""))
         return stats
+
+    # --- storage -------------------------------------------------------------------------------
+
+    def storage(self, refresh: bool = False) -> dict[str, Any]:
+        """The data dir's free space, whether the store takes writes, and the matters a crash
+        cut short (found at start-up, settled since). ``refresh`` looks again: blocking."""
+        kiosk = self.kiosk
+        state = kiosk.check_store() if refresh else kiosk.outbox.state()
+        interrupted = [{k: row[k] for k in ("transaction_no", "item_name", "status", "at")}
+                       for row in kiosk.journal.interrupted]
+        return state.as_dict() | {
+            "problem": scrub(state.problem),
+            "summary": scrub(state.summary()),
+            "interrupted": interrupted,
+            "deferred": len(kiosk.journal.deferred()),
+        }
 
     def deliver_now(self, timeout_s: float = 15.0) -> int:
         """Forced sync, ignoring back-off; returns the rows still waiting. Blocking."""

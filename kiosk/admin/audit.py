@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.identity import mask_number
+from kiosk.store.db import StoreError
 from kiosk.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,13 @@ class Audit:
         self.terminal_id = terminal_id
         self.actor = actor
         self.now = now
-        with outbox.transaction() as conn:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        outbox.create_schema(SCHEMA)
 
     def record(self, action: str, detail: str = "", result: str = "ok") -> str:
-        """Record one action; returns the outbox key. ``result`` is ok / failed / refused."""
+        """Record one action; returns the outbox key. ``result`` is ok / failed / refused.
+
+        A store that refuses the row (full disk, lost outbox) does not stop the technician who
+        came to fix it: the action goes to the log at ERROR instead, and '' is returned."""
         if result not in RESULTS:
             raise ValueError(f"result {result!r} is not one of {', '.join(RESULTS)}")
         action = action[:_ACTION_MAX] or "unknown"
@@ -87,13 +88,17 @@ class Audit:
             "detail": sent_detail,
             "at": dt.datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds"),
         }
-        with self.outbox.transaction() as conn:
-            conn.execute(
-                "INSERT INTO audit (terminal_id, actor, action, detail, result, at, outbox_key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (self.terminal_id, self.actor, action, detail[:_DETAIL_MAX], result, at, key),
-            )
-            Outbox.insert(conn, "audit", payload, key)
+        try:
+            with self.outbox.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO audit (terminal_id, actor, action, detail, result, at, outbox_key)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (self.terminal_id, self.actor, action, detail[:_DETAIL_MAX], result, at, key),
+                )
+                Outbox.insert(conn, "audit", payload, key)
+        except StoreError as e:
+            log.error("admin %s [%s] %s (audit NOT stored: %s)", action, result, detail, e)
+            return ""
         self.outbox.changed.set()
         log.info("admin %s [%s] %s", action, result, detail)
         return key

@@ -1,6 +1,7 @@
 """The diagnostics bundle a technician takes away on a USB stick, and what goes into it.
 
-A .zip holding the device status, paper and outbox figures, the recent (scrubbed) log
+A .zip holding the device status, paper, outbox and storage figures (free space, whether
+the store takes writes, matters a crash cut short), the recent (scrubbed) log
 lines, the recent audit trail and the effective config with secrets hidden. Never the
 journal, never outbox payloads: those hold (masked) residents' data, and the bundle leaves
 the building. It is written under a temporary name and renamed, so a stick pulled out
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk import __version__
 from kiosk.admin.audit import scrub
 from kiosk.admin.logs import recent_lines
+from kiosk.errors import StoreError
 
 if TYPE_CHECKING:
     from kiosk.admin.actions import AdminActions
@@ -75,8 +77,12 @@ def bundle_contents(actions: AdminActions) -> dict[str, str]:
         "devices": [asdict(row) | {"since_text": row.since_text} for row in actions.devices()],
         "paper": asdict(actions.paper()),
         "outbox": actions.outbox(),
+        "storage": actions.storage(),
     }
-    audit = [{k: row[k] for k in ("action", "detail", "result", "at")} for row in actions.audit.recent(200)]
+    try:
+        audit = [{k: row[k] for k in ("action", "detail", "result", "at")} for row in actions.audit.recent(200)]
+    except StoreError as e:  # the bundle is most needed when the store has failed
+        audit = [{"action": "(audit trail unreadable)", "detail": scrub(str(e)), "result": "failed", "at": None}]
     lines = recent_lines(log_file, 2000)
     return {
         "status.json": json.dumps(status, ensure_ascii=False, indent=2, default=str),

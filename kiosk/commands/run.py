@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # a bad config stops here with the file and key named
+    from kiosk.config_checks import check_on_host
+
+    check_on_host(config)  # the secret, the data dir, the log file: as check-config says
     from kiosk.logsetup import configure_logging
 
     configure_logging(config.logging, source=config.source)  # journal-friendly, personal numbers masked

@@ -3,7 +3,8 @@
 ``EscposReceiptPrinter`` satisfies ``kiosk.hardware.base.ReceiptPrinter``. It talks to a
 python-escpos ``Network``, ``Serial`` or ``Usb`` printer object, asks the printer itself for
 its state (``DLE EOT 1`` / ``2`` / ``4``), and treats silence as "unknown", never as "ok".
-A job is checked before it is sent and confirmed after (``GS r 1`` answers once the print
+A job is checked before it is sent, in the same conversation and whatever the last poll said,
+and confirmed after (``GS r 1`` answers once the print
 buffer has drained, then ``DLE EOT`` again): if the paper ran out part-way the job stays
 unprinted so that it is reprinted whole on new paper, and a job that completed is never
 sent again, whoever retries it.
@@ -132,6 +133,9 @@ class EscposReceiptPrinter:
     # --- printing -----------------------------------------------------------------------------
 
     def print_job(self, job: PrintJob) -> None:
+        """Print ``job`` once. The printer is asked its real-time status (DLE EOT) right before
+        the job, in the same conversation, whatever the last poll said: a printer out of paper,
+        offline or silent gets nothing (``PaperOutError`` / ``PrinterError``)."""
         with self._job_lock:
             if job.printed:
                 return
@@ -139,31 +143,35 @@ class EscposReceiptPrinter:
                 job.printed = True  # printed by an earlier attempt with another job object
                 return
             data = render_receipt(job.receipt, encoding=self.encoding, width_chars=self.width_chars)
-            status, paper = self.refresh_status()
+            with self._io:  # nobody talks to the printer between its answer and the job
+                status, paper, why = self._query_status()
+                ready = status.usable and paper not in (PaperStatus.OUT, PaperStatus.UNKNOWN)
+                if ready:
+                    try:
+                        self._send(data)
+                        drained = (
+                            self._exchange(GS_R_PAPER, self.drain_timeout_s)
+                            if self.confirm_drain
+                            else b""
+                        )
+                    except _LinkDown as e:
+                        self._close()
+                        self._publish(DeviceStatus.NO_DEVICE, PaperStatus.UNKNOWN, str(e))
+                        self._fail(
+                            job, PrinterError(f"{self.describe}: connection lost while printing: {e}")
+                        )
+                    after = self._query_status()
+            self._publish(status, paper, why)
             if paper is PaperStatus.OUT:
                 self._fail(job, PaperOutError(f"{self.describe}: out of paper; job not sent"))
-            if not status.usable or paper is PaperStatus.UNKNOWN:
+            if not ready:
                 self._fail(
                     job,
                     PrinterError(
                         f"{self.describe}: not ready ({status}, paper {paper}): {self._last_error}; job not sent"
                     ),
                 )
-            with self._io:
-                try:
-                    self._send(data)
-                    drained = (
-                        self._exchange(GS_R_PAPER, self.drain_timeout_s)
-                        if self.confirm_drain
-                        else b""
-                    )
-                except _LinkDown as e:
-                    self._close()
-                    self._publish(DeviceStatus.NO_DEVICE, PaperStatus.UNKNOWN, str(e))
-                    self._fail(
-                        job, PrinterError(f"{self.describe}: connection lost while printing: {e}")
-                    )
-                status, paper, why = self._query_status()
+            status, paper, why = after
             self._publish(status, paper, why)
             if paper is PaperStatus.OUT or (drained and drained[0] & 0x0C == 0x0C):
                 self._fail(

@@ -77,6 +77,7 @@ def devices(screen) -> None:
         ]
 
     fill(actions.devices())
+    _storage(screen)
     _heading(screen, "自检", "Self-tests")
     tests = _grid(screen)
     _button(tests, "刷新状态", "Refresh", lambda: screen.run(actions.refresh_devices, fill))
@@ -97,6 +98,41 @@ def devices(screen) -> None:
         _button(again, f"重连{row.name_zh}", f"Reconnect the {row.name_en}",
                 lambda name=row.name: screen.run(lambda: actions.reconnect(name), lambda _r: screen.show("devices"),
                                                  ok=("已重新连接", "Reconnected")))
+
+
+def _storage(screen) -> None:
+    """The data dir's disk and the store: what was found last at once, then a fresh look."""
+    actions = screen.actions
+    _heading(screen, "存储", "Storage")
+    banner = Banner(level="error", zh="", en="")
+    screen.ids.content.add_widget(banner)
+    table = _table(screen, ["项目", "数值"])
+
+    def fill(info: dict[str, Any]) -> None:
+        mib = 1024 * 1024
+        free, total = info["free_bytes"], info["total_bytes"]
+        space = "未知" if free is None else f"{free / mib:.1f} MB / {(total or 0) / mib:.0f} MB"
+        interrupted = info["interrupted"]
+        cut = "；".join(f"{r['transaction_no']}（{JOURNAL_STATUS_ZH.get(r['status'], r['status'])}）"
+                       for r in interrupted[:5])
+        table.body = [
+            ["数据目录", str(info["path"]).rsplit("/", 1)[0]],
+            ["可用空间", f"{space}（最低 {info['min_free_bytes'] / mib:.0f} MB）"],
+            ["可写入", "是" if info["writable"] else "否"],
+            ["状态", "正常" if info["usable"] else (info["problem"] or "不可用")],
+            ["启动时中断的业务", f"{len(interrupted)} 笔" + (f"：{cut}" if cut else "")],
+            ["待补写的记录", str(info["deferred"])],
+        ]
+        if info["usable"]:
+            banner.zh = banner.en = ""
+        else:
+            banner.zh = "终端存储不可用，需要存储的事项已暂停办理"
+            banner.en = "The store cannot be used: items that need it are paused"
+
+    fill(actions.storage())
+    # a quiet look (not ``screen.run``): the section is redrawn on every device event, and a
+    # self-test's message or the busy state must not be taken over by it
+    screen.app.worker.submit(lambda: actions.storage(refresh=True), fill, lambda _error: None)
 
 
 def _card_test(screen, device: str, zh: str, en: str) -> None:
@@ -155,13 +191,13 @@ def outbox(screen) -> None:
     def fill(stats: dict[str, Any]) -> None:
         age = stats.get("oldest_age_s")
         table.body = [
-            ["待上传", str(stats["depth"])],
+            ["待上传", "—" if stats["depth"] is None else str(stats["depth"])],
             ["最早一条等待", "—" if age is None else f"{age / 60:.1f} 分钟"],
-            ["已上传", str(stats["done"])],
-            ["被拒绝", str(stats["failed"])],
+            ["已上传", "—" if stats["done"] is None else str(stats["done"])],
+            ["被拒绝", "—" if stats["failed"] is None else str(stats["failed"])],
             ["后台连接", "正常" if stats["online"] else "中断"],
             ["最近错误", stats["delivery_error"] or stats["last_error"] or "—"],
-        ]
+        ] + ([["上传队列故障", stats["problem"]]] if stats.get("problem") else [])
 
     screen.run(actions.outbox, fill, busy=("正在读取…", "Reading…"))
     grid = _grid(screen, 1)

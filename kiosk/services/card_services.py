@@ -6,7 +6,8 @@ answers whether it matches (``phone_mismatch``), so the number on record never r
 terminal. A card already reported lost is said so plainly, before anything is keyed.
 After a loss report a receipt is printed when the printer is usable; the loss itself stands
 whether or not the receipt prints, so a printing failure never turns the outcome into a
-failure.
+failure. The journal's intent is on disk before the backend is asked: a store that refuses
+it stops the report before anything happens.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kiosk.errors import BackendError, KioskError
+from kiosk.errors import BackendError, KioskError, StoreError
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.services.assistance import InvalidPhoneError, is_mobile_number
 from kiosk.services.journey import Outcome
@@ -166,10 +167,18 @@ class CardLossFlow(CardStatusFlow):
         # number gets a new key. The key carries a keyed hash, never the number itself.
         tag = hmac.new(ports.secret, phone.encode(), hashlib.sha256).hexdigest()[:12]
         try:
+            self._intent()  # on disk before the backend is asked: a store that refuses stops here
+        except StoreError as e:
+            log.error("card loss %s stopped before reporting: the store refused its journal entry: %s",
+                      self.reference, e)
+            return self.failed_outcome(e)
+        try:
             answer = ports.backend.report_card_loss(
                 session.identity.id_number, phone, idempotency_key=f"{self.reference}-loss-{tag}"
             )
         except BackendError as e:
+            if not e.retryable:  # answered no before doing anything: nothing to journal yet
+                ports.journal.drop_intent(self.reference)
             if e.code == "phone_mismatch":
                 self.attempts_left -= 1
                 if self.attempts_left <= 0:
@@ -280,9 +289,20 @@ class CardLossFlow(CardStatusFlow):
             footer=NEXT_STEPS_ZH,
         )
 
+    def _intent(self) -> None:
+        identity = self.journey.session.identity
+        self.journey.ports.journal.begin(
+            transaction_no=self.reference,
+            item_id=self.item.id,
+            item_name=self.item.name_zh,
+            masked_name=identity.masked_name if identity else "",
+            masked_id=identity.masked_id if identity else "",
+            status="started",
+        )
+
     def _journal(self, status: str) -> None:
         identity = self.journey.session.identity
-        self.journey.ports.journal.record(
+        self.journey.ports.journal.settle(  # never raises: a refused write is kept to write later
             transaction_no=self.reference,
             item_id=self.item.id,
             item_name=self.item.name_zh,

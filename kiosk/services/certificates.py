@@ -26,6 +26,7 @@ from kiosk.errors import (
     BackendUnavailableError,
     KioskError,
     PrinterError,
+    StoreError,
 )
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.services import certificate_pdf
@@ -110,14 +111,22 @@ class CertificateFlow:
 
     # blocking: run on a worker thread
     def print_certificate(self) -> Outcome:
-        """Issue the certificate, print it, journal it. Safe to call again: it never prints twice."""
+        """Issue the certificate, print it, journal it. Safe to call again: it never prints twice.
+
+        The journal's intent ("printing") is written before the backend issues and before each
+        print: a store that cannot take it stops the item before anything happens."""
         j = self.journey
         session, ports = j.session, j.ports
         assert session.identity is not None
         txn = session.matter_no
         a4 = ports.a4printer
+        identity = session.identity
+        entry = {"transaction_no": txn, "item_id": self.item.id, "item_name": self.item.name_zh,
+                 "masked_name": identity.masked_name, "masked_id": identity.masked_id}
         try:
             job = session.data.get("print_job")
+            if job is None or not job.printed:
+                ports.journal.begin(**entry, status="printing")
             if job is None:
                 job = self._prepare(txn)
             if a4 is not None:
@@ -129,10 +138,20 @@ class CertificateFlow:
                                      message_en="This terminal has no printer")
                 job.attempts += 1
                 printer.print_job(job)
+        except StoreError as e:
+            log.error("certificate %s stopped before issuing or printing: the store refused its journal entry: %s",
+                      txn, e)
+            return Outcome(
+                ok=False, title_zh="暂停办理", title_en="This service is paused",
+                message_zh=f"{e.message_zh}。证明未打印，请凭参考号到窗口办理。",
+                message_en=f"{e.message_en}. Nothing was printed; please show the reference number at a service window.",
+                reference=txn,
+            )
         except BackendError as e:
             if isinstance(e, (BackendUnavailableError, BackendProtocolError)):
                 return self._not_printed(txn, e)
             log.info("certificate %s refused by the backend: %s", txn, e.code)
+            ports.journal.drop_intent(txn)  # nothing was issued: nothing to journal
             return Outcome(  # the backend will not certify this (nothing on record): no retry helps
                 ok=False, title_zh="无法出具证明", title_en="No certificate can be issued",
                 message_zh=f"{e.message_zh}。如有疑问，请凭参考号到窗口咨询。",
@@ -141,11 +160,7 @@ class CertificateFlow:
             )
         except KioskError as e:
             return self._not_printed(txn, e)
-        identity = session.identity
-        ports.journal.record(
-            transaction_no=txn, item_id=self.item.id, item_name=self.item.name_zh,
-            masked_name=identity.masked_name, masked_id=identity.masked_id, amount_fen=None, status="completed",
-        )
+        ports.journal.settle(**entry, amount_fen=None, status="completed")
         where_zh, where_en = (("请在A4打印机出纸口取走您的证明。", "Please take your certificate from the A4 printer. ")
                               if a4 is not None else ("请取走您的证明。", "Please take your certificate. "))
         return Outcome(

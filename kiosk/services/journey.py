@@ -208,6 +208,11 @@ class Journey:
         """Why an item cannot be started now, as (zh, en); None when it can."""
         if item.kind != "self_service":
             return None  # guides are always readable
+        # each item journals or rates: no usable store, no item (a fake outbox without the
+        # store's health always has room)
+        stored = getattr(self.ports.outbox, "unavailable_reason", lambda: None)()
+        if stored is not None:
+            return stored
         if item.online and not self.backend_online:
             return NETWORK_DOWN
         devices = self.ports.devices

@@ -9,7 +9,10 @@ The rule every method here serves is that a resident is never charged twice:
 * 取消 and the terminal's own time limit close the order at the backend, and a close that the
   backend refuses because the resident paid meanwhile turns into a paid order;
 * an order whose state the terminal could not learn is journaled ``paid_unconfirmed`` and
-  settled later by ``settle_unconfirmed`` (asking the backend, closing it if it was not paid).
+  settled later by ``settle_unconfirmed`` (asking the backend, closing it if it was not paid);
+* the journal's intent ("paying") is on disk before an order is asked for, and the order's
+  number before its QR code is shown: a store that refuses either stops the payment before
+  anyone can pay, and a crash leaves a row that is settled like any payment in doubt.
 
 ``PaymentFlow`` is the pay path both 缴费 flows share (``kiosk.services.payments`` holds
 what differs: bills or contribution grades): order -> watch -> paid, not paid or unknown.
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from kiosk.errors import BackendError, BackendUnavailableError, JourneyError, KioskError
+from kiosk.errors import BackendError, BackendUnavailableError, JourneyError, KioskError, StoreError
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.services.certificates import yuan
 from kiosk.services.journey import Outcome
@@ -234,10 +237,35 @@ class PaymentFlow:
                 raise JourneyError("nothing confirmed to pay")
             if self.payment.order is None:
                 self._settle_earlier()
+                self._intent()  # before the order exists: a store that cannot take it stops here
+            fresh = self.payment.order is None
             self.payment.create(self._order_request())
+            if fresh:
+                self._intent_order()  # the order number, before anyone sees the QR code
             if self.deadline is None:
                 self.deadline = self.clock() + self.window_s
             return self.qr_view()
+
+    def _intent(self, **more: object) -> None:
+        name, masked_id = self._journal_who()
+        self.journey.ports.journal.begin(
+            transaction_no=self.txn, item_id=self.item.id, item_name=self.item.name_zh,
+            masked_name=name, masked_id=masked_id, status="paying", **more,
+        )
+
+    def _intent_order(self) -> None:
+        """Journal the new order's number; if the store refuses, close the order unseen (no QR
+        code was shown, so nobody can have paid) and stop."""
+        try:
+            self._intent(order_no=self.payment.order_no, amount_fen=self._amount_fen())
+        except StoreError as e:
+            log.error("payment %s: order %s closed unseen: the store refused its journal entry: %s",
+                      self.txn, self.payment.order_no, e)
+            try:
+                self.payment.close()
+            except KioskError as closing:
+                log.warning("payment %s: closing order %s failed: %s", self.txn, self.payment.order_no, closing)
+            raise
 
     def _settle_earlier(self) -> None:
         """Settle earlier unconfirmed payments before a new order: an old order still open is
@@ -486,7 +514,7 @@ class PaymentFlow:
 
     def _journal(self, status: str) -> None:
         name, masked_id = self._journal_who()
-        self.journey.ports.journal.record(
+        self.journey.ports.journal.settle(  # never raises: a refused write is kept to write later
             transaction_no=self.txn,
             item_id=self.item.id,
             item_name=self.item.name_zh,

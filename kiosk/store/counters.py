@@ -26,8 +26,7 @@ CREATE TABLE IF NOT EXISTS counters (
 class Counters:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
-        with outbox.transaction() as conn:
-            conn.execute(SCHEMA)
+        outbox.create_schema(SCHEMA)
 
     def load(self, name: str) -> dict[str, Any]:
         """The counter's last saved value; {} when never saved or unreadable."""

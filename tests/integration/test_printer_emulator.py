@@ -142,6 +142,47 @@ def test_silent_printer_is_unknown_and_refuses_the_job(emulator, printer):
     assert emulator.documents == []
 
 
+def only_status_queries(data: bytes) -> bool:
+    """Every byte is part of a DLE EOT n real-time status query (what a refused job sends)."""
+    return len(data) % 3 == 0 and all(data[i:i + 2] == b"\x10\x04" for i in range(0, len(data), 3))
+
+
+@pytest.mark.parametrize(
+    ("trouble", "error", "says"),
+    [
+        (lambda emu: emu.set_paper(PaperStatus.OUT), PaperOutError, "out of paper"),
+        (lambda emu: emu.set_offline(True), PrinterError, "cover open"),
+        (lambda emu: emu.set_silent(True), PrinterError, "no answer"),
+    ],
+    ids=["paper_out", "offline", "silent"],
+)
+def test_the_status_is_asked_right_before_every_job_not_taken_from_the_last_poll(emulator, trouble, error, says):
+    # no status poll runs: all the driver knows is that the last job printed well
+    driver = network_printer(emulator.url, status_timeout_s=0.3, drain_timeout_s=2.0, poll_interval_s=3600)
+    try:
+        driver.print_job(job("J1"))
+        assert (driver.status(), driver.paper()) == (DeviceStatus.ONLINE, PaperStatus.FULL)
+        trouble(emulator)  # ...and then the printer goes bad
+        sent = len(emulator.raw)
+        refused = job("J2")
+        with pytest.raises(error) as info:
+            driver.print_job(refused)
+        assert says in str(info.value) and not refused.printed
+        assert only_status_queries(emulator.raw[sent:])  # nothing of the job went out
+        assert len(emulator.documents) == 1
+        emulator.set_paper(PaperStatus.FULL)
+        emulator.set_offline(False)
+        emulator.set_silent(False)
+        sent = len(emulator.raw)
+        driver.print_job(refused)  # the same job, once the printer is fit again
+        new = emulator.raw[sent:]
+        start = new.index(b"\x1b@")  # the job itself begins with ESC @
+        assert start > 0 and only_status_queries(new[:start])  # asked first, then printed
+        assert emulator.wait_for_documents(2) and len(emulator.documents) == 2
+    finally:
+        driver.stop()
+
+
 def test_cover_open_is_a_user_error(emulator, printer):
     emulator.set_offline(True)
     assert printer.refresh_status() == (DeviceStatus.USER_ERROR, PaperStatus.FULL)

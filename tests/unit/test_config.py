@@ -9,6 +9,7 @@ import pytest
 from kiosk.cli import main
 from kiosk.config import DEFAULT_PATH, load_config
 from kiosk.errors import ConfigError
+from tests.support import write_config
 
 GOOD = DEFAULT_PATH.read_text(encoding="utf-8")
 
@@ -72,7 +73,9 @@ def test_secret_sources(tmp_path, monkeypatch):
 
 
 def test_check_config_command_exit_codes(tmp_path, capsys):
-    assert main(["check-config", str(DEFAULT_PATH)]) == 0
+    good = write_config(tmp_path / "terminal", "http://127.0.0.1:8765")
+    (tmp_path / "terminal" / "terminal.secret").chmod(0o600)
+    assert main(["check-config", str(good)]) == 0
     assert "OK" in capsys.readouterr().out
     bad = write(tmp_path, GOOD.replace('area_code = "370921"', 'area_code = 370921'))
     assert main(["check-config", str(bad)]) == 1
@@ -85,3 +88,15 @@ def test_the_kiosk_refuses_to_start_on_a_bad_config(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "devices.idcard.driver: unknown driver 'magic'" in proc.stderr
+
+
+def test_strict_types_still_take_a_toml_array_for_a_tuple():
+    from kiosk.config import _Section
+
+    class Listed(_Section):
+        names: tuple[str, ...] = ()
+        flag: bool = False
+
+    assert Listed.model_validate({"names": ["a", "b"]}).names == ("a", "b")
+    with pytest.raises(ValueError, match="valid boolean"):
+        Listed.model_validate({"flag": "yes"})
