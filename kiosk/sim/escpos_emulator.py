@@ -53,11 +53,28 @@ class PrintedQr:
     align: int = 0
 
 
+@dataclass(frozen=True)
+class PrintedImage:
+    """A ``GS v 0`` raster: its bits are in the document's raw bytes from ``offset`` on."""
+
+    width_bytes: int
+    height: int
+    offset: int
+    align: int = 0
+
+    def image(self, raw: bytes):
+        from PIL import Image
+
+        size = self.width_bytes * self.height
+        bits = raw[self.offset : self.offset + size].ljust(size, b"\x00")  # cut short: blank
+        return Image.frombytes("1", (self.width_bytes * 8, self.height), bytes(b ^ 0xFF for b in bits))
+
+
 @dataclass
 class Document:
     """One cut-delimited receipt as it came out of the printer."""
 
-    items: list[PrintedLine | PrintedQr] = field(default_factory=list)
+    items: list[PrintedLine | PrintedQr | PrintedImage] = field(default_factory=list)
     raw: bytes = b""
 
     @property
@@ -71,6 +88,10 @@ class Document:
     @property
     def qr_payloads(self) -> list[str]:
         return [i.payload for i in self.items if isinstance(i, PrintedQr)]
+
+    @property
+    def images(self) -> list[PrintedImage]:
+        return [i for i in self.items if isinstance(i, PrintedImage)]
 
 
 class PrinterState:
@@ -338,6 +359,10 @@ class EscposParser:
             self._doc.raw = bytes(self._doc_raw)
             self.on_document(self._doc)
             self._doc, self._doc_raw = Document(), bytearray()
+        elif k == ord("v") and printing and len(unit) >= 8:  # the bits follow in the raw bytes
+            self._end_line(force=False)
+            width, height = unit[4] + (unit[5] << 8), unit[6] + (unit[7] << 8)
+            self._doc.items.append(PrintedImage(width, height, len(self._doc_raw), self.align))
         elif k == ord("(") and unit[2] == ord("k") and len(unit) >= 8 and unit[5] == 49:
             fn, data = unit[6], unit[7:]
             if fn == 65:
@@ -409,6 +434,8 @@ def render_document_png(
             code.add_data(item.payload)
             code.make(fit=True)
             blocks.append((code.make_image().get_image().convert("L"), item.align))
+        elif isinstance(item, PrintedImage):
+            blocks.append((item.image(doc.raw).convert("L"), item.align))
         else:
             blocks.append(item)
 
