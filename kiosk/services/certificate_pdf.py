@@ -169,8 +169,8 @@ class _Flow:
         ncols = max([len(header)] + [len(r) for r in rows] + [1])
         total = PAGE_W - 2 * MARGIN
         widths = widths or _column_widths(header, rows, ncols, total, size)
-        pad = 1.6
-        lead = size * PT_MM * 1.45
+        pad = 1.3
+        lead = size * PT_MM * 1.38
 
         def row_height(cells: tuple[str, ...]) -> tuple[float, list[list[str]]]:
             wrapped = [wrap(str(c), widths[i] - 2 * pad, size) for i, c in enumerate(cells)]

@@ -305,7 +305,7 @@ class ContributionCertificateFlow(CertificateFlow):
         schemes = tuple(
             SchemeRow(name=str(x.get("name_zh", x.get("scheme", ""))), status=str(x.get("status_zh", x.get("status", ""))),
                       since=str(x.get("start", "")), scheme=str(x.get("scheme", "")),
-                      months_paid=months_paid.get(str(x.get("scheme", ""))))
+                      months_paid=months_paid.get(str(x.get("scheme", ""))), unit=str(x.get("unit") or ""))
             for x in info.get("schemes", [])
         )
         # the last month on record or this month, whichever is later (the two clocks may differ)

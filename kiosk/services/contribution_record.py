@@ -27,6 +27,7 @@ class SchemeRow:
     since: str
     scheme: str = ""  # pension_employee ...
     months_paid: int | None = None  # 累计缴费月数, as the rights record counts them
+    unit: str = ""  # 参保单位, for employees
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class ContributionRecord:
             ("缴费起止年月", f"{self.start}至{self.end}"),
             ("个人缴费合计", yuan(self.paid_fen)),
             ("应缴未缴", yuan(self.due_fen)),
+            *((("参保单位", s.unit),) if s.unit else ()),
         )
 
     def months_for(self, year: int) -> tuple[int, ...]:

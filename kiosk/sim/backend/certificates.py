@@ -73,6 +73,7 @@ def contribution_proof(r: DemoResident, today: dt.date, q: Any, conn: Any) -> di
             ("缴费起止年月", f"{start}至{end}"),
             ("个人缴费合计", yuan(paid)),
             ("应缴未缴", yuan(due)),
+            *((("参保单位", s["unit"]),) if s.get("unit") else ()),  # last: the sums share a row
         ],
         "table_header": ["年月", "个人缴费", "状态"],
         "table_rows": [[x["period"], yuan(x["personal_fen"]), STATUS_ZH[x["status"]]] for x in rows],
