@@ -273,6 +273,13 @@ class DevicesConfig(_Section):
     a4printer: A4PrinterDevice = NoDevice(driver="none")
 
 
+class CertificatesConfig(_Section):
+    #: a certificate is handed to an office (购房, 落户, 入学), so it carries the holder's full
+    #: name and ID number as a counter's does; true masks them on the paper too. Screens,
+    #: other receipts, logs, the journal and the outbox are masked either way.
+    mask_personal_data: Annotated[bool, Field(strict=True)] = False  # true or false, never "yes"
+
+
 class AdminConfig(_Section):
     #: scrypt hash written by ``kiosk set-admin-pin``; empty: the admin screen cannot be opened
     pin_hash: str = ""
@@ -306,6 +313,7 @@ class KioskConfig(_Section):
     storage: StorageConfig = StorageConfig()
     ui: UiConfig = UiConfig()
     admin: AdminConfig = AdminConfig()
+    certificates: CertificatesConfig = CertificatesConfig()
     logging: LoggingConfig = LoggingConfig()
     devices: DevicesConfig
     service_points: list[ServicePoint] = []

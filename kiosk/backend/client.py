@@ -104,16 +104,26 @@ class BackendClient:
         return self._call("POST", "/v1/residents/contributions", body, m.Contributions)
 
     def certificate(
-        self, id_number: str, kind: str, idempotency_key: str, *, year: int | None = None
+        self,
+        id_number: str,
+        kind: str,
+        idempotency_key: str,
+        *,
+        year: int | None = None,
+        scheme: str | None = None,
+        period_from: str | None = None,
+        period_to: str | None = None,
     ) -> dict:
         """Issue a certificate: ``{"certificate_no", "verification_code", "verify_url", "document"}``.
 
-        ``kind`` is one of ``models.CERTIFICATE_KINDS``; ``year`` only for medical_settlement.
+        ``kind`` is one of ``models.CERTIFICATE_KINDS``; ``year`` only for medical_settlement;
+        ``scheme`` and ``period_from`` / ``period_to`` (YYYY-MM) only for contribution_proof.
         The same key always gives back the same certificate (a retry never issues a second one).
         """
-        body: dict[str, Any] = {"id_number": id_number, "kind": kind} | (
-            {"year": year} if year else {}
-        )
+        extra = {"year": year, "scheme": scheme, "period_from": period_from, "period_to": period_to}
+        body: dict[str, Any] = {"id_number": id_number, "kind": kind} | {
+            k: v for k, v in extra.items() if v
+        }
         return self._call("POST", "/v1/certificates", body, m.Certificate, key=idempotency_key)
 
     def rights_record(self, id_number: str) -> dict:

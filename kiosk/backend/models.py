@@ -47,6 +47,13 @@ Stamp = Annotated[str, Field(min_length=10, max_length=40)]  # ISO 8601 time
 Text = Annotated[str, Field(max_length=200)]
 ShortText = Annotated[str, Field(min_length=1, max_length=64)]
 
+SchemeId = Literal[
+    "pension_employee", "pension_resident", "pension_flexible", "medical_employee", "medical_resident"
+]
+Period = Annotated[str, Field(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")]  # YYYY-MM
+#: the longest range one contribution certificate covers (five years, what 购房 and 落户 ask for)
+CERTIFICATE_MAX_MONTHS = 60
+
 CERTIFICATE_KINDS: dict[str, str] = {
     "contribution_proof": "个人参保缴费证明",
     "rights_record": "个人权益记录单",
@@ -82,6 +89,11 @@ class ContributionQuery(_Request):
     year: Annotated[int, Field(ge=1990, le=2100), JSON_INT] | None = None
 
 
+def months_between(start: str, end: str) -> int:
+    """Months from ``start`` to ``end`` (YYYY-MM), both counted: 2026-01..2026-06 is 6."""
+    return (int(end[:4]) - int(start[:4])) * 12 + int(end[5:7]) - int(start[5:7]) + 1
+
+
 class CertificateRequest(_Request):
     id_number: IdNumber
     kind: Literal[
@@ -94,6 +106,13 @@ class CertificateRequest(_Request):
     year: Annotated[int, Field(ge=1990, le=2100), JSON_INT] | None = (
         None  # medical_settlement: default this year
     )
+    # contribution_proof: the scheme and the months it covers (default: the first scheme on
+    # record, its latest year); the certificate lists every month of the range. The two go
+    # together and span 1 to CERTIFICATE_MAX_MONTHS months, or the backend refuses with
+    # 422 bad_period
+    scheme: SchemeId | None = None
+    period_from: Period | None = None
+    period_to: Period | None = None
 
 
 class YearQuery(_Request):
@@ -279,13 +298,18 @@ class Contributions(_Model):
 
 class CertificateDocument(_Model):
     title: str
+    #: the holder, masked; the terminal prints the holder it identified (name and ID number)
+    #: above ``lines`` after checking it is this one
     holder_masked_name: str
     holder_masked_id: str
     issued_at: str
-    lines: list[tuple[str, str]]
+    lines: list[tuple[str, str]]  # what is certified, after the holder
     table_header: list[str] = []
     table_rows: list[list[str]] = []
     footer: list[str] = []
+    issuer: str = ""  # whose seal the certificate bears, e.g. 宁阳县社会保险事业中心
+    #: issued by a test or simulated platform: a specimen, its seal says 样章
+    specimen: bool = False
 
 
 class Certificate(_Model):

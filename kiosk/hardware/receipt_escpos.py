@@ -8,7 +8,10 @@ itself, so it never depends on the printer already being in Chinese mode. python
 into ``?`` and never sends ``FS &``.
 
 Widths are counted in display columns (a CJK character is two). 58 mm paper holds 32
-half-width columns, 80 mm paper 48.
+half-width columns, 80 mm paper 48. A value that does not fit beside its label goes on lines
+of its own, broken only where ``kiosk.linebreak`` allows: a transaction number or an address
+never loses a digit to the next line. A certificate's seal is sent as a 1-bit raster
+(``GS v 0``), the only image on the paper besides the native QR code.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from kiosk import linebreak
+from kiosk import seal as seals
 from kiosk.receipt import Receipt
 
 ESC, GS, FS, LF = b"\x1b", b"\x1d", b"\x1c", b"\n"
@@ -34,6 +39,7 @@ LINE_DOTS = 30
 DOTS_PER_MM = 8
 COPY_MARK = "** 补打 COPY **"
 QR_EC_LEVELS = {"L": 48, "M": 49, "Q": 50, "H": 51}
+SEAL_DOTS = 208  # 26 mm across at 203 dpi: legible, and narrower than 58 mm paper
 
 
 def char_width(ch: str) -> int:
@@ -48,20 +54,10 @@ def display_width(text: str) -> int:
 
 
 def wrap_columns(text: str, width: int) -> list[str]:
-    """Break text into lines of at most ``width`` columns (by character: Chinese has no spaces)."""
+    """Break text into lines of at most ``width`` columns (Chinese anywhere, numbers whole)."""
     if width < 2:
         raise ValueError("width must be at least 2 columns")
-    lines: list[str] = []
-    current, used = "", 0
-    for ch in text:
-        w = char_width(ch)
-        if used + w > width:
-            lines.append(current)
-            current, used = "", 0
-        current += ch
-        used += w
-    lines.append(current)
-    return lines
+    return linebreak.wrap(text, lambda line: display_width(line) <= width)
 
 
 def pad_to(text: str, width: int) -> str:
@@ -95,6 +91,15 @@ def qr_command(payload: str, *, module_size: int = 6, ec: str = "M") -> bytes:
         + fn(80, b"\x30" + data)  # store
         + fn(81, b"\x30")  # print
     )
+
+
+def _raster(image) -> bytes:
+    """``GS v 0``: a 1-bit image, 8 dots a byte, most significant bit leftmost, 1 = ink."""
+    width_bytes = (image.width + 7) // 8
+    padded = image.crop((0, 0, width_bytes * 8, image.height))  # white beyond the edge
+    ink = bytes(b ^ 0xFF for b in padded.convert("1").tobytes())  # Pillow's 1 is white
+    head = GS + b"v0\x00" + bytes((width_bytes & 0xFF, width_bytes >> 8, image.height & 0xFF, image.height >> 8))
+    return head + ink
 
 
 @lru_cache(maxsize=64)
@@ -195,9 +200,16 @@ def _layout(receipt: Receipt, encoding: str, width_chars: int, qr_size: int, qr_
         out.row("合计金额", receipt.amount_text)
         out.dots += LINE_DOTS  # the tall line uses two line heights
         out.raw(SIZE_NORMAL + BOLD_OFF)
+    if receipt.closing:
+        out.separator()
+        for label, value in receipt.closing:
+            out.row(label, value)
     out.separator()
-    if receipt.qr_payload or receipt.footer or receipt.is_copy:
+    if receipt.qr_payload or receipt.footer or receipt.is_copy or receipt.seal:
         out.raw(ALIGN_CENTER)
+    if receipt.seal is not None:
+        out.raw(_raster(seals.raster(receipt.seal, SEAL_DOTS)))
+        out.dots += SEAL_DOTS
     if receipt.qr_payload:
         out.raw(qr_command(receipt.qr_payload, module_size=qr_size, ec=qr_ec))
         out.dots += _qr_modules(receipt.qr_payload, qr_ec) * qr_size

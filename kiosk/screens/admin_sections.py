@@ -17,6 +17,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
 from kiosk.admin.actions import JOURNAL_STATUS_ZH, PAPER_ZH
+from kiosk.money import yuan
 from kiosk.widgets.common import Banner, BigButton, BiLabel, Table
 from kiosk.widgets.theme import hex_rgba
 
@@ -268,7 +269,7 @@ def _journal_filter(screen, **change: Any) -> None:
 def _journal_row(screen, r: dict[str, Any]) -> BoxLayout:
     theme = screen.app.theme
     row = BoxLayout(size_hint_y=None, spacing=theme.dp("pad") * 0.5)
-    amount = f"  ￥{r['amount_fen'] / 100:.2f}" if r.get("amount_fen") is not None else ""
+    amount = f"  {yuan(int(r['amount_fen']))}" if r.get("amount_fen") is not None else ""
     label = BiLabel(
         zh=f"{dt.datetime.fromtimestamp(r['at']):%m-%d %H:%M}  {r['item_name']}  "
            f"{JOURNAL_STATUS_ZH.get(r['status'], r['status'])}{amount}",

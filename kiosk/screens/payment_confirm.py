@@ -15,8 +15,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.errors import JourneyError, KioskError
+from kiosk.money import yuan
 from kiosk.screens.base import KioskScreen
-from kiosk.services.certificates import yuan
 from kiosk.services.payments import Charge, ContributionChoice, ContributionPaymentFlow
 from kiosk.widgets.common import BigButton
 

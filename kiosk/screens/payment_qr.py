@@ -18,8 +18,8 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 import kiosk.widgets.qr  # noqa: F401 - registers QrCode for the kv rule
 from kiosk.errors import KioskError
+from kiosk.money import yuan
 from kiosk.screens.base import KioskScreen
-from kiosk.services.certificates import yuan
 from kiosk.services.payment_order import POLL_INTERVAL_S, PayState, QrView
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

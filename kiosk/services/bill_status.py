@@ -19,3 +19,6 @@ BILL_STATUS: dict[str, tuple[str, str]] = {
 def bill_status_zh(code: object) -> str:
     """The Chinese word for a status code; an unknown code is shown as it came."""
     return BILL_STATUS.get(str(code), (str(code), str(code)))[0]
+
+#: statuses that are owed and not paid: counted apart, never in what was paid
+UNPAID = frozenset({"due", "arrears", "owed"})

@@ -6,8 +6,13 @@ opens is the page that is printed. Text widths come from the CJK font's own adva
 (through Pillow), which are the widths fpdf2 writes into the PDF.
 
 fpdf2 (2.8) embeds the OpenType/CFF Noto Sans SC as a subset CIDFontType0C font with a
-ToUnicode map, so the PDF text stays searchable and rare name characters survive. Only
-masked personal data ever reaches this module (the backend's document is already masked).
+ToUnicode map, so the PDF text stays searchable and rare name characters survive.
+
+A certificate is what a resident hands to an office (购房, 落户, 入学), so its holder lines carry
+the full name and ID number unless the county masks them (``[certificates]
+mask_personal_data``): the page's ``repr`` leaves them out, so no log line can show them.
+The issuer's seal (``kiosk.seal``) is stamped in red across the issuer and date, and the
+verification block gives the QR code, the code, the address to check it at and one note.
 
 The A4 printer's transport (a CUPS queue) is ``kiosk.hardware.a4printer``.
 """
@@ -19,8 +24,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from kiosk import linebreak
+from kiosk import seal as seals
 from kiosk.fonts import cjk_font_path
 
 PAGE_W, PAGE_H = 210.0, 297.0  # A4, mm
@@ -28,11 +35,17 @@ MARGIN = 20.0
 BOTTOM = PAGE_H - 22.0  # content stops here; the page footer sits below
 PT_MM = 25.4 / 72  # one typographic point in mm
 QR_MM = 32.0
+SEAL_MM = 40.0  # the diameter of a county office's round seal
+SEAL_PX_PER_MM = 12  # the seal is drawn once at about 300 dpi
+VERIFY_NOTE = "扫描左侧二维码或访问核验地址，可查验本证明真伪。"
+CLOSING_MM = 6 + SEAL_MM + 2  # the band with the QR code, the issuer and the seal
+KEEP_ROWS = 3  # table rows that go to the next page with the seal rather than leave it alone
 
 
 @dataclass(frozen=True)
 class CertificatePage:
-    """What the A4 certificate says. Values are masked already; nothing here is secret."""
+    """What the A4 certificate says. ``lines`` start with the holder (full name and ID number
+    unless the county masks them), so they stay out of the ``repr``."""
 
     title: str
     certificate_no: str
@@ -42,10 +55,12 @@ class CertificatePage:
     issued_on: dt.date
     terminal_id: str
     transaction_no: str
-    lines: tuple[tuple[str, str], ...] = ()
+    #: the holder's lines come first; they may hold the full name and ID number
+    lines: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     table_header: tuple[str, ...] = ()
-    table_rows: tuple[tuple[str, ...], ...] = ()
+    table_rows: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
     footer: tuple[str, ...] = ()
+    specimen: bool = False  # the issuing platform says this is a specimen: the seal reads 样章
 
 
 @dataclass(frozen=True)
@@ -73,9 +88,19 @@ class Qr:
     payload: str
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """The issuer's seal, laid over whatever is beneath it (ink multiplies, as on paper)."""
+
+    x: float
+    y: float
+    size: float
+    seal: seals.Seal
+
+
 @dataclass
 class Page:
-    marks: list[Text | Rule | Qr] = field(default_factory=list)
+    marks: list[Text | Rule | Qr | Stamp] = field(default_factory=list)
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -92,17 +117,8 @@ def text_width(text: str, size_pt: float) -> float:
 
 
 def wrap(text: str, width_mm: float, size_pt: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width_mm`` (Chinese may break between any two characters)."""
-    lines: list[str] = []
-    current = ""
-    for ch in text:
-        if current and text_width(current + ch, size_pt) > width_mm:
-            lines.append(current)
-            current = ch.lstrip()
-        else:
-            current += ch
-    lines.append(current)
-    return lines
+    """Break ``text`` into lines no wider than ``width_mm`` (``kiosk.linebreak`` says where)."""
+    return linebreak.wrap(text, lambda line: text_width(line, size_pt) <= width_mm)
 
 
 # --- layout -----------------------------------------------------------------------------------
@@ -143,13 +159,18 @@ class _Flow:
             self.page.marks.append(Text(left, self.y - lead * 0.3, line, size))
 
     def grid(self, header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], size: float,
-             widths: list[float] | None = None, centred: bool = True) -> None:
-        """A ruled table; a row that does not fit moves to the next page with the header again."""
+             widths: list[float] | None = None, centred: bool = True, then: float = 0.0) -> None:
+        """A ruled table; a row that does not fit moves to the next page with the header again.
+
+        ``then`` is the height of what must follow the table on its last page (the seal and
+        the verification block): the last rows move with it rather than leave it alone on a
+        page of its own.
+        """
         ncols = max([len(header)] + [len(r) for r in rows] + [1])
         total = PAGE_W - 2 * MARGIN
         widths = widths or _column_widths(header, rows, ncols, total, size)
-        pad = 1.6
-        lead = size * PT_MM * 1.45
+        pad = 1.3
+        lead = size * PT_MM * 1.38
 
         def row_height(cells: tuple[str, ...]) -> tuple[float, list[list[str]]]:
             wrapped = [wrap(str(c), widths[i] - 2 * pad, size) for i, c in enumerate(cells)]
@@ -173,13 +194,18 @@ class _Flow:
         if header:
             self.ensure(row_height(header)[0] + (row_height(rows[0])[0] if rows else 0))
             draw(header, True)
-        for row in rows:
-            padded = tuple(row) + ("",) * (ncols - len(row))
-            if self.y + row_height(padded)[0] > BOTTOM:
+        padded = [tuple(row) + ("",) * (ncols - len(row)) for row in rows]
+        heights = [row_height(row)[0] for row in padded]
+        keep = min(KEEP_ROWS, len(padded))
+        for i, row in enumerate(padded):
+            need = heights[i]
+            if then and i == len(padded) - keep:  # the last rows and what follows stay together
+                need = sum(heights[i:]) + then
+            if self.y + need > BOTTOM and self.y > MARGIN + 12:
                 self._new_page()
                 if header:
                     draw(header, True)
-            draw(padded, centred)
+            draw(row, centred)
 
 
 def _column_widths(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], ncols: int,
@@ -193,6 +219,40 @@ def _column_widths(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], n
     return [w * scale for w in need]
 
 
+def _closing(f: _Flow, cert: CertificatePage) -> None:
+    """One band across the foot of the content: the QR code with the code, the address and
+    the note on the left; issuer and date on the right with the seal stamped across them.
+    The band never splits: a seal away from what it certifies certifies nothing."""
+    f.ensure(CLOSING_MM)
+    top = f.y + 6
+    f.page.marks.append(Qr(MARGIN, top, QR_MM, cert.verify_url or cert.verification_code))
+    left_x = MARGIN + QR_MM + 5
+    issuer = f"出具单位：{cert.issuer}"
+    right_w = text_width(issuer, 11.5)
+    left_w = PAGE_W - MARGIN - right_w - 6 - left_x
+    f.y = top - 1.5
+    f.text_line(f"验证码：{cert.verification_code}", 11.5, x=left_x, width=left_w)
+    if cert.verify_url:
+        f.text_line(f"核验地址：{cert.verify_url}", 9, x=left_x, width=left_w)
+    f.text_line(VERIFY_NOTE, 9, x=left_x, width=left_w)
+    bottom = f.y
+    lead = 11.5 * PT_MM * 1.5
+    f.y = top + SEAL_MM / 2 - lead * 1.2
+    f.text_line(issuer, 11.5, align="right")
+    f.text_line(f"打印日期：{cert.issued_on.year}年{cert.issued_on.month}月{cert.issued_on.day}日", 11.5, align="right")
+    # centred on the issuer's name, as a clerk stamps it; never past the paper's edge
+    cx = min(PAGE_W - MARGIN - text_width(cert.issuer, 11.5) / 2, PAGE_W - 6 - SEAL_MM / 2)
+    f.page.marks.append(Stamp(cx - SEAL_MM / 2, top, SEAL_MM, seals.Seal(cert.issuer, cert.specimen)))
+    f.y = max(bottom, top + SEAL_MM, top + QR_MM)
+
+
+def _pairs(lines: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], ...]:
+    """Label/value lines two to a row (姓名 王建国 | 证件号码 3709…), as certificates set them."""
+    cells = [cell for pair in lines for cell in pair]
+    cells += [""] * (-len(cells) % 4)
+    return tuple(tuple(cells[i : i + 4]) for i in range(0, len(cells), 4))
+
+
 def layout(cert: CertificatePage) -> list[Page]:
     """The certificate's pages as marks in millimetres (origin top left)."""
     f = _Flow(cert)
@@ -201,31 +261,20 @@ def layout(cert: CertificatePage) -> list[Page]:
     f.y += 3
     f.text_line(f"证明编号：{cert.certificate_no}", 10, align="right")
     f.y += 4
+    notes = len(cert.footer) * 10 * PT_MM * 1.5 + 4
     if cert.lines:
-        label_w = max(text_width(k, 11) for k, _v in cert.lines) + 8
-        f.grid((), tuple((k, v) for k, v in cert.lines), 11,
-               widths=[label_w, PAGE_W - 2 * MARGIN - label_w], centred=False)
-        f.y += 6
-    if cert.table_header or cert.table_rows:
-        f.grid(cert.table_header, cert.table_rows, 10.5)
+        label_w = max(text_width(k, 11) for k, _v in cert.lines) + 6
+        value_w = (PAGE_W - 2 * MARGIN) / 2 - label_w
+        has_table = bool(cert.table_header or cert.table_rows)
+        f.grid((), _pairs(cert.lines), 11, widths=[label_w, value_w, label_w, value_w], centred=False,
+               then=0 if has_table else notes + CLOSING_MM)
         f.y += 5
+    if cert.table_header or cert.table_rows:
+        f.grid(cert.table_header, cert.table_rows, 10.5, then=notes + CLOSING_MM)
+        f.y += 4
     for line in cert.footer:
         f.text_line(f"注：{line}", 10)
-    f.y += 6
-    # the verification block never splits across pages: the QR and the code belong together
-    block = QR_MM + 4
-    f.ensure(block)
-    top = f.y
-    f.page.marks.append(Qr(MARGIN, top, QR_MM, cert.verify_url or cert.verification_code))
-    right_x = MARGIN + QR_MM + 6
-    right_w = PAGE_W - MARGIN - right_x
-    f.y = top - 1
-    f.text_line(f"验证码：{cert.verification_code}", 12, x=right_x, width=right_w)
-    f.text_line("扫描左侧二维码或在核验平台输入验证码，可查验本证明真伪。", 9, x=right_x, width=right_w)
-    f.text_line(f"出具单位：{cert.issuer}", 11, x=right_x, width=right_w)
-    f.text_line(f"打印日期：{cert.issued_on.year}年{cert.issued_on.month}月{cert.issued_on.day}日", 11,
-                x=right_x, width=right_w)
-    f.y = max(f.y, top + QR_MM)
+    _closing(f, cert)
     for number, page in enumerate(f.pages, 1):
         foot = f"自助终端 {cert.terminal_id}    业务流水号 {cert.transaction_no}    第 {number} / {len(f.pages)} 页"
         page.marks.append(Rule(MARGIN, PAGE_H - 16, PAGE_W - MARGIN, PAGE_H - 16, 0.2))
@@ -243,6 +292,10 @@ def _qr_image(payload: str) -> Image.Image:
     qr.add_data(payload)
     qr.make(fit=True)
     return qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+
+
+def _stamp_image(mark: Stamp) -> Image.Image:
+    return seals.in_colour(mark.seal, round(mark.size * SEAL_PX_PER_MM))
 
 
 def write_pdf(cert: CertificatePage, path: Path) -> Path:
@@ -264,6 +317,9 @@ def write_pdf(cert: CertificatePage, path: Path) -> Path:
             elif isinstance(mark, Rule):
                 pdf.set_line_width(mark.width)
                 pdf.line(mark.x1, mark.y1, mark.x2, mark.y2)
+            elif isinstance(mark, Stamp):
+                with pdf.local_context(blend_mode="Multiply"):  # the text beneath shows through the ink
+                    pdf.image(_stamp_image(mark), x=mark.x, y=mark.y, w=mark.size, h=mark.size)
             else:
                 pdf.image(_qr_image(mark.payload), x=mark.x, y=mark.y, w=mark.size, h=mark.size)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -291,6 +347,11 @@ def render_png(cert: CertificatePage, path: Path, dpi: int = 110) -> Path:
             elif isinstance(mark, Rule):
                 draw.line((mark.x1 * px, mark.y1 * px, mark.x2 * px, mark.y2 * px), fill="black",
                           width=max(1, round(mark.width * px)))
+            elif isinstance(mark, Stamp):
+                side = round(mark.size * px)
+                box = (round(mark.x * px), round(mark.y * px), round(mark.x * px) + side, round(mark.y * px) + side)
+                ink = _stamp_image(mark).resize((side, side), Image.LANCZOS)
+                image.paste(ImageChops.multiply(image.crop(box), ink), box[:2])
             else:
                 side = round(mark.size * px)
                 image.paste(_qr_image(mark.payload).resize((side, side), Image.NEAREST),

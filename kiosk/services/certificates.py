@@ -9,17 +9,26 @@ configured, otherwise in receipt form on the receipt printer. A print request is
 once, never twice. With a simulated printer the PDF and a PNG preview are kept for reviewers
 in ``data_dir/certificates``.
 
-个人参保缴费证明 has its own record screen (``load`` gives a ``ContributionRecord``); the others
-show their records on the generic query screen (``load`` gives a ``QueryView``).
+个人参保缴费证明 has its own record screen (``load`` gives a ``ContributionRecord``): the
+resident picks the scheme and the months (from lists), previews them and prints exactly
+that; the others show their records on the generic query screen (``load`` gives a
+``QueryView``).
+
+A certificate is what a resident hands to an office (购房, 落户, 入学): like a counter's, it
+names the holder in full, name and ID number, above what the platform certifies, unless the
+county sets ``[certificates] mask_personal_data``. Screens, other receipts, logs, the
+journal and the outbox stay masked: the full holder exists only in the page and the receipt
+built for the paper, and neither shows it in its ``repr``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.backend.models import CERTIFICATE_MAX_MONTHS, months_between
 from kiosk.errors import (
     BackendError,
     BackendProtocolError,
@@ -28,9 +37,18 @@ from kiosk.errors import (
     PrinterError,
     StoreError,
 )
+from kiosk.money import yuan
 from kiosk.receipt import PrintJob, Receipt
+from kiosk.seal import Seal
 from kiosk.services import certificate_pdf
 from kiosk.services.bill_status import bill_status_zh
+from kiosk.services.contribution_record import (
+    ContributionRecord,
+    MonthRow,
+    SchemeRow,
+    add_months,
+    in_range,
+)
 from kiosk.services.journey import Outcome
 from kiosk.services.queries import (
     SCHEME_EN,
@@ -42,7 +60,6 @@ from kiosk.services.queries import (
     payment_table,
     scheme_rows,
 )
-from kiosk.services.queries import yuan as yuan_text
 
 if TYPE_CHECKING:
     from kiosk.services.catalogue import ServiceItem
@@ -55,46 +72,8 @@ AREA_NAMES = {"370921": "宁阳县", "370911": "泰安市岱岳区", "370902": "
 ISSUING_BODY = {"social": "社会保险事业中心", "medical": "医疗保障局"}
 #: a wider table does not fit a receipt's 32 columns readably
 RECEIPT_TABLE_COLUMNS = 3
-
-
-def yuan(fen: int) -> str:
-    return f"￥{fen // 100:,}.{fen % 100:02d}"
-
-
-@dataclass(frozen=True)
-class SchemeRow:
-    name: str
-    status: str
-    since: str
-
-
-@dataclass(frozen=True)
-class MonthRow:
-    period: str  # "2026-03"
-    scheme: str
-    personal_fen: int
-    status: str
-
-
-@dataclass(frozen=True)
-class ContributionRecord:
-    """What the record screen shows: masked identity, schemes, this year's months."""
-
-    masked_name: str
-    masked_id: str
-    insured: bool
-    schemes: tuple[SchemeRow, ...]
-    year: int | None
-    months: tuple[MonthRow, ...]
-    years_on_record: int
-
-    @property
-    def empty(self) -> bool:
-        return not self.insured and not self.schemes
-
-    @property
-    def year_total_fen(self) -> int:
-        return sum(m.personal_fen for m in self.months)
+#: said once on every receipt-form certificate, under its QR code
+VERIFY_NOTE = "扫码或访问核验地址可查验真伪"
 
 
 class CertificateFlow:
@@ -184,7 +163,7 @@ class CertificateFlow:
         session, ports = self.journey.session, self.journey.ports
         assert session.identity is not None
         issued = ports.backend.certificate(
-            session.identity.id_number, self.certificate_kind, idempotency_key=f"{txn}-cert", year=self.year
+            session.identity.id_number, self.certificate_kind, idempotency_key=f"{txn}-cert", **self.request()
         )
         page = self.page(txn, issued)
         job = PrintJob(job_id=f"{txn}-cert", receipt=self._receipt(txn, issued))
@@ -226,32 +205,55 @@ class CertificateFlow:
         session.data["cups_request"] = request
         log.info("certificate %s sent to CUPS queue %s as %s", job.job_id, a4.queue, request)
 
+    def request(self) -> dict[str, Any]:
+        """What the certificate covers, as the backend is asked for it (beyond who and which kind)."""
+        return {"year": self.year}
+
+    def _issuer(self, doc: dict) -> str:
+        county = AREA_NAMES.get(self.journey.ports.config.terminal.area_code, "")
+        return str(doc.get("issuer") or f"{county}{ISSUING_BODY[self.issuing_body]}")
+
+    def _holder(self, doc: dict) -> tuple[tuple[str, str], ...]:
+        """姓名 and 证件号码 as the paper gives them: in full, as an office needs them, unless the
+        county masks them. Never the identified resident's name on someone else's record."""
+        identity = self.journey.session.identity
+        assert identity is not None
+        named = str(doc.get("holder_masked_id", ""))
+        if named and named != identity.masked_id:
+            raise BackendError(f"the certificate names holder {named}, not the resident identified",
+                               code="holder_mismatch", message_zh="证明所载人员与您的证件不一致",
+                               message_en="The certificate names someone other than the card holder")
+        if self.journey.ports.config.certificates.mask_personal_data:
+            return (("姓名", identity.masked_name), ("证件号码", identity.masked_id))
+        return (("姓名", identity.name), ("证件号码", identity.id_number))
+
     def page(self, txn: str, issued: dict) -> certificate_pdf.CertificatePage:
-        """The issued certificate as an A4 page."""
+        """The issued certificate as an A4 page: the holder, then what the platform certifies."""
         doc = issued.get("document", {})
         cfg = self.journey.ports.config
-        county = AREA_NAMES.get(cfg.terminal.area_code, "")
-        issuer = str(doc.get("issuer") or f"{county}{ISSUING_BODY[self.issuing_body]}")
         return certificate_pdf.CertificatePage(
             title=str(doc.get("title", self.item.name_zh)),
             certificate_no=str(issued.get("certificate_no", "")),
             verification_code=str(issued.get("verification_code", "")),
             verify_url=str(issued.get("verify_url", "")),
-            issuer=issuer,
+            issuer=self._issuer(doc),
             issued_on=self.journey.ports.now().date(),
             terminal_id=cfg.terminal.id,
             transaction_no=txn,
-            lines=tuple((str(k), str(v)) for k, v in doc.get("lines", [])),
+            lines=(*self._holder(doc), *((str(k), str(v)) for k, v in doc.get("lines", []))),
             table_header=tuple(str(h) for h in doc.get("table_header", [])),
             table_rows=tuple(tuple(str(c) for c in row) for row in doc.get("table_rows", [])),
             footer=tuple(str(f) for f in doc.get("footer", [])),
+            specimen=bool(doc.get("specimen", False)),
         )
 
     def _receipt(self, txn: str, issued: dict) -> Receipt:
-        """The certificate in receipt form: its lines, table and verification code."""
+        """The certificate in receipt form: the A4 page's words, seal and verification, on 58 mm."""
         doc = issued.get("document", {})
-        cfg = self.journey.ports.config
+        now = self.journey.ports.now()
         code = str(issued.get("verification_code", ""))
+        url = str(issued.get("verify_url", ""))
+        issuer = self._issuer(doc)
         header = tuple(str(h) for h in doc.get("table_header", []))
         rows = tuple(tuple(str(c) for c in row) for row in doc.get("table_rows", []))
         listed: tuple[tuple[str, str], ...] = ()
@@ -262,18 +264,21 @@ class CertificateFlow:
         return Receipt(
             title=str(doc.get("title", self.item.name_zh)),
             transaction_no=txn,
-            issued_at=self.journey.ports.now().strftime("%Y-%m-%d %H:%M:%S"),
-            terminal_id=cfg.terminal.id,
-            lines=(
-                *((str(k), str(v)) for k, v in doc.get("lines", [])),
-                *listed,
-                ("证明编号", str(issued.get("certificate_no", ""))),
-                ("验证码", code),
-            ),
+            issued_at=now.strftime("%Y-%m-%d %H:%M:%S"),
+            terminal_id=self.journey.ports.config.terminal.id,
+            lines=(*self._holder(doc), *((str(k), str(v)) for k, v in doc.get("lines", [])), *listed),
             table_header=header,
             table_rows=rows,
-            qr_payload=str(issued.get("verify_url") or code),
-            footer=tuple(str(f) for f in doc.get("footer", [])),
+            closing=(
+                ("证明编号", str(issued.get("certificate_no", ""))),
+                ("验证码", code),
+                *((("核验地址", url),) if url else ()),
+                ("出具单位", issuer),
+                ("打印日期", f"{now.year}年{now.month}月{now.day}日"),
+            ),
+            seal=Seal(issuer, specimen=bool(doc.get("specimen", False))),
+            qr_payload=url or code,
+            footer=(VERIFY_NOTE, *(str(f) for f in doc.get("footer", []))),
         )
 
 
@@ -285,18 +290,98 @@ class ContributionCertificateFlow(CertificateFlow):
     def __init__(self, item: ServiceItem, journey: Journey) -> None:
         super().__init__(item, journey)
         self.record: ContributionRecord | None = None
+        self._years: dict[int, list[dict]] = {}  # the backend's rows by year, for this session
+
+    @property
+    def _id_number(self) -> str:
+        identity = self.journey.session.identity
+        assert identity is not None
+        return identity.id_number
+
+    def request(self) -> dict[str, Any]:
+        r = self.record
+        if r is None or not r.scheme:
+            return {}
+        return {"scheme": r.scheme, "period_from": r.start, "period_to": r.end}
 
     # blocking: run on a worker thread
     def load(self) -> ContributionRecord:
-        session = self.journey.session
-        assert session.identity is not None
+        """The first scheme on record over its latest year with contributions."""
         backend = self.journey.ports.backend
-        info = backend.insurance_info(session.identity.id_number)
-        history = backend.contributions(session.identity.id_number)
-        session.data["insurance"] = info
-        session.data["contributions"] = history
-        self.record = _record_from(info, history)
+        info = backend.insurance_info(self._id_number)
+        self.journey.session.data["insurance"] = info
+        latest = backend.contributions(self._id_number)
+        if latest.get("year") is not None:
+            self._years[int(latest["year"])] = latest.get("rows", [])
+        months_paid = {}
+        if info.get("schemes"):
+            months_paid = {s["scheme"]: int(s["months_paid"])
+                           for s in backend.rights_record(self._id_number).get("schemes", [])}
+        schemes = tuple(
+            SchemeRow(name=str(x.get("name_zh", x.get("scheme", ""))), status=str(x.get("status_zh", x.get("status", ""))),
+                      since=str(x.get("start", "")), scheme=str(x.get("scheme", "")),
+                      months_paid=months_paid.get(str(x.get("scheme", ""))), unit=str(x.get("unit") or ""))
+            for x in info.get("schemes", [])
+        )
+        # the last month on record or this month, whichever is later (the two clocks may differ)
+        months_on_record = [str(x["period"]) for x in latest.get("rows", []) if len(str(x["period"])) == 7]
+        last = max([f"{self.journey.ports.now():%Y-%m}", *months_on_record])
+        base = ContributionRecord(
+            masked_name=str(info.get("masked_name", "")), masked_id=str(info.get("masked_id", "")),
+            insured=bool(info.get("insured", bool(schemes))), schemes=schemes,
+            years=tuple(sorted((int(y) for y in latest.get("years", [])), reverse=True)), latest=last,
+        )
+        self.record = base
+        if schemes:
+            self.record = self._over(base, schemes[0].scheme, *self._default_range(base, schemes[0].scheme))
         return self.record
+
+    # blocking: run on a worker thread
+    def choose(self, scheme: str | None = None, start: str | None = None, end: str | None = None) -> ContributionRecord:
+        """Another scheme (over its latest year), or another first or last month.
+
+        The range always holds at least one month and at most ``CERTIFICATE_MAX_MONTHS``: moving
+        one end past the other, or too far from it, brings the other end along.
+        """
+        r = self.record
+        assert r is not None and not r.empty, "choose after a record with schemes was loaded"
+        if scheme is not None and scheme != r.scheme:
+            self.record = self._over(r, scheme, *self._default_range(r, scheme))
+            return self.record
+        first, last = start or r.start, end or r.end
+        if start is not None:
+            last = max(first, min(last, add_months(first, CERTIFICATE_MAX_MONTHS - 1), r.latest))
+        elif end is not None:
+            first = min(last, max(first, add_months(last, 1 - CERTIFICATE_MAX_MONTHS)))
+        self.record = self._over(r, r.scheme, first, last)
+        return self.record
+
+    def _rows(self, year: int) -> list[dict]:
+        if year not in self._years:
+            self._years[year] = self.journey.ports.backend.contributions(self._id_number, year).get("rows", [])
+        return self._years[year]
+
+    def _default_range(self, r: ContributionRecord, scheme: str) -> tuple[str, str]:
+        """The scheme's latest year with contributions: its first to its last month on record."""
+        for year in r.years:
+            mine = [x for x in self._rows(year) if x.get("scheme") == scheme]
+            if mine:
+                first, last = str(mine[0]["period"]), str(mine[-1]["period"])
+                start = first if len(first) == 7 else f"{year}-01"
+                end = last if len(last) == 7 else min(f"{year}-12", r.latest)
+                return start, end
+        return f"{r.latest[:4]}-01", r.latest
+
+    def _over(self, r: ContributionRecord, scheme: str, start: str, end: str) -> ContributionRecord:
+        assert 1 <= months_between(start, end) <= CERTIFICATE_MAX_MONTHS, (start, end)
+        months = tuple(
+            MonthRow(period=str(x["period"]), scheme=str(x.get("scheme_zh", scheme)), personal_fen=int(x["personal_fen"]),
+                     status=bill_status_zh(x["status"]), code=str(x["status"]))
+            for year in range(int(start[:4]), int(end[:4]) + 1)
+            for x in self._rows(year)
+            if x.get("scheme") == scheme and in_range(str(x["period"]), start, end)
+        )
+        return replace(r, scheme=scheme, start=start, end=end, months=months)
 
 
 class _ShownCertificateFlow(CertificateFlow, QueryFlow):
@@ -340,7 +425,7 @@ class RightsRecordFlow(_ShownCertificateFlow):
             rows = [Row("参保状态", "Status", str(s["status_zh"])), Row("参保起始", "Since", str(s["start"])),
                     Row("累计缴费", "Months paid", f"{s['months_paid']}个月")]
             if not s["scheme"].endswith("medical_resident"):
-                rows.append(Row("个人账户", "Personal account", yuan_text(int(s["personal_account_fen"]))))
+                rows.append(Row("个人账户", "Personal account", yuan(int(s["personal_account_fen"]))))
             rows.append(Row("最近缴费", "Last paid", str(s.get("last_paid") or "无")))
             sections.append(Section(str(s["scheme_zh"]), SCHEME_EN.get(s["scheme"], ""), tuple(rows)))
         return QueryView(self.title[0], self.title[1], self.who, f"记录截至 {rec.get('as_of', '')}",
@@ -364,14 +449,14 @@ class BenefitCertificateFlow(_ShownCertificateFlow):
         for b in benefits:
             rows = (Row("待遇类别", "Benefit", f"{b['scheme_zh']} {b['kind_zh']}"),
                     Row("领取起始", "Paid since", str(b["since"])),
-                    Row("月待遇", "Monthly", yuan_text(int(b["monthly_fen"]))),
+                    Row("月待遇", "Monthly", yuan(int(b["monthly_fen"]))),
                     Row("资格认证", "Last certified", str(b["qualification_certified_on"])),
                     Row("下次认证截止", "Certify again by", str(b["qualification_due_by"])))
             sections.append(Section(str(b["kind_zh"]), "Pension", rows, payment_table(b.get("payments", []))))
         first = benefits[0]
         return QueryView(self.title[0], self.title[1], self.who,
-                         f"每月领取 {yuan_text(int(first['monthly_fen']))}",
-                         f"{yuan_text(int(first['monthly_fen']))} a month", tuple(sections))
+                         f"每月领取 {yuan(int(first['monthly_fen']))}",
+                         f"{yuan(int(first['monthly_fen']))} a month", tuple(sections))
 
 
 class MedicalCertificateFlow(_ShownCertificateFlow):
@@ -422,28 +507,3 @@ class MedicalSettlementFlow(_ShownCertificateFlow):
                          f"Pick the year, then print ({self.year} chosen)", (section,),
                          choices=choices, chosen=self.year)
 
-
-def _record_from(info: dict, history: dict) -> ContributionRecord:
-    schemes = tuple(
-        SchemeRow(name=str(x.get("name_zh", x.get("scheme", ""))), status=str(x.get("status_zh", x.get("status", ""))),
-                  since=str(x.get("start", "")))
-        for x in info.get("schemes", [])
-    )
-    months = tuple(
-        MonthRow(
-            period=str(row.get("period", "")),
-            scheme=str(row.get("scheme_zh", row.get("scheme", ""))),
-            personal_fen=int(row.get("personal_fen", 0)),
-            status=bill_status_zh(row.get("status", "")),
-        )
-        for row in history.get("rows", [])
-    )
-    return ContributionRecord(
-        masked_name=str(info.get("masked_name", "")),
-        masked_id=str(info.get("masked_id", "")),
-        insured=bool(info.get("insured", bool(schemes))),
-        schemes=schemes,
-        year=history.get("year"),
-        months=months,
-        years_on_record=len(history.get("years", [])),
-    )

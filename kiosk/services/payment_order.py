@@ -31,8 +31,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import BackendError, BackendUnavailableError, JourneyError, KioskError, StoreError
+from kiosk.money import yuan
 from kiosk.receipt import PrintJob, Receipt
-from kiosk.services.certificates import yuan
 from kiosk.services.journey import Outcome
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from kiosk.errors import BackendError, JourneyError
 from kiosk.identity import mask_number
+from kiosk.money import yuan
 from kiosk.services.bill_status import bill_status_zh
-from kiosk.services.certificates import yuan
 from kiosk.services.payment_order import Charge, PaymentFlow, PayState, QrView
 
 __all__ = ["Charge", "ContributionChoice", "ContributionPaymentFlow", "Grade", "PayState", "PaymentFlow",

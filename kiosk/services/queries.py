@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
-from kiosk.services.bill_status import bill_status_zh
+from kiosk.money import yuan
+from kiosk.services.bill_status import UNPAID, bill_status_zh
 from kiosk.services.journey import Outcome
 
 if TYPE_CHECKING:
@@ -29,6 +30,13 @@ SCHEME_SHORT = {
     "medical_employee": "职工医保",
     "medical_resident": "居民医保",
 }
+SCHEME_SHORT_EN = {
+    "pension_employee": "Employee pension",
+    "pension_resident": "Resident pension",
+    "pension_flexible": "Self-employed pension",
+    "medical_employee": "Employee medical",
+    "medical_resident": "Resident medical",
+}
 SCHEME_EN = {
     "pension_employee": "Employee basic pension insurance",
     "pension_resident": "Resident basic pension insurance",
@@ -38,10 +46,9 @@ SCHEME_EN = {
 }
 
 
-def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}元"
+def unpaid_fen(rows: list[dict]) -> int:
+    """What the rows still owe (应缴未缴), in fen."""
+    return sum(int(r["personal_fen"]) for r in rows if r.get("status") in UNPAID)
 
 
 #: a query that could not be finished: the result's title, and what the resident can do next
@@ -279,10 +286,12 @@ class ContributionHistoryFlow(QueryFlow):
             return QueryView(self.title[0], self.title[1], self.who, f"{year}年没有缴费记录",
                              f"No contributions in {year}", (), choices=choices, chosen=year)
         paid = [r for r in rows if r.get("status") == "paid"]
+        due = unpaid_fen(rows)
         summary = (
             Row("个人缴费合计", "Paid by you", yuan(int(history.get("total_personal_fen", 0)))),
             Row("单位或补贴合计", "Employer or subsidy", yuan(int(history.get("total_unit_fen", 0)))),
             Row("已缴笔数", "Payments made", f"{len(paid)} 笔"),
+            *((Row("应缴未缴", "Due, not yet paid", yuan(due)),) if due else ()),
         )
         table = TableView(
             ("年月", "险种", "个人缴费", "状态"),

@@ -53,6 +53,18 @@ class TourFailed(AssertionError):
     pass
 
 
+class _LayoutLoops(logging.Handler):
+    """Counts Kivy's 'too much iteration done before the next frame': a layout feeding itself."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "too much iteration" in record.getMessage():
+            self.count += 1
+
+
 @dataclass
 class Wait:
     """Yielded by a tour step: wait until ``condition()`` is true (or fail after ``timeout``)."""
@@ -82,6 +94,8 @@ class Tour:
     def start(self, delay: float = 0.5) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._since = time.monotonic()
+        self._loops = _LayoutLoops()
+        logging.getLogger("kivy").addHandler(self._loops)
         self._gen = self.script(self)
         Clock.schedule_once(lambda _dt: self._advance(None), delay)
 
@@ -121,6 +135,13 @@ class Tour:
             Clock.schedule_once(lambda _dt: self._wait(wait, deadline), 0.05)
 
     def _finish(self) -> None:
+        logging.getLogger("kivy").removeHandler(self._loops)
+        if self._loops.count and not self.failure:
+            # a layout that never settles (a height computed from itself) is a bug, even when
+            # the screens look right: Kivy gives up on the frame each time
+            self.failure = f"a layout did not settle: Kivy's clock gave up {self._loops.count} time(s)"
+            self._progress("✗", self.failure)
+        self.facts["layout_loops"] = self._loops.count
         result = {"ok": not self.failure, "failure": self.failure, "steps": self.record, "facts": self.facts}
         (self.out_dir / "tour.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
         self.app.stop()

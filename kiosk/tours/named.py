@@ -7,6 +7,7 @@ from typing import Any
 
 from kiosk.tours import admin as admin_tours
 from kiosk.tours import assist as assist_tours
+from kiosk.tours import certificates as certificate_tours
 from kiosk.tours import i18n as i18n_tours
 from kiosk.tours import lockdown, visits
 from kiosk.tours import payments as payment_tours
@@ -213,6 +214,7 @@ TOURS["water_bill"] = payment_tours.water_bill
 TOURS["contribution_payment"] = payment_tours.contribution
 TOURS["payment_doubt"] = payment_tours.payment_doubt_then_cancel
 TOURS["queries"] = query_tours.queries
+TOURS["certificate_range"] = certificate_tours.certificate_range
 TOURS.update(admin_tours.TOURS)  # "admin", "admin_idle"
 TOURS.update(i18n_tours.TOURS)  # "screenshots"
 TOURS.update(visits.TOURS)  # "card_left_behind", "choices_reset"

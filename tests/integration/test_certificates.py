@@ -81,7 +81,8 @@ def test_every_kind_is_issued_kept_as_pdf_and_printed_once(scripted, reference_b
     code = scripted.journey.session.data["verification_code"]
     assert title in paper and code in paper
     assert printer.documents[0].qr_payloads and code in printer.documents[0].qr_payloads[0]
-    assert person.id_number not in paper and person.name not in paper
+    # a certificate names its holder in full, as a counter's does: the office it goes to needs that
+    assert person.id_number in paper and person.name in paper
 
     check = scripted.kiosk.backend.verify_certificate(code)  # the backend issued exactly this one
     assert check["valid"] and check["kind"] == kind and check["title"] == title
@@ -92,8 +93,7 @@ def test_every_kind_is_issued_kept_as_pdf_and_printed_once(scripted, reference_b
     assert str(pdf) in first.artifacts and str(png) in first.artifacts
     text = pdf_text(pdf)
     assert title in text and code in text and check["certificate_no"] in text
-    assert "370***********" + person.id_number[-4:] in text
-    assert person.id_number not in text and person.name not in text
+    assert person.id_number in text and person.name in text
     assert png.stat().st_size > 10_000
     if year is not None:
         assert f"{year}" in text and "统筹支付" in text
@@ -201,12 +201,12 @@ def test_with_an_a4_printer_the_pdf_goes_to_cups_once_and_a_failure_can_be_retri
     assert len(calls) == 2 and all(c.startswith("-d A4-Hall -t 待遇领取证明") for c in calls)
     assert s.journey.session.data["cups_request"] == "A4-2"
     text = pdf_text(folder / "printed.pdf")
-    assert s.journey.session.data["verification_code"] in text and person.id_number not in text
+    assert s.journey.session.data["verification_code"] in text and person.id_number in text
     assert len(s.kiosk.hub.emulator("printer").documents) == 0  # not also on the receipt printer
     assert not list((s.kiosk.config.data_dir / "certificates" / "spool").glob("*.pdf"))  # no copy left behind
 
 
-def test_the_receipt_never_shows_more_than_the_masked_id(scripted):
+def test_the_screen_stays_masked_while_the_paper_names_the_holder(scripted):
     person = BY_KEY["liu_yan"]  # a rare character in the name
     flow = start(scripted, "rights_record", "liu_yan")
     view = flow.load()
@@ -215,5 +215,34 @@ def test_the_receipt_never_shows_more_than_the_masked_id(scripted):
     printer = scripted.kiosk.hub.emulator("printer")
     assert printer.wait_for_documents(1)
     paper = printer.documents[0].text
-    assert re.search(r"370\*{11}" + re.escape(person.id_number[-4:]), paper)
+    holder = {line.split("：")[0]: line.split("：")[1].strip() for line in paper.splitlines() if "：" in line}
+    assert holder["姓名"] == person.name and holder["证件号码"] == person.id_number  # 䶮 survives GB18030
+
+
+@pytest.fixture
+def masking_scripted(kiosk_config):
+    """The kiosk of a county that masks the holder on certificates too."""
+    from kiosk.bootstrap import bootstrap
+    from kiosk.config import CertificatesConfig
+    from kiosk.tours.scripted import ScriptedKiosk
+
+    config = kiosk_config.model_copy(update={"certificates": CertificatesConfig(mask_personal_data=True)})
+    kiosk = ScriptedKiosk(bootstrap(config)).start()
+    yield kiosk
+    kiosk.stop()
+
+
+def test_a_county_that_masks_certificates_gets_the_masked_holder_on_paper(masking_scripted, kiosk_config):
+    person = BY_KEY["liu_yan"]
+    flow = start(masking_scripted, "rights_record", "liu_yan")
+    flow.load()
+    assert flow.print_certificate().ok
+    printer = masking_scripted.kiosk.hub.emulator("printer")
+    assert printer.wait_for_documents(1)
+    paper = printer.documents[0].text
+    assert re.search(r"370\*{11}" + re.escape(person.id_number[-4:]), paper) and "刘*" in paper
     assert person.id_number not in paper and person.name not in paper
+    txn = masking_scripted.journey.session.transaction_no
+    text = pdf_text(kiosk_config.data_dir / "certificates" / f"{txn}-rights_record.pdf")
+    assert "370***********" + person.id_number[-4:] in text
+    assert person.id_number not in text and person.name not in text

@@ -6,10 +6,13 @@ plain sentences when nothing is on record, pages that fit, and no full ID number
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kiosk.errors import BackendUnavailableError
-from kiosk.services.queries import QueryView, TableView, yuan
+from kiosk.money import yuan
+from kiosk.services.queries import QueryView, TableView
 from kiosk.sim.demo_data import BY_KEY
 
 
@@ -83,7 +86,7 @@ def test_contribution_history_by_year_with_big_year_buttons(scripted):
     assert older.chosen == years[3] and f"{years[3]}年" in older.message_zh
     that_year = scripted.kiosk.backend.contributions(person.id_number, years[3])
     assert [r[0] for r in all_rows(older)] == [r["period"] for r in that_year["rows"]]
-    assert all(r[2].endswith("元") for r in all_rows(older))
+    assert all(re.fullmatch(r"￥\d{1,3}(,\d{3})*\.\d\d", r[2]) for r in all_rows(older))  # ￥1,234.56
 
 
 def test_medical_account_balance_and_newest_movements_first(scripted):

@@ -109,11 +109,11 @@ def test_the_pdf_embeds_the_cjk_font_and_carries_every_word(tmp_path):
                   "ZM20261123000007", "370***********061X", "企业职工基本养老保险", "本证明仅证明打印之日前的情况",
                   "NY-370921-0001-20261123101010-AB12"):
         assert words in text, words
-    assert "?" not in text.replace("?code", "")  # every glyph maps back to its character
+    assert "?" not in text.replace("verify?", "")  # every glyph maps back to its character
 
 
 def test_a_long_table_continues_on_a_second_page_with_its_header(tmp_path):
-    pages = cp.layout(sample(rows=40))
+    pages = cp.layout(sample(rows=30))
     assert len(pages) == 2
     second = [m.text for m in pages[1].marks if isinstance(m, cp.Text)]
     assert "险种" in second and any("（续）" in t for t in second)
@@ -192,3 +192,44 @@ def test_the_reader_takes_a_stream_by_its_length_even_when_its_bytes_end_in_cr()
     packed = zlib.compress(body)
     data = b"4 0 obj\n<</Filter /FlateDecode /Length %d>>\nstream\n%s\nendstream\nendobj\n" % (len(packed), packed)
     assert _streams(data) == [body]
+
+
+def test_the_verification_note_is_printed_once_with_the_address():
+    text = pdf_text(cp.write_pdf(sample(footer=("本证明仅证明打印之日前的情况",)), Path(".tmp") / "once.pdf"))
+    flat = text.replace("\n", "")
+    assert flat.count("可查验本证明真伪") == 1  # the platform's footer no longer repeats it
+    assert "核验地址：http://127.0.0.1:8765/v1/certificates/verify?code=1A2B-3C4D-5E6F-7081" in flat
+
+
+def test_the_seal_is_stamped_across_the_issuer_and_says_what_the_document_says():
+    marks = cp.layout(sample(specimen=True))[0].marks
+    stamp = next(m for m in marks if isinstance(m, cp.Stamp))
+    assert stamp.seal.issuer == "宁阳县社会保险事业中心" and stamp.seal.purpose == "样章"
+    issuer = next(m for m in marks if isinstance(m, cp.Text) and m.text.startswith("出具单位"))
+    name_from = issuer.x + cp.text_width("出具单位：", issuer.size)
+    assert stamp.y < issuer.y < stamp.y + stamp.size  # across the issuer's line ...
+    assert name_from < stamp.x + stamp.size / 2 < issuer.x + cp.text_width(issuer.text, issuer.size)  # ... on the name
+    assert next(m for m in cp.layout(sample())[0].marks if isinstance(m, cp.Stamp)).seal.purpose == "证明专用章"
+
+
+def test_the_seal_is_red_over_the_text_in_the_preview(tmp_path):
+    png = cp.render_png(sample(), tmp_path / "c.png", dpi=100)
+    image = Image.open(png).convert("RGB")
+    px = 100 / 25.4
+    stamp = next(m for m in cp.layout(sample())[0].marks if isinstance(m, cp.Stamp))
+    box = tuple(round(v * px) for v in (stamp.x, stamp.y, stamp.x + stamp.size, stamp.y + stamp.size))
+    r, g, b = (ImageStat.Stat(image.crop(box)).mean[i] for i in range(3))
+    assert r > g + 20 and r > b + 20  # red ink
+
+
+@pytest.mark.parametrize("rows", range(8, 48, 3))
+def test_the_seal_never_stands_alone_on_a_page(rows):
+    for page in cp.layout(sample(rows=rows)):
+        if any(isinstance(m, cp.Stamp) for m in page.marks):
+            cells = [m for m in page.marks if isinstance(m, cp.Text) and m.text == "企业职工基本养老保险"]
+            assert cells, f"{rows} rows: the seal's page certifies nothing"
+
+
+def test_the_holder_in_full_stays_out_of_the_repr():
+    page = sample(lines=(("姓名", "刘䶮"), ("证件号码", "370921198804056031")))
+    assert "370921198804056031" not in repr(page) and "刘䶮" not in repr(page)

@@ -26,6 +26,14 @@ def test_the_shipped_config_is_valid():
     assert cfg.session.idle_warning_s >= 20
     assert cfg.data_dir.is_absolute()
     assert cfg.devices.printer.driver == "simulated"
+    assert cfg.certificates.mask_personal_data is False  # certificates name their holder in full
+
+
+def test_a_county_can_mask_certificates_too(tmp_path):
+    cfg = load_config(write(tmp_path, GOOD.replace("mask_personal_data = false", "mask_personal_data = true")))
+    assert cfg.certificates.mask_personal_data is True
+    without = GOOD.replace("[certificates]", "").replace("mask_personal_data = false", "")
+    assert load_config(write(tmp_path, without)).certificates.mask_personal_data is False
 
 
 @pytest.mark.parametrize(
@@ -39,6 +47,9 @@ def test_the_shipped_config_is_valid():
         (lambda t: t.replace('site_kind = "hall"', 'site_kind = "mall"'), "terminal.site_kind", "'mall' is not allowed"),
         (lambda t: t.replace("idle_warning_s = 25", "idle_warning_s = 5"), "session.idle_warning_s", "greater than or equal to 20"),
         (lambda t: t.replace("[session]", "[session]\nidle_timout_s = 3"), "session.idle_timout_s", "unknown key"),
+        (lambda t: t.replace("mask_personal_data = false", 'mask_personal_data = "yes"'),
+         "certificates.mask_personal_data", "wrong type"),
+        (lambda t: t.replace("mask_personal_data = false", "mask_names = true"), "certificates.mask_names", "unknown key"),
         (lambda t: t.replace('[devices.idcard]\ndriver = "simulated"', '[devices.idcard]\ndriver = "serial"'),
          "devices.idcard.port", "missing key"),
     ],

@@ -135,3 +135,42 @@ def test_display_width_counts_cjk_as_two_columns():
     assert wrap_columns("一二三四", 5) == ["一二", "三四"]
     with pytest.raises(ValueError):
         wrap_columns("x", 1)
+
+
+def printed_lines(data: bytes) -> list[str]:
+    text = re.sub(rb"\x1b[@aEd].?|\x1d!.|\x1dV.|\x1c[&.]", b"", data)
+    text = re.sub(rb"\x1d\(k.*?1Q0", b"", text, flags=re.S)
+    return text.decode("gb18030").split("\n")
+
+
+TXN = "NY-370921-0001-20261123101010-AB12"  # what the journey makes: terminal, time, random
+
+
+@pytest.mark.parametrize("width", [32, 48])
+def test_the_transaction_number_never_breaks_inside_a_number(width):
+    receipt = Receipt("缴费凭证", TXN, "2026-11-23 10:10:10", "NY-370921-0001")
+    lines = printed_lines(render_receipt(receipt, width_chars=width))
+    start = next(i for i, line in enumerate(lines) if line.startswith("流水号"))
+    block = [line.replace("流水号：", "").strip() for line in lines[start : start + 3]]
+    number = "".join(block).split("时间")[0]
+    assert number.startswith(TXN)  # nothing lost, nothing in between
+    held = [piece for line in block for piece in line.split("-") if piece]
+    assert set(TXN.split("-")) <= set(held)  # every group of digits whole on one line
+    if width == 48:
+        assert any(TXN in line for line in lines)  # it fits beside its label: one line
+
+
+def test_a_certificate_carries_its_seal_as_a_raster_above_the_qr_code():
+    from kiosk.hardware.receipt_escpos import SEAL_DOTS
+    from kiosk.seal import Seal
+
+    receipt = Receipt(**{**SMALL.__dict__, "seal": Seal("宁阳县社会保险事业中心", specimen=True),
+                         "closing": (("出具单位", "宁阳县社会保险事业中心"),)})
+    data = render_receipt(receipt)
+    head = b"\x1dv0\x00" + bytes((SEAL_DOTS // 8, 0, SEAL_DOTS & 0xFF, SEAL_DOTS >> 8))
+    at = data.index(head)
+    bits = data[at + len(head) : at + len(head) + SEAL_DOTS * SEAL_DOTS // 8]
+    assert 0.08 < sum(bin(b).count("1") for b in bits) / (SEAL_DOTS * SEAL_DOTS) < 0.5  # ink, not a block
+    assert data.rindex(b"\x1ba\x01", 0, at) > data.index("出具单位".encode("gb18030"))  # centred, after the issuer
+    assert at < data.index(b"\x1d(k")  # the seal above the QR code
+    assert head not in render_receipt(SMALL)  # a payment receipt has none

@@ -112,14 +112,18 @@ def insurance(r: DemoResident, today: dt.date) -> dict:
     }
 
 
+def scheme_years(r: DemoResident, scheme: str, today: dt.date) -> range:
+    end = today.year
+    ret = retirement_year(r)
+    if ret is not None and scheme.startswith("pension"):
+        end = min(end, ret - 1)  # no contributions once the pension is paid
+    return range(start_year(r, scheme), end + 1)
+
+
 def contribution_years(r: DemoResident, today: dt.date) -> list[int]:
     years: set[int] = set()
     for s in _schemes(r):
-        end = today.year
-        ret = retirement_year(r)
-        if ret is not None and s.startswith("pension"):
-            end = min(end, ret - 1)  # no contributions once the pension is paid
-        years.update(range(start_year(r, s), end + 1))
+        years.update(scheme_years(r, s, today))
     return sorted(years)
 
 
@@ -196,6 +200,35 @@ def contributions(r: DemoResident, year: int | None, today: dt.date) -> dict:
         "total_personal_fen": sum(x["personal_fen"] for x in paid),
         "total_unit_fen": sum(x["unit_fen"] for x in paid),
     }
+
+
+def in_range(period: str, start: str, end: str) -> bool:
+    """Whether a row's period (YYYY-MM, or YYYY for a yearly contribution) lies in start..end."""
+    if len(period) == 4:
+        return start[:4] <= period <= end[:4]
+    return start <= period <= end
+
+
+def scheme_rows(r: DemoResident, scheme: str, start: str, end: str, today: dt.date) -> list[dict]:
+    """One scheme's contribution rows from ``start`` to ``end`` (YYYY-MM), oldest first."""
+    return [
+        row
+        for y in range(int(start[:4]), int(end[:4]) + 1)
+        for row in contribution_rows(r, y, today)
+        if row["scheme"] == scheme and in_range(row["period"], start, end)
+    ]
+
+
+def default_range(r: DemoResident, scheme: str, today: dt.date) -> tuple[str, str]:
+    """The months of the scheme's latest year with contributions (what a certificate covers
+    when the terminal names no range)."""
+    years = scheme_years(r, scheme, today)
+    last = years[-1] if years else today.year
+    rows = [x for x in contribution_rows(r, last, today) if x["scheme"] == scheme]
+    if not rows or len(rows[0]["period"]) == 4:
+        end = f"{last}-12" if last < today.year else f"{today:%Y-%m}"
+        return f"{last}-01", end
+    return rows[0]["period"], rows[-1]["period"]
 
 
 def months_paid(r: DemoResident, scheme: str, today: dt.date) -> int:

@@ -23,19 +23,26 @@ def insurance(call: Call) -> tuple[int, dict]:
     return 200, records.insurance(resident(q.id_number), call.backend.today())
 
 
+def settle(conn: Any, r: Any, rows: list[dict]) -> list[dict]:
+    """What was paid through this backend overrides the derived "due" (the caller holds the lock).
+
+    The contributions answer and the contribution certificate both go through here, so a
+    resident who paid a month at the terminal sees it paid on screen and on paper alike.
+    """
+    paid = {s: paid_periods(conn, r, s) for s in {row["scheme"] for row in rows}}
+    for row in rows:
+        if row["status"] == "due" and row["period"] in paid[row["scheme"]]:
+            row["status"] = "paid"
+    return rows
+
+
 def contributions(call: Call) -> tuple[int, dict]:
     q = parse(m.ContributionQuery, call.body)
     r = resident(q.id_number)
     answer = records.contributions(r, q.year, call.backend.today())
-    # what was paid through this backend overrides the derived "due"
     store = call.backend.store
     with store.lock:
-        paid = {
-            s: paid_periods(store.conn, r, s) for s in {row["scheme"] for row in answer["rows"]}
-        }
-    for row in answer["rows"]:
-        if row["status"] == "due" and row["period"] in paid[row["scheme"]]:
-            row["status"] = "paid"
+        settle(store.conn, r, answer["rows"])
     done = [x for x in answer["rows"] if x["status"] == "paid"]
     answer["total_personal_fen"] = sum(x["personal_fen"] for x in done)
     answer["total_unit_fen"] = sum(x["unit_fen"] for x in done)

@@ -15,7 +15,7 @@ so that a reviewer can see the receipt. Run it on its own with
 - ``server``: the TCP endpoint (``PrinterEmulator``); ``__main__``: the command line.
 """
 
-from kiosk.sim.escpos.document import Document, PrintedLine, PrintedQr, Span
+from kiosk.sim.escpos.document import Document, PrintedImage, PrintedLine, PrintedQr, Span
 from kiosk.sim.escpos.parser import EscposParser
 from kiosk.sim.escpos.render import render_document_png
 from kiosk.sim.escpos.server import PrinterEmulator
@@ -25,6 +25,7 @@ __all__ = [
     "Document",
     "EscposParser",
     "PrintedLine",
+    "PrintedImage",
     "PrintedQr",
     "PrinterEmulator",
     "PrinterState",

@@ -1,4 +1,5 @@
-"""What came out of the printer: cut-delimited documents of printed lines and QR codes."""
+"""What came out of the printer: cut-delimited documents of printed lines, QR codes and raster
+images (a certificate's seal)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,28 @@ class PrintedQr:
     align: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PrintedImage:
+    """A ``GS v 0`` raster: its bits are in the document's raw bytes from ``offset`` on."""
+
+    width_bytes: int
+    height: int
+    offset: int
+    align: int = 0
+
+    def image(self, raw: bytes):
+        from PIL import Image
+
+        size = self.width_bytes * self.height
+        bits = raw[self.offset : self.offset + size].ljust(size, b"\x00")  # cut short: blank
+        return Image.frombytes("1", (self.width_bytes * 8, self.height), bytes(b ^ 0xFF for b in bits))
+
+
 @dataclass
 class Document:
     """One cut-delimited receipt as it came out of the printer."""
 
-    items: list[PrintedLine | PrintedQr] = field(default_factory=list)
+    items: list[PrintedLine | PrintedQr | PrintedImage] = field(default_factory=list)
     raw: bytes = b""
     #: lines (and codes) printed after the document reached its length limit, not kept
     lines_dropped: int = 0
@@ -53,6 +71,10 @@ class Document:
     def qr_payloads(self) -> list[str]:
         return [i.payload for i in self.items if isinstance(i, PrintedQr)]
 
+    @property
+    def images(self) -> list[PrintedImage]:
+        return [i for i in self.items if isinstance(i, PrintedImage)]
+
     def memory(self) -> int:
         """Bytes the document holds: its objects and their text (a shared blank line counted
         each time it appears, so this is an upper bound)."""
@@ -61,6 +83,8 @@ class Document:
             size += sys.getsizeof(item)
             if isinstance(item, PrintedQr):
                 size += sys.getsizeof(item.payload)
+            elif isinstance(item, PrintedImage):
+                pass  # its bits are counted in raw
             else:
                 size += sys.getsizeof(item.spans)
                 size += sum(sys.getsizeof(s) + sys.getsizeof(s.text) for s in item.spans)

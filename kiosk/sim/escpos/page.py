@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable
 
 from kiosk.hardware.receipt_escpos import DOTS_PER_MM, LINE_DOTS, char_width
-from kiosk.sim.escpos.document import BLANK, Document, PrintedLine, PrintedQr, Span
+from kiosk.sim.escpos.document import BLANK, Document, PrintedImage, PrintedLine, PrintedQr, Span
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,10 @@ class Page:
         text = payload.decode("utf-8", errors="replace")
         self._add_items((PrintedQr(text, module_size, ec, align),), 1)
 
+    def image(self, width_bytes: int, height: int, align: int) -> None:
+        """A raster image whose bits follow in the raw bytes (kept up to the byte limit)."""
+        self._add_items((PrintedImage(width_bytes, height, len(self._raw), align),), 1)
+
     def cut(self, align: int) -> Document:
         """The document as cut off, with its raw bytes; the next one starts."""
         self.end_line(force=False, align=align)
@@ -154,7 +158,7 @@ class Page:
         """The line buffer is full: it is printed and the text carries on below."""
         self.end_line(force=True, align=self._line_align)
 
-    def _add_items(self, items: Iterable[PrintedLine | PrintedQr], n: int) -> None:
+    def _add_items(self, items: Iterable[PrintedLine | PrintedQr | PrintedImage], n: int) -> None:
         """Add ``n`` printed lines or codes, up to the document's length limit."""
         doc = self.doc
         room = MAX_DOCUMENT_LINES - len(doc.items)

@@ -209,6 +209,9 @@ class EscposParser:
             self.width, self.height = ((unit[2] >> 4) & 7) + 1, (unit[2] & 7) + 1
         elif k == ord("V") and printing:
             self.on_document(self.page.cut(self.align))
+        elif k == ord("v") and printing and len(unit) >= 8:  # the bits follow in the raw bytes
+            self.page.end_line(force=False, align=self.align)
+            self.page.image(unit[4] + (unit[5] << 8), unit[6] + (unit[7] << 8), self.align)
         elif k == ord("(") and unit[2] == ord("k") and len(unit) >= 8 and unit[5] == 49:
             fn, data = unit[6], unit[7:]
             if fn == 65:

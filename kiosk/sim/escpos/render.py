@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.hardware.receipt_escpos import LINE_DOTS, display_width
-from kiosk.sim.escpos.document import Document, PrintedLine, PrintedQr
+from kiosk.sim.escpos.document import Document, PrintedImage, PrintedLine, PrintedQr
 
 
 def render_document_png(
@@ -36,6 +36,8 @@ def render_document_png(
             code.add_data(item.payload)
             code.make(fit=True)
             blocks.append((code.make_image().get_image().convert("L"), item.align))
+        elif isinstance(item, PrintedImage):
+            blocks.append((item.image(doc.raw).convert("L"), item.align))
         else:
             blocks.append(item)
 
