@@ -55,13 +55,18 @@ def simulated(config: KioskConfig, backend_url: str) -> KioskConfig:
 
 def simulated_options(platform, **more):
     """App options for a simulated kiosk: the 模拟器 button opens the reviewers' panel, which
-    acts on the emulators and on ``platform`` (the simulated government platform)."""
+    acts on the emulators and on ``platform`` (the simulated government platform). The panel
+    is built the first time and kept, so it opens at once after that."""
     from kiosk.app_options import AppOptions
+
+    kept: dict = {}
 
     def open_panel() -> None:
         from kiosk.sim.panel import SimulatorPanel
 
-        SimulatorPanel(platform=platform).open()
+        if "panel" not in kept:
+            kept["panel"] = SimulatorPanel(platform=platform)
+        kept["panel"].open()
 
     return AppOptions(simulator=open_panel, **more)
 

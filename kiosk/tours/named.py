@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from kivy.base import EventLoop
+
 from kiosk.tours import admin as admin_tours
 from kiosk.tours import assist as assist_tours
 from kiosk.tours import certificates as certificate_tours
@@ -26,14 +28,18 @@ def certificate_slice(tour: Tour, resident: str = "wang_jianguo", level: str = "
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("identify")
     tour.shot("identify")
-    idcard = kiosk.hub.emulator("idcard")
     # the reviewer's way: open the simulator panel and place the resident's card from it
+    from kiosk.sim.demo_data import BY_KEY
+
     tour.tap(tour.by_id("simulator_button"))
+    yield Wait(lambda: any(getattr(w, "title", None) == BY_KEY[resident].name
+                           for r in EventLoop.window.children for w in r.walk()), "the panel's residents")
     yield 0.4
     tour.shot("simulator")
-    label = dict(idcard.cards())[resident]
-    tour.tap(tour.button(f"放置 {label}"))
-    yield 0.1
+    row = tour.find(lambda w: getattr(w, "title", None) == BY_KEY[resident].name)
+    tour.tap(tour.find(lambda w: getattr(w, "zh", None) == "放身份证", root=row))
+    yield 0.3
+    tour.facts["panel_status"] = tour.find(lambda w: hasattr(w, "status_zh")).status_zh
     tour.tap(tour.button("关闭"))
     yield tour.until_screen("record")
     yield Wait(lambda: tour.screen().loaded, "the record to load", 15)
