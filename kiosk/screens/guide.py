@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
@@ -16,6 +17,22 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 #: how many items' guides stay built (each is a dozen large labels with their textures)
 GUIDES_KEPT = 6
+#: the short notice: (field, pictogram, head zh, head en)
+FACTS = (
+    ("materials", "file-document-outline", "所需材料", "What to bring"),
+    ("time_limit", "clock-outline", "办理时限", "How long"),
+    ("fees", "currency-cny", "收费标准", "Fee"),
+    ("location", "map-marker", "办理地点", "Where"),
+)
+
+
+class GuideFact(BoxLayout):
+    draws_ink = True  # a card on the page: not a bare band (kiosk.tours.layout)
+    icon = StringProperty("")
+    head_zh = StringProperty("")
+    head_en = StringProperty("")
+    body_zh = StringProperty("")
+    body_en = StringProperty("")
 
 
 class GuideScreen(KioskScreen):
@@ -23,6 +40,7 @@ class GuideScreen(KioskScreen):
     title_zh = StringProperty("")
     title_en = StringProperty("")
     startable = BooleanProperty(False)
+    full = BooleanProperty(False)  # the full notice instead of its short form
 
     def __init__(self, **kw) -> None:
         # the labels of the last few guides shown, kept: residents often come back to the same
@@ -36,6 +54,8 @@ class GuideScreen(KioskScreen):
             return
         self.title_zh, self.title_en = item.name_zh, item.name_en
         self.startable = item.kind == "self_service"
+        self.full = False
+        self._fill_facts(item)
         box = self.ids.sections
         box.clear_widgets()
         labels = self._built.pop(item.id, None) or _section_labels(item)
@@ -44,6 +64,20 @@ class GuideScreen(KioskScreen):
             self._built.popitem(last=False)
         for label in labels:
             box.add_widget(label)
+
+    def _fill_facts(self, item) -> None:
+        grid = self.ids.facts
+        grid.clear_widgets()
+        english = {name: value for name, _label, value in item.guide.sections("en")}
+        for name, icon, head_zh, head_en in FACTS:
+            zh = _as_text(name, getattr(item.guide, name))
+            en = _as_text(name, english.get(name, ""))
+            grid.add_widget(GuideFact(icon=icon, head_zh=head_zh, head_en=head_en, body_zh=zh,
+                                      body_en="" if en == zh else en))
+
+    def toggle_full(self) -> None:
+        self.full = not self.full
+        self.ids.scroll.scroll_y = 1
 
     def start(self) -> None:
         try:

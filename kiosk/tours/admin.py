@@ -32,7 +32,7 @@ def hold(tour: Tour, target: Widget | tuple[float, float], seconds: float) -> fl
 
 def type_pin(tour: Tour, pin: str) -> Iterator[Any]:
     for digit in pin:
-        tour.tap(tour.button(digit))
+        tour.tap(tour.find(lambda w, d=digit: getattr(w, "key", None) == d and hasattr(w, "trigger_action")))
         yield 0.12
 
 

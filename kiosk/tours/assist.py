@@ -103,16 +103,19 @@ def card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:
 
 
 def guide_only(tour: Tour, item_id: str = "sscard_password_reset") -> Iterator[Any]:
-    """A guide-only item (社会保障卡密码重置): its 一次性告知, then back home."""
+    """A guide-only item (社会保障卡密码重置): its short notice, the full one, then back home."""
     yield from open_item(tour, item_id=item_id)
     yield 0.3
     tour.shot("guide")
-    scroll = next((w for w in tour.screen().walk() if w.__class__.__name__ == "ScrollView"), None)
-    if scroll is not None:
-        scroll.scroll_y = 0  # the end of the notice: where and whom to ask
-        yield 0.3
-        tour.shot("guide-end")
-    tour.facts["start_enabled"] = tour.by_id("start_button").enabled
+    tour.tap(tour.by_id("full_button"))
+    yield Wait(lambda: tour.screen().full, "the full notice")
+    yield 0.3
+    tour.shot("guide-full")
+    tour.screen().ids.scroll.scroll_y = 0  # the end of the notice: where and whom to ask
+    yield 0.3
+    tour.shot("guide-end")
+    start = tour.by_id("start_button")
+    tour.facts["start_button"] = {"zh": start.zh, "enabled": start.enabled}
     tour.tap(tour.by_id("home_button"))
     yield tour.until_screen("home")
 

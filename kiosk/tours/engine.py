@@ -222,7 +222,8 @@ class Tour:
                         continue
                     if _inside_manager(widget) and not _under(widget, screen):
                         continue
-                    seen.append(widget.text)
+                    # the text as written, not as laid out in lines (kiosk.widgets.wrap)
+                    seen.append(getattr(widget, "source_text", "") or widget.text)
         return seen
 
     def shot(self, name: str) -> Path:

@@ -138,7 +138,7 @@ def _text_problems(label: Label, elder: bool) -> Iterator[str]:
     tw, th = label.texture_size
     if tw > label.width + SLACK or th > label.height + SLACK:
         yield f"text does not fit its box: {_name(label)} needs {tw:.0f}x{th:.0f}, has {label.width:.0f}x{label.height:.0f}"
-    for cut in broken_words(label.text, _lines(label)):
+    for cut in broken_words(getattr(label, "source_text", "") or label.text, _lines(label)):
         yield f"a word broken in the middle: {_name(label)} at {cut!r}"
     if elder and label.font_size < dp(MIN_ELDER_TEXT_DP) - 0.5:
         yield f"text under {MIN_ELDER_TEXT_DP} dp in 大字版: {_name(label)} at {label.font_size / dp(1):.1f} dp"
@@ -285,7 +285,8 @@ def audit(window: Widget, *, elder: bool, background: tuple[float, ...] = (0.957
         problems += _sibling_problems(w)
         problems += _target_problems(w)
         problems += _disabled_problems(w, background)
-    if manager is not None and manager.current_screen is not None:
+    panel_open = any(isinstance(r, ModalView) for r in roots)
+    if manager is not None and manager.current_screen is not None and not panel_open:
         problems += _bare_problems(manager.current_screen, _rect(manager))
     problems += _swallow_problems(roots)
     return sorted(set(problems))

@@ -1,7 +1,8 @@
 """A large numeric keypad: digits 0-9, 删除 and 确定, with its own display line.
 
 No free-text entry on the terminal: PINs, phone numbers and account numbers are all typed
-here. Keys are at least the theme's touch target (72 dp standard, 96 dp in elder mode).
+here. The keys share the keypad's full width, at least the theme's touch target high (72 dp
+standard, 96 dp in elder mode), each digit drawn large (at least 40 dp) in either language.
 ``masked`` shows one dot per digit (PINs); ``on_submit`` fires with the value on 确定.
 """
 
@@ -11,8 +12,12 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import StringProperty as _Str
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 
+from kiosk.widgets import icons
 from kiosk.widgets.common import BigButton
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -20,6 +25,18 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 DOT = "●"
 #: key order on the pad, as on a telephone
 LAYOUT = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "delete", "0", "ok")
+
+
+class DigitKey(ButtonBehavior, Label):
+    """One digit (or letter) key: the character alone, large, the same in both languages."""
+
+    key = _Str("")
+    enabled = BooleanProperty(True)
+
+    def on_touch_down(self, touch):
+        if not self.enabled:
+            return False
+        return super().on_touch_down(touch)
 
 
 class Keypad(BoxLayout):
@@ -51,15 +68,16 @@ class Keypad(BoxLayout):
             layout = LAYOUT[:9] + tuple(self.letters) + ("0", "delete", "ok")
         for key in layout:
             if key == "delete":
-                button = BigButton(zh="删除", en="Delete", kind="secondary")
+                button = BigButton(zh="删除", en="Delete", kind="secondary", icon=icons.glyph("backspace-outline"))
                 button.bind(on_release=lambda _b: self.delete())
             elif key == "ok":
-                button = BigButton(zh="确定", en="OK", kind="primary")
+                button = BigButton(zh="确定", en="OK", kind="primary", icon=icons.glyph("check-bold"))
                 button.bind(on_release=lambda _b: self.submit())
                 self._ok = button
             else:
-                button = BigButton(zh=key, en=" ", kind="secondary")  # en: the same height as 删除
-                button.bind(on_release=lambda b: self.press(b.zh))
+                button = DigitKey(text=key)
+                button.bind(on_release=lambda b: self.press(b.text))
+            button.size_hint_y = 1  # every key the row's height
             button.key = key
             grid.add_widget(button)
 

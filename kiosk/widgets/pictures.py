@@ -47,6 +47,7 @@ class CardPicture(Widget):
 
     _event = None
     _t = 0.0
+    draws_ink = True  # a picture: never a bare band (kiosk.tours.layout)
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)

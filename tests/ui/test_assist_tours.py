@@ -65,11 +65,14 @@ def test_card_status_by_touch_says_a_lost_card_plainly(tmp_path):
 
 def test_guide_only_item_shows_its_notice_and_cannot_start(tmp_path):
     tour = run_passing_tour(tmp_path, "guide_only")
-    guide = steps(tour)["guide"]
+    short, full = steps(tour)["guide"], steps(tour)["guide-full"]
+    for fact in ("所需材料", "办理时限", "收费标准", "办理地点"):  # the notice in short, first
+        assert fact in short
     for section in ("申请条件", "申请材料", "办理流程", "办理时限", "收费标准", "办理地点"):
-        assert section in guide
-    assert "本终端不能重置密码" in guide and "此事项请到窗口办理" in guide
-    assert tour["result"]["facts"]["start_enabled"] is False
+        assert section in full
+    assert "本终端不能重置密码" in full
+    assert "此事项请到窗口办理。地点与联系方式见上方须知。" in short  # said, not a dead button
+    assert tour["result"]["facts"]["start_button"] == {"zh": "请工作人员帮我办（帮办代办）", "enabled": True}
 
 
 def test_service_map_filters_by_category(tmp_path):

@@ -1,0 +1,57 @@
+"""Labels that break lines where a reader expects: Chinese between any two characters, a number,
+a code or an English word never in the middle.
+
+Kivy's own wrapping breaks only at spaces; a Chinese sentence has none, so Kivy cuts it where
+the line is full, and a number inside it with it ("掌上123 / 33 App", "20 / 26年"). A
+``WrapLabel`` lays its text out itself with the rule of ``kiosk.linebreak`` (the one the
+receipts and certificates use) and gives Kivy lines that already fit. ``source_text`` is the
+text as written; ``text`` is what is drawn, with the line breaks in it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kivy.core.text import Label as CoreLabel
+from kivy.properties import StringProperty
+from kivy.uix.label import Label
+
+from kiosk.linebreak import wrap
+
+#: a line is given this share of the width: single glyphs measured apart add up a little
+#: differently from the line drawn whole
+MARGIN = 0.97
+
+
+@lru_cache(maxsize=16384)
+def _width(ch: str, size: float, bold: bool, font: str) -> float:
+    return CoreLabel(font_size=size, bold=bold, font_name=font).get_extents(ch)[0]
+
+
+def lines(text: str, width: float, size: float, bold: bool = False, font: str = "Roboto") -> str:
+    """``text`` with line breaks where it must break to fit ``width`` (pixels)."""
+    if not text or width <= size:
+        return text
+    room = width * MARGIN
+
+    def fits(line: str) -> bool:
+        return sum(_width(ch, size, bold, font) for ch in line) <= room
+
+    return "\n".join("\n".join(wrap(para, fits)) for para in text.split("\n"))
+
+
+class WrapLabel(Label):
+    """A label whose ``source_text`` is wrapped by the reader's rule into ``text``."""
+
+    source_text = StringProperty("")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.fbind("source_text", self._relayout)
+        self.fbind("width", self._relayout)
+        self.fbind("font_size", self._relayout)
+        self.fbind("bold", self._relayout)
+        self._relayout()
+
+    def _relayout(self, *_args) -> None:
+        self.text = lines(self.source_text, self.width, self.font_size, self.bold, self.font_name)
