@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -282,3 +283,32 @@ def test_concurrent_puts_while_delivering_keep_each_kind_in_put_order(parts):
     for t in range(4):  # and each producer's own sequence is intact
         mine = [k for k in got if k.startswith(f"c{t}-")]
         assert mine == sorted(mine)
+
+
+def test_stop_during_a_heartbeat_ends_the_worker_without_waiting_out_a_poll(parts):
+    from kiosk.backend import payloads
+
+    backend, ob, _, _ = parts
+    client = BackendClient(backend.url, TERMINAL, SECRET, connect_timeout=0.5, read_timeout=2)
+    busy, release = threading.Event(), threading.Event()
+
+    def heartbeat() -> dict:
+        busy.set()
+        release.wait(10)  # still busy when stop() comes
+        return payloads.heartbeat(software_version="0.1.0", devices={}, paper="full", outbox_depth=0)
+
+    worker = DeliveryWorker(ob, client, idle_poll_s=3600, heartbeat=heartbeat, heartbeat_s=3600)
+    try:
+        worker.start()
+        assert busy.wait(10)
+        thread = worker._thread
+        ob.changed.clear()
+        stopper = threading.Thread(target=worker.stop, kwargs={"timeout_s": 10})
+        stopper.start()
+        assert _wait(ob.changed.is_set, 10)  # stop() has said everything it says
+        release.set()
+        stopper.join()
+        assert not thread.is_alive(), "the worker waited out its idle poll after stop()"
+    finally:
+        release.set()
+        client.close()
