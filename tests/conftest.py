@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import KioskConfig, load_config
-from tests.support import TEST_SECRET, write_config
+from tests.support import TERMINALS, write_config
 
 # python-escpos makes a folder on import; keep them inside the project's .tmp
 os.environ.setdefault("TMPDIR", str(Path(__file__).resolve().parent.parent / ".tmp"))
@@ -22,7 +22,7 @@ os.environ.setdefault("TMPDIR", str(Path(__file__).resolve().parent.parent / ".t
 def reference_backend(tmp_path):
     from kiosk.sim.backend.server import ReferenceBackend
 
-    backend = ReferenceBackend(tmp_path / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
+    backend = ReferenceBackend(tmp_path / "backend", TERMINALS)
     backend.start("127.0.0.1", 0)
     yield backend
     backend.stop()

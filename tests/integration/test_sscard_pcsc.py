@@ -28,9 +28,7 @@ from kiosk.sim import devices as simulated
 from kiosk.sim.demo_data import BY_KEY
 from kiosk.sim.sscard_slot import DirectTransport
 from kiosk.sim.vpcd_card import VpcdCardSlot
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pcscd_support import PrivatePcscd, pcscd_fixture  # noqa: E402
+from tests.support.pcscd import PrivatePcscd, pcscd_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 pcscd = pcscd_fixture("module")
