@@ -18,6 +18,20 @@ from tests.support import TERMINALS, write_config
 os.environ.setdefault("TMPDIR", str(Path(__file__).resolve().parent.parent / ".tmp"))
 
 
+@pytest.fixture(scope="module")
+def backend(request, tmp_path_factory):
+    """One reference backend on loopback shared by a module of client tests, knowing the
+    module's terminal: its ``TERMINAL`` and ``SECRET``, and ``TODAY`` if it fixes the date."""
+    from kiosk.sim.backend.server import ReferenceBackend
+
+    module = request.module
+    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {module.TERMINAL: module.SECRET},
+                         today=getattr(module, "TODAY", None))
+    b.start()
+    yield b
+    b.close()
+
+
 @pytest.fixture
 def reference_backend(tmp_path):
     from kiosk.sim.backend.server import ReferenceBackend
