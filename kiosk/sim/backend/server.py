@@ -372,10 +372,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.client_address[0] not in LOOPBACK:
             self._send_json(403, api.ApiError(403, "forbidden", "禁止访问", "loopback only").body())
             return
-        from kiosk.sim.backend import sim
+        from kiosk.sim.backend import controls
 
         try:
-            status, answer = sim.handle(self.backend, method, path, query, raw)
+            status, answer = controls.handle(self.backend, method, path, query, raw)
         except api.ApiError as e:
             status, answer = e.status, e.body()
         self._send_json(status, answer)
