@@ -13,9 +13,24 @@ import pytest
 
 from kiosk.config import KioskConfig, load_config
 from tests.support import TERMINALS, write_config
+from tests.support.scheduling import group_for_workers, longest_first, window_scheduler
 
 # python-escpos makes a folder on import; keep them inside the project's .tmp
 os.environ.setdefault("TMPDIR", str(Path(__file__).resolve().parent.parent / ".tmp"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    group_for_workers(items)
+    if hasattr(config, "workerinput"):  # an xdist worker: hand out the long units first
+        longest_first(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") == "loadgroup":
+        return window_scheduler(config, log)
+    return None
 
 
 @pytest.fixture(scope="module")
