@@ -13,6 +13,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TMPDIR="$PWD/.tmp" KIVY_HOME="$PWD/.tmp/kivy" KIVY_NO_ARGS=1 KIVY_NO_FILELOG=1
+# every worker imports the whole suite: with bytecode kept (in __pycache__, ignored by git) the
+# next run does not compile and assertion-rewrite it all again in each of them
+export PYTHONDONTWRITEBYTECODE=
 mkdir -p "$TMPDIR" "$KIVY_HOME"
 
 workers=${TEST_WORKERS:-4}
