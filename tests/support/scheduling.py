@@ -5,7 +5,7 @@
   such tests is one ``xdist_group``.
 - The PC/SC tests (marker ``pcsc``) are one group: pcscd serves a whole machine, so only one
   worker may run one (``kiosk.sim.pcscd`` also holds a machine-wide lock).
-- Windowed tests (marker ``ui``) rasterise with llvmpipe and keep a core busy; the tours in
+- Windowed tests (marker ``ui``, or anything in tests/ui/) rasterise with llvmpipe and keep a core busy; the tours in
   them have their own clocks (a result screen moves on to the rating after 8 s), so they must
   not starve each other. ``WindowScheduling`` lets at most ``TEST_WINDOWS`` workers (default:
   one per core) hold windowed work at a time; the other workers take the tests that mostly
@@ -51,6 +51,10 @@ def _shared_fixtures(item: pytest.Item) -> list[str]:
     return keys
 
 
+def _windowed(item: pytest.Item) -> bool:
+    return item.get_closest_marker("ui") is not None or item.nodeid.startswith("tests/ui/")
+
+
 def group_for_workers(items: list[pytest.Item]) -> None:
     """Mark each connected set of tests sharing a fixture (or pcscd) as one ``xdist_group``,
     and every windowed test (alone or in such a set) as a ``window:`` group."""
@@ -70,10 +74,10 @@ def group_for_workers(items: list[pytest.Item]) -> None:
         for key in shared[1:]:
             parent[root(key)] = root(shared[0])
         keys[item] = shared
-    windowed = {root(k) for item, shared in keys.items() if item.get_closest_marker("ui") for k in shared[:1]}
+    windowed = {root(k) for item, shared in keys.items() if _windowed(item) for k in shared[:1]}
     for item, shared in keys.items():
         if not shared:
-            if item.get_closest_marker("ui"):
+            if _windowed(item):
                 item.add_marker(pytest.mark.xdist_group(f"{WINDOW}{PurePosixPath(item.nodeid.split('::')[0]).stem}.{item.name}"))
             continue
         group = root(shared[0])
