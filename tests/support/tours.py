@@ -12,16 +12,16 @@ from kiosk.sim.terminal import write_config
 
 
 def run_tour(folder: Path, name: str, timeout: float = 300, *, args: Sequence[str] = (),
-             replace: dict[str, str] | None = None) -> dict:
+             **replace: str) -> dict:
     """Run one named tour through the real offscreen window (``kiosk demo --headless``) in a
     subprocess — one Kivy window per process — against its own backend and data folder.
-    ``args`` go to ``kiosk demo`` as they are; ``replace`` changes the config's text (see
-    ``write_config``).
+    ``args`` go to ``kiosk demo`` as they are; ``replace`` edits the shipped config's text
+    (old=new), as ``write_config`` does.
 
     Returns ``proc`` (the finished process), ``out`` (screenshots and tour.json), ``result``
     (what tour.json says: ok, failure, steps with each screen's texts, facts) and ``data``
     (the terminal's data folder, where the reference backend keeps what it received)."""
-    config = write_config(folder / "terminal", "http://127.0.0.1:0", **(replace or {}))
+    config = write_config(folder / "terminal", "http://127.0.0.1:0", **replace)
     out = folder / "out"
     proc = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", name,

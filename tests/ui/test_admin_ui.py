@@ -24,7 +24,7 @@ def admin_tour(folder, name, **replace):
     usb.mkdir()
     replace = {'pin_hash = ""': f'pin_hash = "{hash_pin(PIN)}"',
                'export_dir = "/media/kiosk-usb"': f'export_dir = "{usb}"', **replace}
-    return {**run_tour(folder, name, 240, args=("--admin-pin", PIN), replace=replace), "usb": usb}
+    return {**run_tour(folder, name, 240, args=("--admin-pin", PIN), **replace), "usb": usb}
 
 
 @pytest.fixture(scope="module")
