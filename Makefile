@@ -5,7 +5,7 @@ PY := .venv/bin/python
 export TMPDIR := $(CURDIR)/.tmp
 export KIVY_HOME := $(CURDIR)/.tmp/kivy
 
-.PHONY: setup demo test bench soak soak-window lint screenshots clean
+.PHONY: setup demo test check bench soak soak-window lint screenshots clean
 
 setup:
 	@mkdir -p $(TMPDIR) $(KIVY_HOME)
@@ -15,9 +15,13 @@ setup:
 demo: setup
 	.venv/bin/kiosk demo $(DEMO_ARGS)
 
-## test: set everything up and run the whole test suite
+## test: set everything up and run the whole test suite (in parallel; the slowest 15 at the end)
 test: setup
 	@bash scripts/test.sh $(PYTEST_ARGS)
+
+## check: the edit loop: unit and non-UI integration tests only
+check: setup
+	@bash scripts/test.sh --check $(PYTEST_ARGS)
 
 ## bench: print the benchmark table (figures are reported, never asserted)
 bench: setup

@@ -25,14 +25,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from pcscd_support import PrivatePcscd  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from kiosk.hardware import sscard_apdu  # noqa: E402
 from kiosk.hardware.base import DeviceEvent, EventKind  # noqa: E402
 from kiosk.hardware.sscard import CardTransport, SocialSecurityCardReader  # noqa: E402
 from kiosk.hardware.sscard_pcsc import PcscTransport  # noqa: E402
+from kiosk.sim.pcscd import PrivatePcscd  # noqa: E402
 from kiosk.sim.sscard_slot import DirectTransport  # noqa: E402
 from kiosk.sim.vpcd_card import VpcdCardSlot  # noqa: E402
 

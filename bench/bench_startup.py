@@ -24,14 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import TEST_SECRET, write_config  # noqa: E402
+from kiosk.sim.terminal import TERMINALS, write_config  # noqa: E402
 
 
 def measure(runs: int) -> dict[str, list[float]]:
     from kiosk.sim.backend.server import ReferenceBackend
 
     folder = Path(tempfile.mkdtemp(prefix="bench-startup-", dir=os.environ.get("TMPDIR")))
-    backend = ReferenceBackend(folder / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
+    backend = ReferenceBackend(folder / "backend", TERMINALS)
     url = backend.start("127.0.0.1", 0)
     config = write_config(folder / "terminal", url)
     env = dict(os.environ)

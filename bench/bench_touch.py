@@ -122,10 +122,10 @@ def child(config_path: str, sessions: int, out: str) -> int:
 
 def measure(sessions: int) -> dict[str, list[float]]:
     from kiosk.sim.backend.server import ReferenceBackend
-    from tests.support import TEST_SECRET, write_config
+    from kiosk.sim.terminal import TERMINALS, write_config
 
     folder = Path(tempfile.mkdtemp(prefix="bench-touch-", dir=os.environ.get("TMPDIR")))
-    backend = ReferenceBackend(folder / "backend", {"NY-370921-0001": TEST_SECRET.encode()})
+    backend = ReferenceBackend(folder / "backend", TERMINALS)
     url = backend.start("127.0.0.1", 0)
     config = write_config(folder / "terminal", url)
     out = folder / "touch.json"

@@ -141,6 +141,10 @@ class DeliveryWorker:
                 self._wake.clear()
                 continue
             self.outbox.changed.clear()  # before the claim, so a put after it is not missed
+            if self._stop.is_set():
+                # stop() came while this pass was busy (a heartbeat in flight): the clear above
+                # may have swallowed its wake-up, and the wait below would last a whole poll
+                break
             try:
                 progressed = self.run_once()
             except KioskError as e:  # the local store failed; keep trying, say so

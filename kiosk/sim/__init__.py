@@ -11,5 +11,7 @@ commands and the tests do, and ``tests/unit/test_layers.py`` holds them to that.
 - ``backend``: the simulated government platform (demo residents, bills, payments,
   certificates) serving the terminal contract on loopback;
 - ``demo_data``: the fictional demo residents shared by the cards and the platform;
-- ``panel``: the reviewers' simulator panel in the kiosk window.
+- ``panel``: the reviewers' simulator panel in the kiosk window;
+- ``terminal``: a simulated terminal's config written into a folder, and ``pcscd``: a private
+  pcscd with the virtual reader, for the tests and the benchmarks.
 """

@@ -14,19 +14,10 @@ import requests
 from kiosk.backend import signing
 from kiosk.backend.client import BackendClient
 from kiosk.errors import BackendError
-from kiosk.sim.backend import ReferenceBackend
 from kiosk.sim.demo_data import BY_KEY, RESIDENTS
 
 TERMINAL, SECRET = "T-TEST-1", b"test-secret-1"
 TODAY = dt.date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET}, today=TODAY)
-    b.start()
-    yield b
-    b.close()
 
 
 @pytest.fixture

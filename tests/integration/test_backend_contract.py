@@ -6,13 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from kiosk.backend import contract, signing
-from kiosk.sim.backend import ReferenceBackend
 from kiosk.sim.backend.routes import KEYED, ROUTES, UNSIGNED
 
 TERMINAL, SECRET = "T-CONTRACT", b"contract-secret"
@@ -57,14 +55,6 @@ class _SignatureHeaders:
         case.headers = dict(case.headers or {})
         for header in HEADERS:
             case.headers[header] = data
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET})
-    b.start()
-    yield b
-    b.close()
 
 
 def test_openapi_yaml_is_generated_from_the_models():

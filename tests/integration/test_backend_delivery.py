@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from kiosk.services.rating import Level, Rating, evaluator_token, rating_payload
 from kiosk.sim.backend import ReferenceBackend
 from kiosk.store.journal import Journal
 from kiosk.store.outbox import Outbox
+from tests.support import wait_for
 
 TERMINAL, SECRET = "T-DELIVERY", b"delivery-secret"
 
@@ -37,15 +39,6 @@ def _rating(n: int) -> dict:
         "rated_at": "2026-11-23T02:00:00+08:00",
         **({"reason": "等待时间长", "indicators": ["02"]} if n % 5 < 2 else {}),
     }
-
-
-def _wait(cond, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
 
 
 @pytest.fixture
@@ -74,7 +67,7 @@ def test_delivers_in_the_background_as_rows_are_put(parts):
     backend, ob, worker, _ = parts
     worker.start()
     keys = [ob.put("rating", _rating(n)) for n in range(20)]
-    assert _wait(lambda: ob.depth() == 0, 10)
+    wait_for(lambda: ob.depth() == 0, 10)
     assert [r["idempotency_key"] for r in backend.received("rating")] == keys
     assert worker.online is True and worker.delivered == 20
 
@@ -86,13 +79,13 @@ def test_backend_down_then_back_everything_arrives_in_order(parts):
     worker.start()
     events = [ob.put("device_event", _event(n), f"ev-{n}") for n in range(40)]
     ratings = [ob.put("rating", _rating(n), f"ra-{n}") for n in range(40)]
-    assert _wait(lambda: worker.online is False, 5)
+    wait_for(lambda: worker.online is False, 5)
     assert changes[-1] is False
     assert ob.depth() == 80 and ob.stats()["failed"] == 0
     assert "Unavailable" in worker.last_error
     time.sleep(1.0)  # several back-off rounds while down
     backend.start(port=port)
-    assert _wait(lambda: ob.depth() == 0, 20), ob.stats()
+    wait_for(lambda: ob.depth() == 0, 20, "every row to arrive")
     assert changes[0] is False and changes[-1] is True and worker.online is True
     assert [r["idempotency_key"] for r in backend.received("device_event")] == events
     assert [r["idempotency_key"] for r in backend.received("rating")] == ratings
@@ -237,10 +230,10 @@ def test_heartbeats_tell_online_state_when_idle_and_cut_a_long_back_off_short(tm
     )
     try:
         worker.start()
-        assert _wait(lambda: len(backend.received("heartbeat")) >= 2, 5)
+        wait_for(lambda: len(backend.received("heartbeat")) >= 2, 5)
         assert backend.received("heartbeat")[0]["payload"]["outbox_depth"] == 0
         backend.stop()
-        assert _wait(lambda: worker.online is False, 5)  # noticed with no rows to send
+        wait_for(lambda: worker.online is False, 5)  # noticed with no rows to send
         ob.put(
             "device_event", _event(1), "hb-ev-1"
         )  # fails, then would wait out a 30-60 s back-off
@@ -248,7 +241,7 @@ def test_heartbeats_tell_online_state_when_idle_and_cut_a_long_back_off_short(tm
         assert ob.depth() == 1
         t0 = time.monotonic()
         backend.start(port=port)
-        assert _wait(lambda: ob.depth() == 0, 15), "the back-off was not cut short"
+        wait_for(lambda: ob.depth() == 0, 15, "the back-off to be cut short")
         assert time.monotonic() - t0 < 15
         # on a loaded machine a heartbeat may time out on its own: only the ends are certain
         assert changes[0] is False and changes[-1] is True
@@ -275,10 +268,39 @@ def test_concurrent_puts_while_delivering_keep_each_kind_in_put_order(parts):
         th.start()
     for th in threads:
         th.join(timeout=30)
-    assert _wait(lambda: ob.depth() == 0, 30)
+    wait_for(lambda: ob.depth() == 0, 30)
     put_order = [row["key"] for row in ob.items(limit=1000)]  # by seq: the order puts committed
     got = [r["idempotency_key"] for r in backend.received("device_event")]
     assert got == put_order and len(got) == 240
     for t in range(4):  # and each producer's own sequence is intact
         mine = [k for k in got if k.startswith(f"c{t}-")]
         assert mine == sorted(mine)
+
+
+def test_stop_during_a_heartbeat_ends_the_worker_without_waiting_out_a_poll(parts):
+    from kiosk.backend import payloads
+
+    backend, ob, _, _ = parts
+    client = BackendClient(backend.url, TERMINAL, SECRET, connect_timeout=0.5, read_timeout=2)
+    busy, release = threading.Event(), threading.Event()
+
+    def heartbeat() -> dict:
+        busy.set()
+        release.wait(10)  # still busy when stop() comes
+        return payloads.heartbeat(software_version="0.1.0", devices={}, paper="full", outbox_depth=0)
+
+    worker = DeliveryWorker(ob, client, idle_poll_s=3600, heartbeat=heartbeat, heartbeat_s=3600)
+    try:
+        worker.start()
+        assert busy.wait(10)
+        thread = worker._thread
+        ob.changed.clear()
+        stopper = threading.Thread(target=worker.stop, kwargs={"timeout_s": 10})
+        stopper.start()
+        wait_for(ob.changed.is_set, 10)  # stop() has said everything it says
+        release.set()
+        stopper.join()
+        assert not thread.is_alive(), "the worker waited out its idle poll after stop()"
+    finally:
+        release.set()
+        client.close()

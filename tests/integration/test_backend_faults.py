@@ -11,22 +11,12 @@ import pytest
 from kiosk.backend.client import BackendClient
 from kiosk.backend.delivery import DeliveryWorker
 from kiosk.errors import BackendError, BackendProtocolError, BackendUnavailableError
-from kiosk.sim.backend import ReferenceBackend
 from kiosk.sim.demo_data import BY_KEY
 from kiosk.store.outbox import Outbox
 
 TERMINAL, SECRET = "T-FAULTS", b"faults-secret"
+TODAY = dt.date(2026, 11, 23)
 WANG = BY_KEY["wang_jianguo"].id_number
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    b = ReferenceBackend(
-        tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET}, today=dt.date(2026, 11, 23)
-    )
-    b.start()
-    yield b
-    b.close()
 
 
 @pytest.fixture

@@ -9,20 +9,12 @@ import pytest
 
 from kiosk.backend.client import BackendClient
 from kiosk.errors import BackendError
-from kiosk.sim.backend import ReferenceBackend, bills
+from kiosk.sim.backend import bills
 from kiosk.sim.backend.payments import DEMO_ORDERS
 from kiosk.sim.demo_data import BY_KEY, RESIDENTS
 
 TERMINAL, SECRET = "T-SERVICES", b"services-secret"
 TODAY = dt.date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET}, today=TODAY)
-    b.start()
-    yield b
-    b.close()
 
 
 @pytest.fixture(scope="module")

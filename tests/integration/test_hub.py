@@ -4,7 +4,6 @@ families (ID card, social-security card, printer), which other modules provide."
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,30 +15,9 @@ from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind, PaperStatu
 from kiosk.hardware.hub import DeviceHub, DeviceSnapshot
 from kiosk.sim.devices import ratingpad as build_ratingpad
 from kiosk.sim.ratingpad_emulator import RatingPadEmulator
+from tests.support import Events, wait_for
 
 NEVER = 3600.0  # watch interval for tests that poll by hand
-
-
-def wait_for(cond: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.005)
-
-
-class Events:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.all: list[DeviceEvent] = []
-
-    def __call__(self, event: DeviceEvent) -> None:
-        with self._lock:
-            self.all.append(event)
-
-    def of(self, device: str, kind: EventKind) -> list[object]:
-        with self._lock:
-            return [e.payload for e in self.all if e.device == device and e.kind is kind]
 
 
 class FakeDevice:
@@ -182,7 +160,7 @@ def test_a_device_is_reported_down_only_after_n_misses_and_up_again_at_once(kit)
     kit.idcard.set(DeviceStatus.ONLINE)
     hub.poll()  # one good reading is enough
     assert hub.snapshot()["idcard"].status is DeviceStatus.ONLINE
-    assert kit.events.of("idcard", EventKind.STATUS) == [
+    assert kit.events.payloads(EventKind.STATUS, "idcard") == [
         DeviceStatus.ONLINE,
         DeviceStatus.OFFLINE,
         DeviceStatus.ONLINE,
@@ -231,7 +209,7 @@ def test_a_failing_builder_does_not_stop_the_others_and_is_retried(kit):
     pad.prompt(30)
     wait_for(lambda: emu.lit)
     emu.press(5)
-    wait_for(lambda: kit.events.of("ratingpad", EventKind.RATING) == [5])
+    wait_for(lambda: kit.events.payloads(EventKind.RATING, "ratingpad") == [5])
     # the hub keeps retrying the failed family until it builds
     wait_for(lambda: hub.snapshot()["idcard"].status is DeviceStatus.ONLINE, timeout=5)
     assert len(attempts) == 3 and hub.device("idcard") is kit.idcard
@@ -278,7 +256,7 @@ def test_printer_out_of_paper_is_unavailable_but_low_paper_is_not(kit):
     kit.printer.set(DeviceStatus.ONLINE)
     hub.poll()
     assert hub.unavailable_reason(["printer"]) is None
-    assert kit.events.of("printer", EventKind.PAPER) == [
+    assert kit.events.payloads(EventKind.PAPER, "printer") == [
         PaperStatus.FULL,
         PaperStatus.LOW,
         PaperStatus.OUT,
@@ -290,11 +268,11 @@ def test_device_events_reach_the_sink_and_paper_events_are_not_repeated(kit):
     hub = kit.start()
     kit.idcard.emit(EventKind.CARD_PLACED, "identity")
     kit.idcard.emit(EventKind.CARD_REMOVED)
-    assert kit.events.of("idcard", EventKind.CARD_PLACED) == ["identity"]
-    assert kit.events.of("idcard", EventKind.CARD_REMOVED) == [None]
+    assert kit.events.payloads(EventKind.CARD_PLACED, "idcard") == ["identity"]
+    assert kit.events.payloads(EventKind.CARD_REMOVED, "idcard") == [None]
     kit.printer.emit(EventKind.PAPER, PaperStatus.OUT)
     kit.printer.emit(EventKind.PAPER, PaperStatus.OUT)
-    assert kit.events.of("printer", EventKind.PAPER) == [PaperStatus.FULL, PaperStatus.OUT]
+    assert kit.events.payloads(EventKind.PAPER, "printer") == [PaperStatus.FULL, PaperStatus.OUT]
     assert hub.snapshot()["printer"].paper is PaperStatus.OUT
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import queue
 import subprocess
 import sys
 import time
@@ -16,47 +15,15 @@ import pytest
 from kiosk.config import SerialIdCard, SimulatedDevice
 from kiosk.errors import ConfigError, DeviceNotFoundError, DeviceTimeoutError, ProtocolError
 from kiosk.hardware import idcard_frame as f
-from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
+from kiosk.hardware.base import DeviceStatus, EventKind
 from kiosk.hardware.idcard import SerialIdCardReader, build
 from kiosk.sim import devices as simulated
 from kiosk.sim.idcard_emulator import IdCardEmulator, demo_cards
+from tests.support import Events, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK = ROOT / ".venv" / "bin" / "kiosk"
 WAIT = 5.0  # generous: other suites share the two cores
-
-
-class Events:
-    """An event sink that lets a test wait for the event it expects."""
-
-    def __init__(self) -> None:
-        self.q: queue.Queue[DeviceEvent] = queue.Queue()
-        self.seen: list[DeviceEvent] = []
-
-    def __call__(self, event: DeviceEvent) -> None:
-        self.q.put(event)
-
-    def wait(self, kind: EventKind, payload: object = ..., timeout: float = WAIT) -> DeviceEvent:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no {kind.value} {payload!r}; saw {[e.kind.value for e in self.seen]}")
-            try:
-                event = self.q.get(timeout=left)
-            except queue.Empty:
-                continue
-            self.seen.append(event)
-            if event.kind == kind and (payload is ... or event.payload == payload):
-                return event
-
-    def drain(self, for_s: float) -> list[DeviceEvent]:
-        time.sleep(for_s)
-        out = []
-        while not self.q.empty():
-            out.append(self.q.get())
-        self.seen += out
-        return out
 
 
 @pytest.fixture
@@ -214,9 +181,7 @@ def test_a_card_with_bad_data_is_reported_and_the_reader_stays_online(tmp_path):
 def test_reconnect_reopens_the_port(emulator, reader, events):
     before = reader.stats["reopens"]
     reader.reconnect()
-    deadline = time.monotonic() + WAIT
-    while reader.stats["reopens"] == before and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: reader.stats["reopens"] != before, WAIT)
     assert reader.stats["reopens"] == before + 1
     emulator.place("lin_xiaohong")
     events.wait(EventKind.CARD_PLACED)

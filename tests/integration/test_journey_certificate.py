@@ -131,7 +131,8 @@ def test_an_item_needing_the_backend_is_unavailable_while_offline(scripted):
 
 def test_an_expired_card_is_refused(scripted):
     item = scripted.item_for_flow("contribution_certificate")
-    scripted.wait_device("idcard")
+    for name in ("idcard", *item.devices):  # the item is unavailable until its devices are up
+        scripted.wait_device(name)
     scripted.journey.choose(item.id)
     scripted.journey.proceed()
     scripted.kiosk.hub.emulator("idcard").place("expired")

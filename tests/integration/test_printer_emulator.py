@@ -26,6 +26,7 @@ from kiosk.hardware.receipt_escpos import render_receipt
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.sim import devices as simulated
 from kiosk.sim.escpos import EscposParser, PrinterEmulator, PrinterState
+from tests.support import Events, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -214,27 +215,15 @@ def test_driver_reconnects_after_the_printer_restarts(emulator, printer):
 
 
 def test_status_poll_emits_paper_and_status_events(emulator, printer):
-    events = []
-    seen = threading.Event()
-
-    def sink(event):
-        events.append(event)
-        if event.kind is EventKind.PAPER and event.payload is PaperStatus.OUT:
-            seen.set()
-
-    printer.start(sink)
-    deadline = time.monotonic() + 5
-    while printer.status() is not DeviceStatus.ONLINE and time.monotonic() < deadline:
-        time.sleep(0.05)
+    events = Events()
+    printer.start(events)
+    events.wait(EventKind.STATUS, DeviceStatus.ONLINE)
     emulator.set_paper(PaperStatus.LOW)
-    time.sleep(0.4)
+    events.wait(EventKind.PAPER, PaperStatus.LOW)
     emulator.set_paper(PaperStatus.OUT)
-    assert seen.wait(5)
-    kinds = [(e.kind, e.payload) for e in events]
-    assert (EventKind.STATUS, DeviceStatus.ONLINE) in kinds
-    assert (EventKind.PAPER, PaperStatus.LOW) in kinds
-    assert (EventKind.STATUS, DeviceStatus.OFFLINE) in kinds  # paper end takes the printer offline
-    assert all(e.device == "printer" for e in events)
+    events.wait(EventKind.PAPER, PaperStatus.OUT)
+    assert DeviceStatus.OFFLINE in events.payloads(EventKind.STATUS)  # paper end takes the printer offline
+    assert all(e.device == "printer" for e in events.all)
 
 
 def test_low_paper_still_prints(emulator, printer):
@@ -465,9 +454,7 @@ def test_standalone_emulator_writes_a_png_per_receipt(tmp_path):
         driver.print_job(job())
         driver.stop()
         png = tmp_path / "receipt-0001.png"
-        deadline = time.monotonic() + 10
-        while not png.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(png.exists, 10, "the receipt picture")
         assert Image.open(png).size[0] == 384 + 32
     finally:
         proc.terminate()

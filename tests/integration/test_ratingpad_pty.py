@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,37 +16,14 @@ import pytest
 from kiosk.config import SerialRatingPad as SerialRatingPadConfig
 from kiosk.config import SimulatedDevice
 from kiosk.hardware import ratingpad_frame as rf
-from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
+from kiosk.hardware.base import DeviceStatus, EventKind
 from kiosk.hardware.ratingpad import SerialRatingPad, build
 from kiosk.sim import devices as simulated
 from kiosk.sim.ratingpad_emulator import RatingPadEmulator
+from tests.support import Events, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 HEARTBEAT_S = 0.1
-
-
-def wait_for(cond: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.005)
-
-
-class Events:
-    """A sink that records events, thread-safely."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.all: list[DeviceEvent] = []
-
-    def __call__(self, event: DeviceEvent) -> None:
-        with self._lock:
-            self.all.append(event)
-
-    def of(self, kind: EventKind) -> list[DeviceEvent]:
-        with self._lock:
-            return [e for e in self.all if e.kind is kind]
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from kiosk.bootstrap import bootstrap
 from kiosk.services.payment_order import pending_unconfirmed
 from kiosk.tours.scripted import ScriptedKiosk
 from tests.integration.test_payments import orders_at_backend, start_bill
+from tests.support import wait_for
 
 
 def test_a_restarted_terminal_settles_what_it_left_unconfirmed(scripted, reference_backend, kiosk_config):
@@ -24,10 +23,7 @@ def test_a_restarted_terminal_settles_what_it_left_unconfirmed(scripted, referen
 
     restarted = ScriptedKiosk(bootstrap(kiosk_config)).start()
     try:
-        deadline = time.monotonic() + 20
-        while pending_unconfirmed(restarted.kiosk.journal) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert pending_unconfirmed(restarted.kiosk.journal) == []
+        wait_for(lambda: pending_unconfirmed(restarted.kiosk.journal) == [], 20, "the payment to be settled")
     finally:
         restarted.stop()
     assert orders_at_backend(reference_backend) == [(view.order_no, "paid", view.amount_fen)]  # one order, paid once

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 
 from kiosk.config import PcscSsCard, SimulatedDevice
 from kiosk.errors import CardRemovedError, DeviceNotFoundError, NoCardError
-from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind
+from kiosk.hardware.base import DeviceStatus, EventKind
 from kiosk.hardware.sscard import PcscServiceError, SocialSecurityCardReader, build
 from kiosk.hardware.sscard_apdu import FileNotFoundOnCardError
 from kiosk.hardware.sscard_pcsc import PcscTransport
@@ -28,36 +27,11 @@ from kiosk.sim import devices as simulated
 from kiosk.sim.demo_data import BY_KEY
 from kiosk.sim.sscard_slot import DirectTransport
 from kiosk.sim.vpcd_card import VpcdCardSlot
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pcscd_support import PrivatePcscd, pcscd_fixture  # noqa: E402
+from tests.support import Events, wait_for
+from tests.support.pcscd import PrivatePcscd, pcscd_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 pcscd = pcscd_fixture("module")
-
-
-class Events:
-    """Collects a reader's events; ``wait`` returns the next one of a kind, in order."""
-
-    def __init__(self) -> None:
-        self.q: queue.Queue[DeviceEvent] = queue.Queue()
-        self.seen: list[DeviceEvent] = []
-
-    def __call__(self, event: DeviceEvent) -> None:
-        self.q.put(event)
-
-    def wait(self, kind: EventKind, timeout_s: float = 5.0, payload: object = None) -> DeviceEvent:
-        deadline = time.monotonic() + timeout_s
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                event = self.q.get(timeout=remaining)
-            except queue.Empty:
-                break
-            self.seen.append(event)
-            if event.kind is kind and (payload is None or event.payload == payload):
-                return event
-        kinds = [(e.kind.value, e.payload if e.kind is EventKind.STATUS else "") for e in self.seen]
-        raise AssertionError(f"no {kind.value} {payload or ''} within {timeout_s} s; saw {kinds}")
 
 
 def assert_is(card: SocialSecurityCard, key: str) -> None:
@@ -73,7 +47,7 @@ def slot(pcscd: PrivatePcscd):
     s = VpcdCardSlot(pcscd.port).start()
     yield s
     s.stop()
-    time.sleep(0.5)  # let pcscd see the card leave before the next test inserts one
+    wait_for(lambda: not pcscd.card_present(), what="pcscd to see the card leave")  # before the next test inserts one
 
 
 @pytest.fixture
@@ -114,10 +88,10 @@ def test_insert_and_remove_give_events_and_current(slot, reader):
 
 
 @pytest.mark.pcsc
-def test_a_card_already_present_at_start_is_read(slot, reader):
+def test_a_card_already_present_at_start_is_read(pcscd, slot, reader):
     slot.insert("li_guilan")
     assert slot.wait_connected(3)
-    time.sleep(0.8)  # pcscd has powered it up: no insertion event will come
+    wait_for(pcscd.card_present, what="pcscd to power the card up")  # no insertion event will come
     events = Events()
     reader.start(events)
     assert_is(events.wait(EventKind.CARD_PLACED).payload, "li_guilan")
@@ -247,8 +221,8 @@ def test_reader_survives_pcscd_killed_and_restarted(pcscd, slot, reader):
     assert "PC/SC service (pcscd) is not running" in done.stderr and "0x8010001D" in done.stderr
 
     pcscd.start()  # stale files cleaned, same port: the card program reconnects by itself
-    events.wait(EventKind.STATUS, payload=DeviceStatus.ONLINE, timeout_s=10)
-    assert_is(events.wait(EventKind.CARD_PLACED, timeout_s=10).payload, "wu_haitao")
+    events.wait(EventKind.STATUS, payload=DeviceStatus.ONLINE, timeout=10)
+    assert_is(events.wait(EventKind.CARD_PLACED, timeout=10).payload, "wu_haitao")
     assert reader._thread is thread and thread.is_alive()  # the same thread, a new context
 
 
@@ -258,12 +232,16 @@ def test_reader_unplugged_is_no_device_until_it_comes_back(pcscd, slot, reader):
     reader.start(events)
     events.wait(EventKind.STATUS, payload=DeviceStatus.ONLINE)
     pcscd.restart(with_reader=False)  # pcscd up, no reader at all
-    events.wait(EventKind.STATUS, payload=DeviceStatus.NO_DEVICE, timeout_s=10)
-    assert "no PC/SC reader" in reader.last_error()
-    pcscd.restart(with_reader=True)
-    events.wait(EventKind.STATUS, payload=DeviceStatus.ONLINE, timeout_s=10)
+    try:
+        events.wait(EventKind.STATUS, payload=DeviceStatus.NO_DEVICE, timeout=10)
+        # the first failed call after the restart may name a PC/SC error; the next names the reader
+        wait_for(lambda: "no PC/SC reader" in reader.last_error(), what="the missing reader as the reason")
+        assert reader.status() is DeviceStatus.NO_DEVICE
+    finally:
+        pcscd.restart(with_reader=True)  # the module's later tests need the reader back
+    events.wait(EventKind.STATUS, payload=DeviceStatus.ONLINE, timeout=10)
     slot.insert("zheng_shuzhen")
-    assert_is(events.wait(EventKind.CARD_PLACED, timeout_s=10).payload, "zheng_shuzhen")
+    assert_is(events.wait(EventKind.CARD_PLACED, timeout=10).payload, "zheng_shuzhen")
 
 
 @pytest.mark.pcsc
@@ -356,7 +334,7 @@ def test_the_card_program_runs_as_a_command(pcscd):
     finally:
         proc.terminate()
         assert proc.wait(5) == 0
-    time.sleep(0.8)  # pcscd sees the card leave
+    wait_for(lambda: not pcscd.card_present(), what="pcscd to see the card leave")
     with pytest.raises(NoCardError):
         SocialSecurityCardReader(PcscTransport()).read_once(0.3)
 

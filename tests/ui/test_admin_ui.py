@@ -7,39 +7,29 @@ The tour runs in a subprocess (one Kivy window per process) through ``kiosk demo
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import zipfile
 
 import pytest
 
 from kiosk.admin.pin import hash_pin
-from tests.support import write_config
+from tests.support import run_tour, step
 
 pytestmark = pytest.mark.ui
 
 PIN = "73915824"
 
-def run_tour(folder, name, **replace):
+def admin_tour(folder, name, **replace):
+    """The tour with a PIN set and a USB stick (a folder) to export to."""
     usb = folder / "usb"
     usb.mkdir()
-    config = write_config(folder / "terminal", "http://127.0.0.1:0",
-                          **{'pin_hash = ""': f'pin_hash = "{hash_pin(PIN)}"',
-                             'export_dir = "/media/kiosk-usb"': f'export_dir = "{usb}"', **replace})
-    out = folder / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless", "--tour", name,
-         "--out", str(out), "--admin-pin", PIN],
-        capture_output=True, text=True, timeout=240,
-    )
-    result = json.loads((out / "tour.json").read_text()) if (out / "tour.json").exists() else {}
-    return {"proc": proc, "out": out, "result": result, "data": folder / "terminal" / "var" / "demo", "usb": usb}
+    replace = {'pin_hash = ""': f'pin_hash = "{hash_pin(PIN)}"',
+               'export_dir = "/media/kiosk-usb"': f'export_dir = "{usb}"', **replace}
+    return {**run_tour(folder, name, 240, args=("--admin-pin", PIN), **replace), "usb": usb}
 
 
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory):
-    return run_tour(tmp_path_factory.mktemp("admin"), "admin")
+    return admin_tour(tmp_path_factory.mktemp("admin"), "admin")
 
 
 def received_audit(tour):
@@ -50,10 +40,6 @@ def received_audit(tour):
         return [(r["payload"]["action"], r["payload"]["detail"]) for r in backend.received("audit")]
     finally:
         backend.close()
-
-
-def step(tour, name):
-    return next(s for s in tour["result"]["steps"] if s["name"] == name)
 
 
 def test_the_tour_goes_from_the_gesture_to_the_self_test_and_back(tour):
@@ -136,8 +122,8 @@ def test_leaving_reopens_the_terminal_and_the_audit_reached_the_backend(tour):
 
 
 def test_an_idle_admin_session_ends_and_the_terminal_reopens(tmp_path_factory):
-    idle = run_tour(tmp_path_factory.mktemp("admin_idle"), "admin_idle",
-                    **{"idle_timeout_s = 180        # an idle admin session": "idle_timeout_s = 30  # an idle admin session"})
+    idle = admin_tour(tmp_path_factory.mktemp("admin_idle"), "admin_idle",
+                      **{"idle_timeout_s = 180        # an idle admin session": "idle_timeout_s = 30  # an idle admin session"})
     assert idle["proc"].returncode == 0, idle["proc"].stdout[-3000:] + idle["proc"].stderr[-3000:]
     assert idle["result"]["ok"], idle["result"]["failure"]
     facts = idle["result"]["facts"]

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.support import write_config
+from tests.support import run_tour
 
 pytestmark = pytest.mark.ui
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
-    data = json.loads((out / "tour.json").read_text())
+    tour = run_tour(tmp_path_factory.mktemp("demo"), "demo", 600)
+    proc, out, data = tour["proc"], tour["out"], tour["result"]
     assert proc.returncode == 0 and data["ok"], data.get("failure") or proc.stderr[-3000:]
     return out, data
 

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.support import write_config
+from tests.support import run_tour
 
 pytestmark = pytest.mark.ui
 
 
 @pytest.fixture(scope="module")
 def facts(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("elder")
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless",
-                           "--tour", "elder_sizes", "--out", str(out)], capture_output=True, text=True, timeout=180)
+    tour = run_tour(tmp_path_factory.mktemp("elder"), "elder_sizes", 180)
+    proc, result = tour["proc"], tour["result"]
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    result = json.loads((out / "tour.json").read_text())
     assert result["ok"], result["failure"]
     return result["facts"]
 

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from kiosk.sim.demo_data import BY_KEY
-from tests.support import write_config
+from tests.support import run_tour
 
 pytestmark = pytest.mark.ui
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keyed")
-    config = write_config(folder / "terminal", "http://127.0.0.1:0")
-    out = folder / "out"
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless",
-                           "--tour", "keyed_card_status", "--out", str(out)], capture_output=True, text=True, timeout=240)
-    data = json.loads((out / "tour.json").read_text())
+    tour = run_tour(tmp_path_factory.mktemp("keyed"), "keyed_card_status", 240)
+    proc, data = tour["proc"], tour["result"]
     assert proc.returncode == 0 and data["ok"], data.get("failure") or proc.stderr[-2000:]
     return data
 

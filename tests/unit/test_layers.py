@@ -84,3 +84,15 @@ def test_the_scan_sees_the_layers_it_guards():
     names = {str(p.relative_to(ROOT)) for p in modules()}
     assert {"services/journey.py", "hardware/base.py", "screens/home.py", "app.py"} <= names
     assert "kivy" in imports(ROOT / "app.py")
+
+
+def test_the_benchmarks_and_the_product_never_import_the_tests():
+    """What both need (a terminal's config in a folder, a private pcscd) lives in kiosk.sim."""
+    bench = ROOT.parent / "bench"
+    files = [*modules(), *bench.glob("*.py")]
+    offenders = [
+        str(p.relative_to(ROOT.parent)) for p in files
+        if {"tests", "pcscd_support"} & imports(p) or '"tests"' in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+    assert len(list(bench.glob("bench_*.py"))) >= 5  # the scan sees the benchmarks

@@ -1,4 +1,5 @@
-"""A private pcscd with vsmartcard's virtual reader (vpcd), for tests and benchmarks.
+"""A private pcscd with vsmartcard's virtual reader (vpcd): the PC/SC service the virtual
+social-security card (``vpcd_card``) is read through, for tests and benchmarks.
 
 Only one pcscd can run on a machine (its socket is ``/run/pcscd/pcscd.comm``), so this starts
 one in the foreground with a reader configuration of its own (``pcscd -c DIR``, every file in
@@ -21,15 +22,13 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 RUN_DIR = Path("/run/pcscd")
-#: held while one of our pcscds runs: test runs in other checkouts (or other pytest workers)
-#: wait for it instead of finding a foreign pcscd in the way
+#: held while one of our pcscds runs: test runs and benchmarks in other checkouts (or other
+#: pytest workers) wait for it instead of finding a foreign pcscd in the way
 MACHINE_LOCK = Path("/tmp/kiosk-tests-pcscd.lock")
 LOCK_WAIT_S = 1800.0
 VPCD_DRIVER_PATHS = (
@@ -166,6 +165,31 @@ class PrivatePcscd:
         readers = [r for r in list_readers() if r.startswith(FRIENDLY_NAME)]
         return readers[0] if readers else ""
 
+    def card_present(self) -> bool:
+        """True when pcscd reports a card in the vpcd reader now (it polls the reader a few
+        times a second, so this is what any PC/SC client would be told at this moment)."""
+        from smartcard.scard import (
+            SCARD_S_SUCCESS,
+            SCARD_SCOPE_USER,
+            SCARD_STATE_PRESENT,
+            SCARD_STATE_UNAWARE,
+            SCardEstablishContext,
+            SCardGetStatusChange,
+            SCardReleaseContext,
+        )
+
+        reader = self.reader_name
+        if not reader:
+            return False
+        rv, ctx = SCardEstablishContext(SCARD_SCOPE_USER)
+        if rv != SCARD_S_SUCCESS:
+            return False
+        try:
+            rv, states = SCardGetStatusChange(ctx, 0, [(reader, SCARD_STATE_UNAWARE)])
+            return rv == SCARD_S_SUCCESS and bool(states[0][1] & SCARD_STATE_PRESENT)
+        finally:
+            SCardReleaseContext(ctx)
+
     def start(self, timeout_s: float = 10.0, *, with_reader: bool = True) -> PrivatePcscd:
         """Start pcscd and wait until the vpcd reader is listed (or, ``with_reader=False``,
         start it with no reader configured at all: a terminal whose reader is unplugged)."""
@@ -272,25 +296,3 @@ def private_pcscd(workdir: Path) -> Iterator[PrivatePcscd]:
         yield pcsc
     finally:
         pcsc.stop()
-
-
-def pcscd_fixture(scope: str = "module") -> Callable:
-    """A pytest fixture factory: ``pcscd = pcscd_fixture()`` in a test module gives a running
-    ``PrivatePcscd``; the tests are skipped with the reason when the packages are missing, and
-    fail when a foreign pcscd is in the way (that is a machine to fix, not a test to skip)."""
-
-    @pytest.fixture(scope=scope)
-    def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePcscd]:
-        if pcscd_binary() is None or vpcd_driver() is None:
-            pytest.skip(f"pcscd / vpcd not installed: {SETUP_HINT}")
-        pytest.importorskip("smartcard")
-        try:
-            pcsc = PrivatePcscd(tmp_path_factory.mktemp("pcscd")).start()
-        except PcscdUnavailable as e:
-            pytest.fail(str(e), pytrace=False)
-        try:
-            yield pcsc
-        finally:
-            pcsc.stop()
-
-    return pcscd

@@ -1,0 +1,16 @@
+"""Helpers shared by the test packages (fixtures live in conftest.py).
+
+- ``write_config`` / ``TEST_SECRET``: a simulated terminal's config in a folder (the same one
+  the benchmarks use, from ``kiosk.sim.terminal``);
+- ``run_tour`` / ``step``: a named tour through the real offscreen window, and its steps;
+- ``Events`` / ``wait_for``: a device-event sink to wait on, and waiting for a condition;
+- ``pcscd_fixture``: a private pcscd for the PC/SC tests (in ``tests.support.pcscd``, which
+  needs nothing until a test asks for it).
+"""
+
+from kiosk.sim.terminal import SECRET as TEST_SECRET
+from kiosk.sim.terminal import TERMINALS, write_config
+from tests.support.events import Events, wait_for
+from tests.support.tours import run_tour, step
+
+__all__ = ["TERMINALS", "TEST_SECRET", "Events", "run_tour", "step", "wait_for", "write_config"]
