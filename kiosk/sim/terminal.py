@@ -28,6 +28,7 @@ def write_config(folder: Path, backend_url: str, **replace: str) -> Path:
     ``replace`` pair swaps one piece of its text (which must be there) for another."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "terminal.secret").write_text(SECRET)
+    (folder / "terminal.secret").chmod(0o600)  # a secret others can read is refused
     text = DEFAULT_PATH.read_text(encoding="utf-8")
     text = text.replace('url = "http://127.0.0.1:8765"', f'url = "{backend_url}"')
     text = text.replace('secret_file = "../var/terminal.secret"', 'secret_file = "terminal.secret"')

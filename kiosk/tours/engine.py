@@ -175,6 +175,9 @@ class Tour:
         if not placed and time.monotonic() < deadline:
             Clock.schedule_once(lambda _dt: self._deliver_tap(deadline), 0.05)
             return
+        if _scrolled_into_view(widget):  # as a finger would scroll first: tap on the next frame
+            Clock.schedule_once(lambda _dt: self._deliver_tap(deadline), 0.1)
+            return
         x, y = widget.to_window(*widget.center)
         touch = TourTouch(x, y)
         EventLoop.post_dispatch_input("begin", touch)
@@ -338,6 +341,25 @@ def open_item(tour: Tour, flow: str | None = None, *, item_id: str | None = None
         yield 0.3
     yield from tap_placed(tour, lambda w: getattr(w, "item_id", "") == item.id and hasattr(w, "trigger_action"), item.id)
     yield tour.until_screen("guide")
+
+
+def _scrolled_into_view(widget: Widget) -> bool:
+    """Scroll the ScrollView holding ``widget`` so that all of it shows; True if it moved."""
+    from kivy.uix.scrollview import ScrollView
+
+    view = widget.parent
+    while view is not None and view.parent is not view and not isinstance(view, ScrollView):
+        view = view.parent
+    if not isinstance(view, ScrollView):
+        return False
+    x0, y0 = widget.to_window(widget.x, widget.y)
+    x1, y1 = widget.to_window(widget.right, widget.top)
+    vx0, vy0 = view.to_window(view.x, view.y)
+    vx1, vy1 = view.to_window(view.right, view.top)
+    if y0 >= vy0 - 1 and y1 <= vy1 + 1:
+        return False
+    view.scroll_to(widget, padding=10, animate=False)
+    return True
 
 
 def _visible(widget: Widget) -> bool:

@@ -41,6 +41,7 @@ def _child_config(folder: Path, config: KioskConfig) -> Path:
     """A config file for the child: the soak's settings, written out as TOML."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "terminal.secret").write_bytes(config.terminal_secret())
+    (folder / "terminal.secret").chmod(0o600)
     source = config.source.read_text(encoding="utf-8")
     url = config.backend.url
     lines, section = [], ""

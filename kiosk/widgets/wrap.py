@@ -18,9 +18,9 @@ from kivy.uix.label import Label
 
 from kiosk.linebreak import wrap
 
-#: a line is given this share of the width: single glyphs measured apart add up a little
-#: differently from the line drawn whole
-MARGIN = 0.97
+#: a line is given this share of the width (glyphs measured one by one, without kerning, add
+#: up to a little more than the line drawn whole: the sum is on the safe side already)
+MARGIN = 1.0
 
 
 @lru_cache(maxsize=16384)

@@ -37,4 +37,4 @@ def test_a_headless_tour_prints_each_event_once_and_its_progress(tmp_path):
     assert [(n, name) for n, name, _s in progress] == [
         (f"{i:02d}", step["name"]) for i, step in enumerate(result["steps"], start=1)
     ]
-    assert [name for _n, name, _s in progress] == ["guide", "guide-end"]
+    assert [name for _n, name, _s in progress] == ["guide", "guide-full", "guide-end"]
