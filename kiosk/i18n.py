@@ -132,17 +132,38 @@ def english(zh: str, fallback: str = "") -> str:
     return fallback
 
 
+#: a number and its Chinese unit -> English (values in tables and lines that come as data)
+_UNITS = (
+    (re.compile(r"^(\d+)个月$"), "{0} months"),
+    (re.compile(r"^(\d{4})年(\d{1,2})月$"), "{0}-{1:0>2}"),
+    (re.compile(r"^(\d{4})年$"), "{0}"),
+    (re.compile(r"^(\d+(?:\.\d+)?)吨$"), "{0} t"),
+    (re.compile(r"^(\d+(?:\.\d+)?)度$"), "{0} kWh"),
+    (re.compile(r"^(\d+(?:\.\d+)?)立方米$"), "{0} m³"),
+    (re.compile(r"^(\d+)笔$"), "{0}"),
+)
+
+
+def units_english(text: str) -> str:
+    """``324个月`` -> ``324 months``, ``11吨`` -> ``11 t``; '' for anything else."""
+    for pattern, english_form in _UNITS:
+        m = pattern.match(text.strip()) if text else None
+        if m:
+            return english_form.format(*m.groups())
+    return ""
+
+
 def primary(zh: str, en: str, lang: str) -> str:
     """The big line of a bilingual label: the active language, Chinese where no English exists."""
     if normalise(lang) == "en":
-        return english(zh, en) or zh
+        return english(zh, en) or units_english(zh) or zh
     return zh or en
 
 
 def secondary(zh: str, en: str, lang: str) -> str:
     """The small line beneath: the other language, or nothing when there is no other text."""
     if normalise(lang) == "en":
-        return zh if english(zh, en) else ""
+        return zh if (english(zh, en) or units_english(zh)) else ""
     return english(zh, en) if zh else ""
 
 

@@ -5,17 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screens.base import KioskScreen
-from kiosk.widgets.common import BiLabel
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class ServicePointCard(BoxLayout):
+    draws_ink = True  # a card on the page (kiosk.tours.layout)
+    name = StringProperty("")
+    address = StringProperty("")
+    hours_zh = StringProperty("")
+    hours_en = StringProperty("")
 
 
 class ClosedScreen(KioskScreen):
     reason_zh = StringProperty("")
     reason_en = StringProperty("")
+    maintenance = BooleanProperty(False)
 
     @property
     def instruction(self):  # type: ignore[override]
@@ -24,8 +33,11 @@ class ClosedScreen(KioskScreen):
     def refresh(self) -> None:
         reason = self.journey.closed_reason() or ("暂停服务", "Out of service")
         self.reason_zh, self.reason_en = reason
+        self.maintenance = self.journey.maintenance
         box = self.ids.points
         box.clear_widgets()
         for point in self.journey.ports.config.service_points:
-            box.add_widget(BiLabel(zh=point.name, role="heading"))
-            box.add_widget(BiLabel(zh=f"{point.address}\n{point.hours}  电话 {point.phone}", role="body"))
+            box.add_widget(ServicePointCard(
+                name=point.name, address=point.address,
+                hours_zh=f"{point.hours}  电话 {point.phone}", hours_en=f"{point.hours}  Tel. {point.phone}",
+            ))

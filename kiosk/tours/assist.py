@@ -150,7 +150,7 @@ def help_request(tour: Tour, matter_zh: str = "社会保障卡密码重置", pho
     while not any(getattr(w, "zh", None) == matter_zh for w in tour.screen().ids.matters.children):
         if tour.screen().page >= tour.screen().pages - 1:
             raise AssertionError(f"no {matter_zh} in the pick-list")
-        tour.tap(tour.by_id("next_page"))
+        tour.tap(tour.screen().ids.pager.ids.next_page)
         yield 0.3
     yield from tap_placed(tour, lambda w: getattr(w, "zh", None) == matter_zh and hasattr(w, "trigger_action"),
                           matter_zh)

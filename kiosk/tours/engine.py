@@ -337,7 +337,7 @@ def open_item(tour: Tour, flow: str | None = None, *, item_id: str | None = None
     while not tile_shown():
         if tour.screen().page >= tour.screen().pages - 1:
             raise TourFailed(f"no tile for {item.id} in category {cat.value}")
-        tour.tap(tour.screen().ids.next_page)
+        tour.tap(tour.screen().ids.pager.ids.next_page)
         yield 0.3
     yield from tap_placed(tour, lambda w: getattr(w, "item_id", "") == item.id and hasattr(w, "trigger_action"), item.id)
     yield tour.until_screen("guide")

@@ -44,7 +44,7 @@ def contribution_query(tour: Tour, resident: str = "wang_jianguo") -> Iterator[A
     tour.facts["query_chosen"] = screen.view.chosen
     tour.facts["query_choice_labels"] = [c.label_zh for c in screen.view.choices]
     if screen.pages > 1:
-        tour.tap(tour.by_id("next_page"))
+        tour.tap(tour.screen().ids.pager.ids.next_page)
         yield Wait(lambda: tour.screen().page == 1, "page 2")
         yield 0.2
         tour.shot("query-page2")

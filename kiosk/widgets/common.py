@@ -124,6 +124,19 @@ class Reveal(BoxLayout):
         return super().on_touch_up(touch) if self.shown else False
 
 
+class Pager(Reveal):
+    """上一页 · 第 2 / 4 页 · 下一页: a paged list's way through, shown only when there is more
+    than one page. Fires ``on_turn`` with -1 or +1; the screen turns its own page."""
+
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
+
+    __events__ = ("on_turn",)
+
+    def on_turn(self, delta: int) -> None:
+        """Default handler (bind ``on_turn``)."""
+
+
 class StepBar(BoxLayout):
     """① 阅读须知 ② 核验身份 ③ … under the header: which step of how many, and what is next.
     ``steps``: (zh, en) pairs; ``current``: the index of the step on screen (-1: none)."""

@@ -50,6 +50,8 @@ class Keypad(BoxLayout):
     display = StringProperty("")
     #: extra keys besides the digits, e.g. "X" for the check character of an ID number
     letters = StringProperty("")
+    #: take the height the screen gives it (the keys grow, up to 1.8 touch targets)
+    expand = BooleanProperty(False)
 
     __events__ = ("on_submit",)
     _ok: BigButton | None = None  # the 确定 key, once built (kv may set properties before)
