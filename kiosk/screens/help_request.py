@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
+from kivy.uix.widget import Widget
 
 from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
@@ -21,7 +22,7 @@ from kiosk.widgets.common import BigButton
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 SELECTED = "【已选】"
-PER_PAGE = 8
+PER_PAGE = {False: 8, True: 6}  # standard / 大字版: two columns, rows that share the room
 
 
 class HelpRequestScreen(KioskScreen):
@@ -75,14 +76,19 @@ class HelpRequestScreen(KioskScreen):
         if flow is None:
             return
         matters = flow.matters(self.category)
-        self.pages = max(1, -(-len(matters) // PER_PAGE))
+        per_page = PER_PAGE[bool(self.app.theme.elder)]
+        self.pages = max(1, -(-len(matters) // per_page))
         box = self.ids.matters
         box.clear_widgets()
-        for item in matters[self.page * PER_PAGE : (self.page + 1) * PER_PAGE]:
+        shown = matters[self.page * per_page : (self.page + 1) * per_page]
+        for item in shown:
             button = BigButton(zh=item.name_zh, en=item.name_en, kind="secondary")
             button.item_id = item.id
+            button.size_hint_y = 1  # the rows share the page's height
             button.bind(on_release=lambda b: self.pick_matter(b.item_id))
             box.add_widget(button)
+        for _ in range(per_page - len(shown)):  # a short last page keeps its buttons' size
+            box.add_widget(Widget())
 
     def pick_matter(self, item_id: str) -> None:
         item = self.journey.ports.catalogue.by_id(item_id)

@@ -347,12 +347,15 @@ class Journey:
     def end(self, reason: str) -> None:
         """The visit ends, from anywhere: every personal datum of the session is dropped, and
         what the resident chose (language, 大字版, category) goes back to the terminal's
-        defaults. The farewell screen follows when there is something to say or to take."""
+        defaults. The farewell screen follows when there is something to say or to take; it
+        still speaks the resident's language in the resident's type size, and the defaults
+        return with the home screen."""
         papers = self.papers_printed()
         self.end_reason = reason
         self.session.wipe()
         self.flow = None
         self.item = None
+        locale, elder = self.session.locale, self.session.elder_mode
         self.session = self._fresh_session()
         self._left_over = {}
         cards = tuple(n for n in READERS if self._holds_card(n))
@@ -363,6 +366,7 @@ class Journey:
             self._trigger("_t_home")
         else:
             self.farewell = Farewell(reason, cards, papers)
+            self.session.locale, self.session.elder_mode = locale, elder  # until home
             log.info("visit ended (%s); left to take: %s", reason, ", ".join(cards + papers) or "nothing")
             self._trigger("_t_farewell")
 
@@ -379,8 +383,7 @@ class Journey:
             if cards:
                 log.warning("a card was left on %s after %.0f s; back home (it will not identify anyone)",
                             ", ".join(cards), elapsed)
-            self.farewell = None
-            self._trigger("_t_home")
+            self._home_after_farewell()
         elif cards != farewell.cards:
             self.farewell = replace(farewell, cards=cards)
             self._changed()
@@ -392,9 +395,14 @@ class Journey:
             return False
         if any(self._holds_card(n) for n in farewell.cards):
             return False
+        self._home_after_farewell()
+        return True
+
+    def _home_after_farewell(self) -> None:
+        fresh = self._fresh_session()
+        self.session.locale, self.session.elder_mode = fresh.locale, fresh.elder_mode
         self.farewell = None
         self._trigger("_t_home")
-        return True
 
     def _fresh_session(self) -> Session:
         return Session(locale=self.ports.config.terminal.locale, elder_mode=self.ports.config.ui.elder_mode_default)
