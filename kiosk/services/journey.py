@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATES = ["home", "guide", "identify", "item", "result", "rating", "farewell"]
-TRANSITIONS = [
+TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "_t_choose", "source": "home", "dest": "guide"},
     {"trigger": "_t_identify", "source": "guide", "dest": "identify"},
     {"trigger": "_t_begin", "source": ["guide", "identify"], "dest": "item"},
