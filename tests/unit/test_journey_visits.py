@@ -62,6 +62,9 @@ class FakeOutbox:
         self.put_rows.append((kind, payload, idempotency_key))
         return idempotency_key or ""
 
+    def unavailable_reason(self):
+        return None
+
 
 @pytest.fixture
 def devices() -> FakeDevices:
