@@ -196,6 +196,7 @@ def bootstrap(
     config: KioskConfig,
     *,
     catalogue_path: Path | None = None,
+    catalogue: Catalogue | None = None,
     backend: Backend | None = None,
     outbox: OutboxPort | None = None,
     journal: JournalPort | None = None,
@@ -227,7 +228,7 @@ def bootstrap(
     if outbox is None or devices is None:  # the store, and what simulated devices keep
         data_dir.mkdir(parents=True, exist_ok=True)
     secret = config.terminal_secret() if secret is None else secret
-    catalogue = load_catalogue(catalogue_path)
+    catalogue = load_catalogue(catalogue_path) if catalogue is None else catalogue
     if backend is None:
         backend = BackendClient(
             config.backend.url,
