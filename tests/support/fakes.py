@@ -19,7 +19,6 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, overload
 
 from kiosk.bootstrap import Kiosk, bootstrap
@@ -46,7 +45,7 @@ from kiosk.store.journal import INTENTS, STATUSES
 from kiosk.store.outbox import OUTBOX_KINDS
 from tests.support.fake_backend import FakeAccount, FakeBackend
 
-__all__ = ["FakeA4Printer", "FakeAccount", "FakeBackend", "FakeCardReader", "FakeClock", "FakeDevices",
+__all__ = ["FakeAccount", "FakeBackend", "FakeCardReader", "FakeClock", "FakeDevices",
            "FakeJournal", "FakeOutbox", "FakePrinter", "FakeRatingPad", "FakeTerminal", "card_of", "fake_terminal"]
 
 SECRET = b"fake-terminal-secret-0123456789ab"
@@ -349,26 +348,6 @@ class FakeDevices:
         self._tell(DeviceEvent("ratingpad", EventKind.RATING, level))
 
 
-class FakeA4Printer:
-    """A CUPS queue that accepts every PDF unless ``refusing``; ``submitted`` lists the titles."""
-
-    def __init__(self, log: list[str] | None = None) -> None:
-        self.log = log if log is not None else []
-        self.submitted: list[tuple[str, str]] = []  # (file name, title)
-        self.refusing = False
-
-    @property
-    def queue(self) -> str:
-        return "A4"
-
-    def submit(self, path: Path, title: str) -> str:
-        if self.refusing:
-            raise PrinterError("fake CUPS queue refused the job")
-        self.submitted.append((path.name, title))
-        self.log.append(f"a4.submitted {path.name}")
-        return f"A4-{len(self.submitted)}"
-
-
 # --- a terminal of fakes -------------------------------------------------------------------------
 
 
@@ -426,14 +405,15 @@ class FakeTerminal:
         return self.journey.flow
 
 
-def fake_terminal(*, a4printer: FakeA4Printer | None = None, **sections: dict[str, Any]) -> FakeTerminal:
+def fake_terminal(**sections: dict[str, Any]) -> FakeTerminal:
     """A whole terminal of fakes, wired by the composition root; config sections as in
-    ``terminal_config``."""
+    ``terminal_config``. Certificates print in receipt form: no A4 printer (laying out the
+    A4 PDF takes half a second; tests/integration/test_certificates.py covers that path)."""
     log: list[str] = []
     backend, outbox, devices, clock = FakeBackend(log), FakeOutbox(log), FakeDevices(log), FakeClock()
     journal = FakeJournal(outbox)
     kiosk = bootstrap(terminal_config(**sections), catalogue=_config_and_catalogue()[1], backend=backend,
-                      outbox=outbox, journal=journal, devices=devices, a4printer=a4printer, now=clock,
+                      outbox=outbox, journal=journal, devices=devices, a4printer=None, now=clock,
                       secret=SECRET, certificate_copies=None)
     devices.start(kiosk.journey.on_device_event)  # events reach the journey on the test's thread
     return FakeTerminal(kiosk, backend, outbox, journal, devices, clock, log)
