@@ -20,6 +20,8 @@ from kiosk.services.rating import Level, Rating
 from tests.support.fakes import FakeDevices, FakeTerminal, fake_terminal
 
 _numbers = itertools.count(1)
+#: a moment after a time limit: ``since + limit - since`` may come out a hair under ``limit`` in floats
+PAST = 0.01
 
 
 def card(id_number: str = "11010519491231002X") -> Identity:
@@ -95,7 +97,7 @@ def test_a_visit_ending_with_a_card_shows_the_farewell_until_it_is_taken(journey
     assert journey.state == "farewell"  # a card is still there: the reminder stays
     devices.take("idcard")
     assert journey.farewell.cards == ()
-    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.farewell_s)
+    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.farewell_s + PAST)
     assert journey.state == "home" and journey.farewell is None
 
 
@@ -104,7 +106,7 @@ def test_a_card_never_taken_gives_up_after_the_timeout_and_still_identifies_nobo
     devices.place("idcard", card())
     journey.end("cancelled")
     assert journey.state == "farewell"
-    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.take_card_timeout_s)
+    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.take_card_timeout_s + PAST)
     assert journey.state == "home"
     to_identify(journey)  # the next resident
     assert journey.session.identity is None and journey.cards_to_lift() == ("idcard",)
