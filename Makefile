@@ -44,7 +44,7 @@ lint: setup
 
 ## typecheck: mypy on the services and their ports, the composition root and the test fakes
 typecheck: setup
-	.venv/bin/mypy kiosk/services kiosk/bootstrap.py tests/support/fakes.py tests/support/fake_backend.py
+	.venv/bin/mypy
 
 clean:
 	rm -rf .tmp out var/kivy
