@@ -209,8 +209,7 @@ def bootstrap(
     """The kiosk the config describes. Any part given here is used instead of the one the
     config names (tests and benches pass fakes or their own adapters); the rest is built.
 
-    The journal lives in the outbox's database, so a caller who brings its own outbox brings
-    its own journal too. The delivery worker joins a real outbox to a real backend client:
+    The journal lives in the outbox's database, so a caller brings both or neither. The delivery worker joins a real outbox to a real backend client:
     with either replaced it is not built (``Kiosk.delivery`` is None) and what the services
     queued stays in the given outbox.
     """
@@ -222,8 +221,8 @@ def bootstrap(
     from kiosk.store.journal import Journal
     from kiosk.store.outbox import Outbox
 
-    if outbox is not None and journal is None:
-        raise ValueError("the journal shares the outbox's database: give a journal with the outbox")
+    if (outbox is None) != (journal is None):
+        raise ValueError("the journal shares the outbox's database: give both or neither")
     data_dir = config.data_dir
     if outbox is None or devices is None:  # the store, and what simulated devices keep
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -246,7 +245,7 @@ def bootstrap(
     elif isinstance(outbox, Outbox):
         store = outbox
     if journal is None:
-        assert store is not None
+        assert store is not None  # built just above
         journal = Journal(store)  # same database: a journal row and its outbox row commit together
     if devices is None:
         roll = Counters(store).slot("printer_roll") if store is not None else None  # the paper roll's use
