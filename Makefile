@@ -5,7 +5,7 @@ PY := .venv/bin/python
 export TMPDIR := $(CURDIR)/.tmp
 export KIVY_HOME := $(CURDIR)/.tmp/kivy
 
-.PHONY: setup demo test check bench soak soak-window lint screenshots clean
+.PHONY: setup demo test check typecheck bench soak soak-window lint screenshots clean
 
 setup:
 	@mkdir -p $(TMPDIR) $(KIVY_HOME)
@@ -41,6 +41,10 @@ screenshots: setup
 
 lint: setup
 	.venv/bin/ruff check kiosk tests bench
+
+## typecheck: mypy on the services and their ports, the composition root and the test fakes
+typecheck: setup
+	.venv/bin/mypy
 
 clean:
 	rm -rf .tmp out var/kivy

@@ -2,23 +2,30 @@
 
 Nothing real is built at import time or in a default argument; everything is built here,
 once, from the validated config. The app, the ``kiosk journey`` command, the soak run and
-the tests all start the kiosk through ``bootstrap()``.
+the tests all start the kiosk through ``bootstrap()``; tests and benches may hand it any of
+the parts (a fake backend, in-memory stores, fake devices, a fixed clock) instead.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from kiosk.config import KioskConfig
 from kiosk.hardware.base import EventSink
 from kiosk.services.catalogue import Catalogue, load_catalogue
 from kiosk.services.journey import Journey, Ports
+
+if TYPE_CHECKING:
+    from kiosk.services.ports import A4Printer, Backend, Devices
+    from kiosk.services.ports import Journal as JournalPort
+    from kiosk.services.ports import Outbox as OutboxPort
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,7 @@ class Kiosk:
 
     ports: Ports
     journey: Journey
+    #: the outbox's delivery worker; None when the outbox or the backend was given (fakes)
     delivery: Any
     _online_listeners: list[Callable[[bool], None]] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -77,7 +85,8 @@ class Kiosk:
         if on_online_change is not None:
             self._online_listeners.append(on_online_change)
         self.hub.start(sink)
-        self.delivery.start()
+        if self.delivery is not None:
+            self.delivery.start()
         self._reconciler = threading.Thread(target=self._reconcile_loop, name="reconcile", daemon=True)
         self._reconciler.start()
         self._store_watch = threading.Thread(target=self._watch_store, name="store-watch", daemon=True)
@@ -159,11 +168,15 @@ class Kiosk:
         if self._reconciler is not None:
             self._reconciler.join(timeout=timeout_s / 2)
         for part in (self.delivery, self.hub):
+            if part is None:
+                continue
             try:
                 part.stop(timeout_s / 2) if part is self.delivery else part.stop()
             except Exception:  # noqa: BLE001 - shutting down: log and go on with the rest
                 log.exception("stopping %s failed", type(part).__name__)
-        self.backend.close()
+        close = getattr(self.backend, "close", None)  # the HTTP client's connections; a fake has none
+        if callable(close):
+            close()
         if self._store_watch is not None:  # at most one look at the disk (a trial write) to wait for
             self._store_watch.join(timeout=5)
 
@@ -179,48 +192,86 @@ def ensure_secret(config: KioskConfig) -> bytes:
     return config.terminal_secret()
 
 
-def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kiosk:
+def bootstrap(
+    config: KioskConfig,
+    *,
+    catalogue_path: Path | None = None,
+    catalogue: Catalogue | None = None,
+    backend: Backend | None = None,
+    outbox: OutboxPort | None = None,
+    journal: JournalPort | None = None,
+    devices: Devices | None = None,
+    a4printer: A4Printer | None | Literal["configured"] = "configured",
+    now: Callable[[], dt.datetime] | None = None,
+    secret: bytes | None = None,
+    certificate_copies: Path | None | Literal["configured"] = "configured",
+) -> Kiosk:
+    """The kiosk the config describes. Any part given here is used instead of the one the
+    config names (tests and benches pass fakes or their own adapters); the rest is built.
+
+    The journal lives in the outbox's database, so a caller brings both or neither. The delivery worker joins a real outbox to a real backend client:
+    with either replaced it is not built (``Kiosk.delivery`` is None) and what the services
+    queued stays in the given outbox.
+    """
     from kiosk.backend.client import BackendClient
     from kiosk.backend.delivery import DeliveryWorker
-    from kiosk.hardware import a4printer
+    from kiosk.hardware import a4printer as cups
     from kiosk.hardware.hub import DeviceHub
     from kiosk.store.counters import Counters
     from kiosk.store.journal import Journal
     from kiosk.store.outbox import Outbox
 
+    if (outbox is None) != (journal is None):
+        raise ValueError("the journal shares the outbox's database: give both or neither")
     data_dir = config.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = config.terminal_secret()
-    catalogue = load_catalogue(catalogue_path)
-    backend = BackendClient(
-        config.backend.url,
-        config.terminal.id,
-        secret,
-        ca_bundle=config.resolve(config.backend.ca_bundle) if config.backend.ca_bundle else None,
-        connect_timeout=config.backend.connect_timeout_s,
-        read_timeout=config.backend.read_timeout_s,
-    )
-    outbox = Outbox(data_dir / "outbox.sqlite3", min_free_bytes=config.storage.min_free_mb * 1024 * 1024)
-    if outbox.lost is not None:  # the kiosk starts all the same: guides, the admin screen
-        log.error("outbox: %s; items that need the store are refused", outbox.lost)
-    journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
-    counters = Counters(outbox)  # kept across restarts: the paper roll's use
-    hub = DeviceHub(config.devices, builders=_device_builders(config, counters.slot("printer_roll")))
+    if outbox is None or devices is None:  # the store, and what simulated devices keep
+        data_dir.mkdir(parents=True, exist_ok=True)
+    secret = config.terminal_secret() if secret is None else secret
+    catalogue = load_catalogue(catalogue_path) if catalogue is None else catalogue
+    if backend is None:
+        backend = BackendClient(
+            config.backend.url,
+            config.terminal.id,
+            secret,
+            ca_bundle=config.resolve(config.backend.ca_bundle) if config.backend.ca_bundle else None,
+            connect_timeout=config.backend.connect_timeout_s,
+            read_timeout=config.backend.read_timeout_s,
+        )
+    store: Outbox | None = None
+    if outbox is None:
+        store = outbox = Outbox(data_dir / "outbox.sqlite3", min_free_bytes=config.storage.min_free_mb * 1024 * 1024)
+        if store.lost is not None:  # the kiosk starts all the same: guides, the admin screen
+            log.error("outbox: %s; items that need the store are refused", store.lost)
+    elif isinstance(outbox, Outbox):
+        store = outbox
+    if journal is None:
+        assert store is not None  # built just above
+        journal = Journal(store)  # same database: a journal row and its outbox row commit together
+    if devices is None:
+        roll = Counters(store).slot("printer_roll") if store is not None else None  # the paper roll's use
+        devices = DeviceHub(config.devices, builders=_device_builders(config, roll))
+    if a4printer == "configured":
+        a4printer = cups.build(config.devices.a4printer)
+    if certificate_copies == "configured":
+        # reviewers' mode: the receipt printer is an emulator, so certificates are kept as files
+        simulated = config.devices.printer.driver == "simulated" and isinstance(devices, DeviceHub)
+        certificate_copies = data_dir / "certificates" if simulated else None
     ports = Ports(
         config=config,
         catalogue=catalogue,
         backend=backend,
         outbox=outbox,
         journal=journal,
-        devices=hub,
+        devices=devices,
         secret=secret,
-        a4printer=a4printer.build(config.devices.a4printer),
-        # reviewers' mode: the receipt printer is an emulator, so certificates are kept as files
-        certificate_copies=data_dir / "certificates" if config.devices.printer.driver == "simulated" else None,
+        now=now or dt.datetime.now,
+        a4printer=a4printer,
+        certificate_copies=certificate_copies,
     )
     kiosk = Kiosk(ports=ports, journey=Journey(ports), delivery=None)
-    kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed,
-                                    heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s)
+    if store is not None and isinstance(backend, BackendClient):
+        kiosk.delivery = DeliveryWorker(store, backend, on_online_change=kiosk._online_changed,
+                                        heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s)
     return kiosk
 
 

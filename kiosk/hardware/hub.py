@@ -23,17 +23,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 from kiosk.config import DevicesConfig
 from kiosk.errors import DeviceNotFoundError
 from kiosk.hardware.base import (
+    CardReader,
     Device,
     DeviceEvent,
     DeviceStatus,
     EventKind,
     EventSink,
     PaperStatus,
+    RatingPad,
+    ReceiptPrinter,
 )
 
 log = logging.getLogger(__name__)
@@ -164,10 +167,20 @@ class DeviceHub:
 
     # --- queries --------------------------------------------------------------------------
 
+    # each name is built by its own family (``DEFAULT_BUILDERS``), so its device plays that role
+    @overload
+    def device(self, name: Literal["printer"]) -> ReceiptPrinter | None: ...
+    @overload
+    def device(self, name: Literal["idcard", "sscard"]) -> CardReader | None: ...
+    @overload
+    def device(self, name: Literal["ratingpad"]) -> RatingPad | None: ...
+    @overload
+    def device(self, name: str) -> Device | None: ...
+
     def device(self, name: str) -> Device | None:
         with self._lock:
             slot = self._slots.get(name)
-            return slot.device if slot else None
+            return cast(Device | None, slot.device) if slot else None
 
     def emulator(self, name: str) -> Any | None:
         with self._lock:

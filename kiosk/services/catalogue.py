@@ -198,7 +198,7 @@ class ServiceItem(_Frozen):
         """
         if not self.is_self_service:
             return ()
-        missing = [d for d in self.devices if d not in devices_up]
+        missing: list[str] = [d for d in self.devices if d not in devices_up]
         if self.identify and "keyed" not in self.identify:
             if not any(way in devices_up for way in self.identify):
                 missing.extend(w for w in self.identify if w not in missing)

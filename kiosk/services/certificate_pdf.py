@@ -350,11 +350,11 @@ def render_png(cert: CertificatePage, path: Path, dpi: int = 110) -> Path:
             elif isinstance(mark, Stamp):
                 side = round(mark.size * px)
                 box = (round(mark.x * px), round(mark.y * px), round(mark.x * px) + side, round(mark.y * px) + side)
-                ink = _stamp_image(mark).resize((side, side), Image.LANCZOS)
+                ink = _stamp_image(mark).resize((side, side), Image.Resampling.LANCZOS)
                 image.paste(ImageChops.multiply(image.crop(box), ink), box[:2])
             else:
                 side = round(mark.size * px)
-                image.paste(_qr_image(mark.payload).resize((side, side), Image.NEAREST),
+                image.paste(_qr_image(mark.payload).resize((side, side), Image.Resampling.NEAREST),
                             (round(mark.x * px), round(mark.y * px)))
         sheet.paste(image, (0, n * (h + gap)))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -100,7 +100,7 @@ class CertificateFlow:
         txn = session.matter_no
         a4 = ports.a4printer
         identity = session.identity
-        entry = {"transaction_no": txn, "item_id": self.item.id, "item_name": self.item.name_zh,
+        entry: dict[str, Any] = {"transaction_no": txn, "item_id": self.item.id, "item_name": self.item.name_zh,
                  "masked_name": identity.masked_name, "masked_id": identity.masked_id}
         try:
             job = session.data.get("print_job")

@@ -41,11 +41,12 @@ from kiosk.services.session import Session
 if TYPE_CHECKING:
     from kiosk.config import KioskConfig
     from kiosk.services.catalogue import Catalogue, ServiceItem
+    from kiosk.services.ports import A4Printer, Backend, Devices, Journal, Outbox
 
 log = logging.getLogger(__name__)
 
 STATES = ["home", "guide", "identify", "item", "result", "rating", "farewell"]
-TRANSITIONS = [
+TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "_t_choose", "source": "home", "dest": "guide"},
     {"trigger": "_t_identify", "source": "guide", "dest": "identify"},
     {"trigger": "_t_begin", "source": ["guide", "identify"], "dest": "item"},
@@ -131,18 +132,18 @@ RETRY_ACTIONS = {"print": "print_certificate"}  # Outcome.can_retry -> the flow 
 
 @dataclass
 class Ports:
-    """Everything the journey talks to; built by ``kiosk.bootstrap``."""
+    """Everything the journey talks to (``kiosk.services.ports``); built by ``kiosk.bootstrap``."""
 
     config: KioskConfig
     catalogue: Catalogue
-    backend: Any  # kiosk.backend.client.BackendClient
-    outbox: Any  # kiosk.store.outbox.Outbox
-    journal: Any  # kiosk.store.journal.Journal
-    devices: Any  # kiosk.hardware.hub.DeviceHub
+    backend: Backend
+    outbox: Outbox
+    journal: Journal
+    devices: Devices
     secret: bytes
     now: Callable[[], dt.datetime] = dt.datetime.now
     #: the A4 certificate printer (``kiosk.hardware.a4printer``); None: certificates on receipts
-    a4printer: Any = None
+    a4printer: A4Printer | None = None
     #: where a copy of every issued certificate is kept (PDF and PNG), for reviewers; None: nowhere
     certificate_copies: Path | None = None
 
@@ -208,9 +209,8 @@ class Journey:
         """Why an item cannot be started now, as (zh, en); None when it can."""
         if item.kind != "self_service":
             return None  # guides are always readable
-        # each item journals or rates: no usable store, no item (a fake outbox without the
-        # store's health always has room)
-        stored = getattr(self.ports.outbox, "unavailable_reason", lambda: None)()
+        # each item journals or rates: no usable store, no item
+        stored = self.ports.outbox.unavailable_reason()
         if stored is not None:
             return stored
         if item.online and not self.backend_online:

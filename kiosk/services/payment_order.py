@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiosk.errors import BackendError, BackendUnavailableError, JourneyError, KioskError, StoreError
 from kiosk.money import yuan
@@ -38,6 +38,7 @@ from kiosk.services.journey import Outcome
 if TYPE_CHECKING:
     from kiosk.services.catalogue import ServiceItem
     from kiosk.services.journey import Journey
+    from kiosk.services.ports import Backend, Journal
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class PayState(StrEnum):
 class PaymentOrder:
     """The session's one order, as far as the terminal knows it. Thread-safe."""
 
-    def __init__(self, backend: Any, idempotency_key: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, backend: Backend, idempotency_key: str, clock: Callable[[], float] = time.monotonic) -> None:
         self.backend = backend
         self.idempotency_key = idempotency_key
         self.clock = clock
@@ -131,14 +132,14 @@ class PaymentOrder:
             self.unknown_since = self.clock()
 
 
-def pending_unconfirmed(journal: Any, days: float = 30) -> list[dict]:
+def pending_unconfirmed(journal: Journal, days: float = 30) -> list[dict]:
     """Journal rows still ``paid_unconfirmed``: no settling row recorded after them."""
     rows = journal.recent(days=days)
     settled = {r["transaction_no"].removesuffix(SETTLED_SUFFIX) for r in rows if r["transaction_no"].endswith(SETTLED_SUFFIX)}
     return [r for r in rows if r["status"] == "paid_unconfirmed" and r["order_no"] and r["transaction_no"] not in settled]
 
 
-def settle_unconfirmed(journal: Any, backend: Any) -> list[dict]:
+def settle_unconfirmed(journal: Journal, backend: Backend) -> list[dict]:
     """Ask the backend about every unconfirmed payment and journal what really happened.
 
     An order still unpaid is closed first, so it cannot be paid later behind the terminal's
@@ -246,11 +247,11 @@ class PaymentFlow:
                 self.deadline = self.clock() + self.window_s
             return self.qr_view()
 
-    def _intent(self, **more: object) -> None:
+    def _intent(self, *, order_no: str | None = None, amount_fen: int | None = None) -> None:
         name, masked_id = self._journal_who()
         self.journey.ports.journal.begin(
             transaction_no=self.txn, item_id=self.item.id, item_name=self.item.name_zh,
-            masked_name=name, masked_id=masked_id, status="paying", **more,
+            masked_name=name, masked_id=masked_id, status="paying", order_no=order_no, amount_fen=amount_fen,
         )
 
     def _intent_order(self) -> None:

@@ -4,6 +4,8 @@
   the benchmarks use, from ``kiosk.sim.terminal``);
 - ``run_tour`` / ``step``: a named tour through the real offscreen window, and its steps;
 - ``Events`` / ``wait_for``: a device-event sink to wait on, and waiting for a condition;
+- ``tests.support.fakes``: in-memory fakes of the services' ports and ``fake_terminal()``, a
+  journey wired to them by ``bootstrap()``, for the unit tests of the services' rules;
 - ``pcscd_fixture``: a private pcscd for the PC/SC tests (in ``tests.support.pcscd``, which
   needs nothing until a test asks for it).
 """

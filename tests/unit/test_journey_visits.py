@@ -3,7 +3,8 @@
 A card left in a reader must never identify the next resident; a visit that ends with a card
 still in a reader or papers printed shows the farewell until they are taken; every end resets
 what the resident chose. The readers here are fakes that hold a card object, as the real
-drivers do (``current()`` returns the object the CARD_PLACED event carried).
+drivers do (``current()`` returns the object the CARD_PLACED event carried): the shared fakes
+of ``tests.support.fakes``.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import itertools
 
 import pytest
 
-from kiosk.config import load_config
 from kiosk.hardware.base import DeviceEvent, EventKind
 from kiosk.identity import CardType, Identity
-from kiosk.services.catalogue import load_catalogue
-from kiosk.services.journey import Journey, Outcome, Ports
+from kiosk.services.journey import Journey, Outcome
 from kiosk.services.rating import Level, Rating
+from tests.support.fakes import FakeDevices, FakeTerminal, fake_terminal
 
 _numbers = itertools.count(1)
+#: a moment after a time limit: ``since + limit - since`` may come out a hair under ``limit`` in floats
+PAST = 0.01
 
 
 def card(id_number: str = "11010519491231002X") -> Identity:
@@ -27,69 +29,19 @@ def card(id_number: str = "11010519491231002X") -> Identity:
     return Identity(CardType.RESIDENT, name=f"居民{next(_numbers)}", id_number=id_number)
 
 
-class FakeReader:
-    def __init__(self) -> None:
-        self.card = None
-
-    def current(self):
-        return self.card
-
-    def card_present(self) -> bool:
-        return self.card is not None
-
-
-class FakePrinter:
-    jobs_completed = 0
-
-
-class FakeDevices:
-    def __init__(self) -> None:
-        self.readers = {"idcard": FakeReader(), "sscard": FakeReader()}
-        self.printer = FakePrinter()
-
-    def device(self, name: str):
-        return self.printer if name == "printer" else self.readers.get(name)
-
-    def unavailable_reason(self, needs):
-        return None
-
-
-class FakeOutbox:
-    def __init__(self) -> None:
-        self.put_rows: list[tuple[str, dict, str | None]] = []
-
-    def put(self, kind: str, payload: dict, idempotency_key: str | None = None) -> str:
-        self.put_rows.append((kind, payload, idempotency_key))
-        return idempotency_key or ""
+@pytest.fixture
+def terminal() -> FakeTerminal:
+    return fake_terminal()
 
 
 @pytest.fixture
-def devices() -> FakeDevices:
-    return FakeDevices()
+def devices(terminal) -> FakeDevices:
+    return terminal.devices
 
 
 @pytest.fixture
-def journey(devices) -> Journey:
-    config = load_config()
-    config = config.model_copy(update={"terminal": config.terminal.model_copy(update={"locale": "zh_CN"}),
-                                       "ui": config.ui.model_copy(update={"elder_mode_default": False})})
-    ports = Ports(config=config, catalogue=load_catalogue(), backend=None, outbox=FakeOutbox(), journal=None,
-                  devices=devices, secret=b"k" * 32)
-    j = Journey(ports)
-    j._begin = lambda: j._trigger("_t_begin")  # the item's own flow is not what these tests are about
-    return j
-
-
-def place(journey: Journey, devices: FakeDevices, name: str, what=None):
-    what = what or card()
-    devices.readers[name].card = what
-    journey.on_device_event(DeviceEvent(name, EventKind.CARD_PLACED, what))
-    return what
-
-
-def lift(journey: Journey, devices: FakeDevices, name: str) -> None:
-    devices.readers[name].card = None
-    journey.on_device_event(DeviceEvent(name, EventKind.CARD_REMOVED, None))
+def journey(terminal) -> Journey:
+    return terminal.journey
 
 
 def to_identify(journey: Journey) -> None:
@@ -99,7 +51,7 @@ def to_identify(journey: Journey) -> None:
 
 def test_a_card_placed_during_the_visit_identifies(journey, devices):
     to_identify(journey)
-    who = place(journey, devices, "idcard")
+    who = devices.place("idcard", card())
     assert journey.state == "item" and journey.session.identity is who
 
 
@@ -110,9 +62,9 @@ def test_a_card_left_from_before_never_identifies_the_next_resident(journey, dev
     assert journey.cards_to_lift() == ("idcard",)
     journey.on_device_event(DeviceEvent("idcard", EventKind.CARD_PLACED, left))  # reported late
     assert journey.state == "identify" and journey.session.identity is None
-    lift(journey, devices, "idcard")
+    devices.take("idcard")
     assert journey.cards_to_lift() == ()
-    again = place(journey, devices, "idcard")  # taken away and placed again: a new read
+    again = devices.place("idcard", card())  # taken away and placed again: a new read
     assert journey.state == "item" and journey.session.identity is again
 
 
@@ -120,13 +72,13 @@ def test_a_social_security_card_left_in_the_slot_is_treated_the_same(journey, de
     devices.readers["sscard"].card = card()
     to_identify(journey)
     assert journey.cards_to_lift() == ("sscard",) and journey.session.identity is None
-    who = place(journey, devices, "idcard")  # the resident uses their ID card instead
+    who = devices.place("idcard", card())  # the resident uses their ID card instead
     assert journey.session.identity is who and journey.session.identified_by == "idcard"
 
 
 def test_a_card_placed_while_the_notice_is_read_is_used_when_identify_opens(journey, devices):
     journey.choose("contribution_certificate")
-    who = place(journey, devices, "idcard")  # on the guide screen: after the session began
+    who = devices.place("idcard", card())  # on the guide screen: after the session began
     assert journey.state == "guide"
     journey.proceed()
     assert journey.state == "item" and journey.session.identity is who
@@ -134,7 +86,7 @@ def test_a_card_placed_while_the_notice_is_read_is_used_when_identify_opens(jour
 
 def test_a_visit_ending_with_a_card_shows_the_farewell_until_it_is_taken(journey, devices):
     to_identify(journey)
-    place(journey, devices, "idcard")
+    devices.place("idcard", card())
     journey.finish(Outcome(True, "完成", "Done"))
     journey.to_rating()
     assert journey.rate(Rating(Level.SATISFIED))
@@ -143,18 +95,18 @@ def test_a_visit_ending_with_a_card_shows_the_farewell_until_it_is_taken(journey
     assert not journey.dismiss_farewell()  # 返回首页 cannot skip a card left behind
     journey.settle_farewell(now=journey.farewell.since + 60)
     assert journey.state == "farewell"  # a card is still there: the reminder stays
-    lift(journey, devices, "idcard")
+    devices.take("idcard")
     assert journey.farewell.cards == ()
-    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.farewell_s)
+    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.farewell_s + PAST)
     assert journey.state == "home" and journey.farewell is None
 
 
 def test_a_card_never_taken_gives_up_after_the_timeout_and_still_identifies_nobody(journey, devices):
     to_identify(journey)
-    place(journey, devices, "idcard")
+    devices.place("idcard", card())
     journey.end("cancelled")
     assert journey.state == "farewell"
-    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.take_card_timeout_s)
+    journey.settle_farewell(now=journey.farewell.since + journey.ports.config.session.take_card_timeout_s + PAST)
     assert journey.state == "home"
     to_identify(journey)  # the next resident
     assert journey.session.identity is None and journey.cards_to_lift() == ("idcard",)
@@ -175,8 +127,8 @@ def test_a_cancelled_visit_with_nothing_to_take_goes_straight_home(journey, devi
 
 def test_pulling_the_card_mid_item_says_why_the_visit_ended(journey, devices):
     to_identify(journey)
-    place(journey, devices, "idcard")
-    lift(journey, devices, "idcard")
+    devices.place("idcard", card())
+    devices.take("idcard")
     assert journey.state == "farewell" and journey.farewell.reason == "card_removed"
     assert not journey.session.holds_personal_data
 
@@ -203,7 +155,7 @@ def test_every_end_resets_language_mode_and_category(journey, devices):
 def test_a_timed_out_rating_is_not_thanked_for(journey, devices):
     journey.choose("contribution_certificate")
     journey.proceed()
-    place(journey, devices, "idcard")
+    devices.place("idcard", card())
     journey.finish(Outcome(True, "完成", "Done"))
     journey.to_rating()
     assert journey.rating_timed_out()
