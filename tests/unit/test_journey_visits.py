@@ -141,13 +141,13 @@ def test_every_end_resets_language_mode_and_category(journey, devices):
     assert (s.locale, s.elder_mode, s.category) == ("zh_CN", False, "")
     journey.session.locale, journey.session.elder_mode = "en", True
     journey.choose("contribution_certificate")
-    place(journey, devices, "idcard")
+    devices.place("idcard", card())
     journey.end("cancelled")  # the card is still there: the farewell, in the resident's own terms
     assert journey.state == "farewell" and (journey.session.locale, journey.session.elder_mode) == ("en", True)
-    lift(journey, devices, "idcard")
+    devices.take("idcard")
     assert journey.dismiss_farewell()
     assert (journey.session.locale, journey.session.elder_mode, journey.session.category) == ("zh_CN", False, "")
-    s.locale, s.elder_mode = "en", True  # chosen at home by someone who walked away
+    journey.session.locale, journey.session.elder_mode = "en", True  # chosen at home by someone who walked away
     journey.end("timeout")
     assert journey.state == "home" and (journey.session.locale, journey.session.elder_mode) == ("zh_CN", False)
 
