@@ -33,12 +33,15 @@ from kiosk.fonts import cjk_font_path
 from kiosk.hardware.base import DeviceEvent
 from kiosk.heap import IdleSettler
 from kiosk.i18n import normalise, say_in
+from kiosk.kivy_setup import guard_kv_handlers
 from kiosk.screens.navigator import Navigator
 from kiosk.screens.worker import UiWorker
 from kiosk.services.steps import current_step, steps_for
 from kiosk.voice import Voice
 from kiosk.widgets import icons
 from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
+
+guard_kv_handlers()  # before any widget exists: see its docstring
 
 log = logging.getLogger(__name__)
 

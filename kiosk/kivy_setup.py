@@ -51,3 +51,33 @@ def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool,
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def guard_kv_handlers() -> None:
+    """A kv rule whose widget has just died must not take the app down with it.
+
+    Kivy runs a kv binding (``color: rgba((app.theme).colour("text"))``) through a weak proxy
+    of the widget it sets. A widget that dies in the middle of a dispatch (a list rebuilt by an
+    earlier observer of the same property, collected before its destructor unbinds it) leaves
+    a proxy that raises ``ReferenceError``: Kivy already ignores that for its delayed (canvas)
+    bindings in ``Builder.sync``, not for the immediate ones, where it aborts the whole
+    dispatch: switching to 大字版 after some screens crashed the kiosk. The immediate path gets
+    the same treatment, and says which rule it was at DEBUG. Call after importing kivy, before
+    any widget is made (a binding keeps the function it was made with).
+    """
+    from kivy.lang import builder  # noqa: PLC0415 - kivy must be configured first
+
+    original = builder.call_fn
+    if getattr(original, "kiosk_guarded", False):
+        return
+
+    def call_fn(args, instance, value):
+        try:
+            original(args, instance, value)
+        except ReferenceError:
+            rule = args[3]
+            logging.getLogger(__name__).debug("kv rule outlived its widget: %s:%s %s",
+                                              rule.ctx.filename, rule.line, args[1])
+
+    call_fn.kiosk_guarded = True  # type: ignore[attr-defined]
+    builder.call_fn = call_fn

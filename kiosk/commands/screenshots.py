@@ -93,10 +93,48 @@ def _tour(tour):
     yield from screenshots(tour)
 
 
+SHEET_COLUMNS = 6
+SHEET_THUMB = (180, 320)
+
+
+def contact_sheets(manifest: dict, out: Path) -> list[Path]:
+    """One picture per mode and language with every screen on it, named under each thumbnail:
+    the whole terminal at a glance (``contact-standard-zh.png`` ...)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from kiosk.fonts import cjk_font_path
+
+    font = ImageFont.truetype(str(cjk_font_path()), 16)
+    screens = list(dict.fromkeys(name.rsplit("-", 2)[0] for name in manifest["screens"]))
+    sheets = []
+    for mode in ("standard", "elder"):
+        for lang in ("zh", "en"):
+            names = [s for s in screens if f"{s}-{mode}-{lang}" in manifest["screens"]]
+            if not names:
+                continue
+            w, h = SHEET_THUMB
+            rows = -(-len(names) // SHEET_COLUMNS)
+            sheet = Image.new("RGB", (SHEET_COLUMNS * (w + 12) + 12, rows * (h + 36) + 12), "white")
+            draw = ImageDraw.Draw(sheet)
+            for i, screen in enumerate(names):
+                x, y = 12 + (i % SHEET_COLUMNS) * (w + 12), 12 + (i // SHEET_COLUMNS) * (h + 36)
+                with Image.open(out / f"{screen}-{mode}-{lang}.png") as shot:
+                    sheet.paste(shot.convert("RGB").resize(SHEET_THUMB, Image.Resampling.LANCZOS), (x, y))
+                draw.rectangle([x - 1, y - 1, x + w, y + h], outline=(160, 160, 160))
+                draw.text((x, y + h + 6), screen, fill=(30, 30, 30), font=font)
+            path = out / f"contact-{mode}-{lang}.png"
+            sheet.save(path, optimize=True)
+            sheets.append(path)
+    return sheets
+
+
 def write_gallery(manifest: dict, out: Path, page: Path) -> None:
-    """A Markdown table: one row per screen, standard/elder x 中文/English."""
+    """Contact sheets first (every screen on one picture per mode and language), then a
+    Markdown table: one row per screen, standard/elder x 中文/English."""
     rel = os.path.relpath(out, page.parent)
     screens = list(dict.fromkeys(name.rsplit("-", 2)[0] for name in manifest["screens"]))  # tour order
+    sheets = contact_sheets(manifest, out)
+    problems = sum(len(s.get("layout", [])) for s in manifest["screens"].values())
     lines = [
         "# Screenshots",
         "",
@@ -104,6 +142,14 @@ def write_gallery(manifest: dict, out: Path, page: Path) -> None:
         "as `kiosk screenshots --out docs/screenshots --gallery docs/screenshots.md` draws them",
         "(540x960, from the 1080x1920 window). `tests/ui/test_screenshots.py` compares a fresh run",
         "with these pictures, so they are the reviewed look of each screen.",
+        "",
+        "Layout audit of this set (`kiosk/tours/layout.py`: clipped text, words cut in the middle,",
+        f"overlaps, uneven rows, small text or targets, bare bands): {problems} problem(s).",
+        "",
+        "## All screens at a glance",
+        "",
+        *(f"### {p.stem.removeprefix('contact-').replace('-', ' · ')}\n\n![{p.stem}]({rel}/{p.name})\n" for p in sheets),
+        "## Screen by screen",
         "",
         "| screen | standard 中文 | standard English | 大字版 中文 | elder English |",
         "|---|---|---|---|---|",

@@ -15,7 +15,7 @@ from kivy.properties import NumericProperty, OptionProperty, StringProperty
 
 from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
-from kiosk.services.card_services import CardLossFlow, CardState, PhoneMismatchError
+from kiosk.services.card_services import STATE_NEXT, CardLossFlow, CardState, PhoneMismatchError
 from kiosk.services.journey import Outcome
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -33,6 +33,8 @@ class CardServiceScreen(KioskScreen):
     step = OptionProperty("loading", options=list(INSTRUCTIONS))
     card_zh = StringProperty("")  # masked card number and status
     card_en = StringProperty("")
+    next_zh = StringProperty("")  # under the state: what to do next
+    next_en = StringProperty("")
     hint_zh = StringProperty("")
     hint_en = StringProperty("")
     message_zh = StringProperty("")
@@ -63,6 +65,7 @@ class CardServiceScreen(KioskScreen):
             return  # the session ended while loading
         self.card_zh = f"社会保障卡号：{card.masked_card_number}    状态：{card.status_zh}"
         self.card_en = f"Card {card.masked_card_number}: {card.status_en}"
+        self.next_zh, self.next_en = STATE_NEXT[bool(card.lost)]
         if not self.is_loss:
             self.step = "status"
         elif card.lost:

@@ -22,7 +22,7 @@ from kiosk.widgets.common import BigButton
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 SELECTED = "【已选】"
-PER_PAGE = {False: 8, True: 6}  # standard / 大字版: two columns, rows that share the room
+PER_PAGE = {False: 8, True: 4}  # standard / 大字版: two columns, rows that share the room
 
 
 class HelpRequestScreen(KioskScreen):

@@ -29,7 +29,7 @@ from kiosk.widgets.common import BigButton, BiLabel
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 #: month rows a page shows, standard and 大字版
-ROWS_PER_PAGE = {False: 8, True: 4}
+ROWS_PER_PAGE = {False: 8, True: 3}
 #: year buttons shown at once in the month picker; 更近 / 更早 move the window
 YEARS_SHOWN = {False: 3, True: 2}
 #: month buttons a row of the picker holds

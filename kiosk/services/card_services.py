@@ -43,6 +43,13 @@ NEXT_STEPS_EN = (
     "Report the card's bank account to the issuing bank. Hotline 12333.",
 )
 
+#: the line under a card's state: a lost card's bank account; a card in use, what to do if it is lost
+STATE_NEXT = {
+    True: (NEXT_STEPS_ZH[2], NEXT_STEPS_EN[2]),
+    False: ("如卡片丢失，可在本机「社会保障卡临时挂失」中办理。人社服务热线 12333。",
+            "If the card is lost, report it on this terminal: “Temporarily report a lost social security card”. Hotline 12333."),
+}
+
 
 class PhoneMismatchError(BackendError):
     """The keyed phone number is not the one on record; ``attempts_left`` more may be tried."""

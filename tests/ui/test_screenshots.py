@@ -53,6 +53,15 @@ def test_the_tour_photographs_every_screen_in_both_modes_and_languages(run):
     assert (run["out"] / "home-elder-en.png").stat().st_size > 10_000
 
 
+def test_no_screen_clips_overlaps_or_leaves_a_bare_band(run):
+    """The layout audit (kiosk/tours/layout.py) on every screen x mode x language: text that does
+    not fit, a word cut in the middle, overlapping siblings, uneven rows, text under 18 dp in
+    大字版, targets under 60 dp, disabled controls under 3:1, a bare band over a quarter."""
+    found = {name: s["layout"] for name, s in run["manifest"]["screens"].items() if s.get("layout")}
+    assert found == {}
+    assert all("layout" in s for s in run["manifest"]["screens"].values())  # the audit ran
+
+
 def test_each_screen_matches_its_reviewed_screenshot(run):
     result = compare(REVIEWED, run["out"], run["out"] / "diff")
     moved = {name: f"{result['fractions'][name]:.2%}" for name in result["moved"]}
