@@ -44,6 +44,7 @@ DEFAULT_BUILDERS: dict[str, str] = {
     "sscard": "kiosk.hardware.sscard:build",
     "printer": "kiosk.hardware.printer:build",
     "ratingpad": "kiosk.hardware.ratingpad:build",
+    "scanner": "kiosk.hardware.scanner:build",
 }
 
 DEVICE_NAMES_ZH = {
@@ -51,12 +52,14 @@ DEVICE_NAMES_ZH = {
     "sscard": "社保卡读卡器",
     "printer": "打印机",
     "ratingpad": "评价器",
+    "scanner": "扫码器",
 }
 DEVICE_NAMES_EN = {
     "idcard": "ID card reader",
     "sscard": "social security card reader",
     "printer": "printer",
     "ratingpad": "evaluation pad",
+    "scanner": "QR code scanner",
 }
 
 #: longest wait between two attempts to build a device that failed
