@@ -204,6 +204,10 @@ class DeviceHub:
                 return f"{zh}需要工作人员处理", f"The {en} needs attention from staff"
         return None
 
+    def fitted(self, name: str) -> bool:
+        """The config fits this device (its driver is not "none"), whatever its state now."""
+        return self._fitted(name)
+
     def _fitted(self, name: str) -> bool:
         with self._lock:
             slot = self._slots.get(name)
