@@ -167,6 +167,7 @@ class UiConfig(_Section):
     idcard_reader_at: Literal["below", "right", "left"] = "below"
     sscard_reader_at: Literal["below", "right", "left"] = "below"
     printer_at: Literal["below", "right", "left"] = "below"
+    scanner_at: Literal["below", "right", "left"] = "below"  # the QR code scanner's window
     #: 常用: the items residents come for most, first on the home screen (catalogue ids)
     hot_items: tuple[str, ...] = (
         "pension_eligibility_certification", "contribution_certificate", "resident_pension_payment",

@@ -67,6 +67,7 @@ SCREEN_STEPS = {
     "payment_account": "account",
     "payment_confirm": "confirm",
     "payment_qr": "pay",
+    "payment_code": "pay",
     "card_service": "confirm",
     "help_request": "request",
     "service_map": "view",

@@ -124,11 +124,18 @@ def _printer(panel: SimulatorPanel, box: Any) -> None:
         box.add_widget(panel.button(zh, en, lambda p=paper: printer.set_paper(p)))
 
 
+def _scanner(panel: SimulatorPanel, box: Any) -> None:
+    from kiosk.sim.panel_scanner import fill
+
+    fill(panel, box)
+
+
 SECTIONS: list[Section] = [
     Section("cards", "证件", "Cards", _cards),
     Section("pad", "评价器", "Rating pad", _pad),
     Section("payment", "手机支付", "Phone payment", _payment),
     Section("printer", "打印机", "Printer", _printer),
+    Section("scanner", "扫码器", "Scanner", _scanner),
 ]
 
 

@@ -1,0 +1,161 @@
+"""Tours of the QR code scanner through the real window: 扫码核验 and 付款码支付.
+
+The resident's phone is played by the simulated platform (``POST /sim/tokens`` issues a fresh
+电子社保卡 code, ``kiosk.sim.backend.paycode`` holds the demo payment codes) and the scanner
+emulator, which sends the code down its pty to the real driver. Everything else is real
+touches on the real window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from kiosk.tours.engine import Tour, Wait, leave, open_item, rate
+from kiosk.tours.i18n import drawn
+from kiosk.tours.payments import _sim, _type_digits
+
+
+def _scan(tour: Tour, code: str | bytes, what: str) -> Wait:
+    scanner = tour.app.kiosk.hub.emulator("scanner")
+    return tour.run_off_thread(lambda: scanner.scan(code), what)
+
+
+def _token(tour: Tour, resident: str, **spec: Any) -> str:
+    return _sim(tour, "POST", "/sim/tokens", {"resident": resident, **spec})["code"]
+
+
+def _codes_read(tour: Tour) -> int:
+    return tour.app.kiosk.hub.device("scanner").stats["codes"]
+
+
+def scan_identify(tour: Tour, resident: str = "zhang_xiuying") -> Iterator[Any]:
+    """参保信息查询 with the 电子社保卡 code: a code shown too early does nothing, an expired one
+    says refresh it, a fresh one identifies; a certificate says it needs the card itself."""
+    from kiosk.sim.demo_data import BY_KEY
+
+    kiosk = tour.app.kiosk
+    yield tour.until_screen("home")
+    yield Wait(lambda: kiosk.hub.unavailable_reason(["scanner", "idcard"]) is None, "the scanner", 20)
+    # a certificate: the card itself is needed, and the identify screen says so
+    yield from open_item(tour, "contribution_certificate")
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield 0.3
+    tour.shot("identify-card-only")
+    tour.facts["certificate_scan_offered"] = tour.screen().scan_offered
+    tour.tap(tour.app.root.ids.home_button)
+    yield tour.until_screen("home", 10)
+    # 参保信息查询: the scan is offered beside the cards
+    yield from open_item(tour, "insurance_query")
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield 0.3
+    tour.shot("identify")
+    tour.facts["scan_offered"] = tour.screen().scan_offered
+    read = _codes_read(tour)
+    box: dict[str, Any] = {}
+    yield tour.run_off_thread(lambda: box.update(early=_token(tour, "wang_jianguo")), "an early code")
+    yield _scan(tour, box["early"], "a code shown before 扫码核验")
+    yield Wait(lambda: _codes_read(tour) > read, "the early code to be read")
+    yield drawn(tour, 3)  # the event reaches the journey on the next frame: a few frames later it has
+    tour.facts["early_code"] = {"state": kiosk.journey.state, "screen": tour.screen_name(),
+                                "identified": kiosk.journey.session.identified}
+    tour.tap(tour.by_id("scan_button"))
+    yield tour.until_screen("scan_identify")
+    yield 0.5
+    tour.shot("scan")
+    yield tour.run_off_thread(lambda: box.update(expired=_token(tour, resident, age_s=61)), "an expired code")
+    yield _scan(tour, box["expired"], "an expired code")
+    yield Wait(lambda: bool(tour.screen().error_zh), "the refusal", 15)
+    yield 0.3
+    tour.shot("scan-expired")
+    tour.facts["expired_message"] = tour.screen().error_zh
+    yield tour.run_off_thread(lambda: box.update(fresh=_token(tour, resident)), "a fresh code")
+    yield _scan(tour, box["fresh"], "a fresh code")
+    yield tour.until_screen("query", 15)
+    yield Wait(lambda: getattr(tour.screen(), "loaded", True) and not tour.app.busy, "the query", 15)
+    yield 0.3
+    tour.shot("query")
+    session = kiosk.journey.session
+    tour.facts["identified_by"] = session.identified_by
+    tour.facts["identity_is_resident"] = session.identity is not None and \
+        session.identity.id_number == BY_KEY[resident].id_number
+    tour.facts["code_on_screen"] = any(box["fresh"] in t or box["fresh"][6:22] in t for t in tour.texts())
+    tour.tap(tour.by_id("finish_button"))
+    yield tour.until_screen("result", 15)
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("rating", 15)
+    yield from rate(tour, "满意")
+    yield Wait(lambda: tour.screen_name() in ("farewell", "home"), "the end of the visit", 15)
+    if tour.screen_name() == "farewell":
+        yield from leave(tour)
+    tour.facts["session_holds_personal_data"] = kiosk.journey.session.holds_personal_data
+
+
+def pay_by_code(tour: Tour, resident: str = "zhang_xiuying") -> Iterator[Any]:
+    """水费缴纳 with the phone's payment code: insufficient funds first, then a code whose payer
+    enters the password; paid, one receipt, rated."""
+    from kiosk.sim.backend import bills, paycode
+    from kiosk.sim.demo_data import BY_KEY
+
+    kiosk = tour.app.kiosk
+    codes = list(paycode.DEMO_CODES)
+    poor, pending = codes[3], codes[1]
+    account = next(a.account_no for a in bills.accounts_of(BY_KEY[resident]) if a.utility == "water")
+    yield tour.until_screen("home")
+    yield Wait(lambda: kiosk.hub.unavailable_reason(["scanner", "printer"]) is None, "the scanner", 20)
+    yield from open_item(tour, "utility_payment")
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("payment_account")
+    yield from _type_digits(tour, account)
+    tour.tap(tour.find(lambda w: getattr(w, "key", None) == "ok", tour.by_id("keypad")))
+    yield tour.until_screen("payment_confirm", 15)
+    tour.tap(tour.by_id("confirm_button"))
+    yield tour.until_screen("payment_qr", 15)
+    yield Wait(lambda: tour.screen().ready, "the QR code", 15)
+    yield 0.3
+    tour.shot("qr")
+    flow = kiosk.journey.flow
+    order_no = flow.payment.order_no
+    tour.facts.update(order_no=order_no, transaction_no=flow.txn)
+    tour.tap(tour.by_id("paycode_button"))
+    yield tour.until_screen("payment_code")
+    yield 0.5
+    tour.shot("paycode")
+    yield _scan(tour, poor, "a payment code without the money")
+    yield Wait(lambda: bool(tour.screen().error_zh), "the refusal", 15)
+    yield 0.3
+    tour.shot("paycode-refused")
+    tour.facts["refused_message"] = tour.screen().error_zh
+    yield _scan(tour, pending, "a payment code whose payer enters the password")
+    yield Wait(lambda: tour.screen_name() != "payment_code" or
+               getattr(tour.screen(), "stage_zh", "").startswith("请在手机上确认"), "the payer to be asked", 15)
+    yield 0.3
+    tour.shot("paycode-confirming")
+    yield tour.until_screen("result", 40)
+    yield 0.3
+    tour.shot("result")
+    outcome = kiosk.journey.outcome
+    tour.facts.update(outcome_ok=outcome.ok if outcome else None, outcome_title=outcome.title_zh if outcome else "")
+    printer = kiosk.hub.emulator("printer")
+    if printer is not None and printer.wait_for_documents(1, timeout=5):
+        tour.facts["receipts"] = len(printer.documents)
+        tour.facts["receipt_text"] = printer.documents[-1].text
+        printer.render_png(tour.out_dir / "receipt.png")
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("rating")
+    yield from rate(tour, "满意")
+    yield from leave(tour)
+    box: dict[str, Any] = {}
+    yield tour.run_off_thread(lambda: box.update(order=kiosk.backend.order_status(order_no),
+                                                 code=kiosk.backend.code_payment_status(order_no)), "the order")
+    tour.facts["order_status"] = box["order"]["status"]
+    tour.facts["code_status"] = box["code"]["status"]
+    yield tour.run_off_thread(lambda: kiosk.delivery.flush(10.0), "delivering the outbox", 20)
+    tour.facts["journal"] = [r["status"] for r in kiosk.journal.recent() if r["transaction_no"] == flow.txn]
+    tour.facts["codes_in_journal"] = any(c in str(r) for r in kiosk.journal.recent() for c in codes)
+    tour.shot("home-after")
+
+
+TOURS = {"scan_identify": scan_identify, "pay_by_code": pay_by_code}
