@@ -127,7 +127,7 @@ def _printer(panel: SimulatorPanel, box: Any) -> None:
 def _scanner(panel: SimulatorPanel, box: Any) -> None:
     from kiosk.sim.panel_scanner import fill
 
-    fill(panel, box)
+    fill(panel, box, App.get_running_app().kiosk.hub.emulator("scanner"))
 
 
 SECTIONS: list[Section] = [

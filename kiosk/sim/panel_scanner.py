@@ -12,16 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.app import App
-
 from kiosk.sim.demo_data import RESIDENTS
 
 #: bytes that are neither UTF-8 nor GB18030: a damaged code, or a scanner set to another mode
 GARBAGE = b"\x81\x20\x80\x80\xfe\x7f"
 
 
-def fill(panel: Any, box: Any) -> None:
-    scanner = App.get_running_app().kiosk.hub.emulator("scanner")
+def fill(panel: Any, box: Any, scanner: Any) -> None:
+    """The tab's rows into ``box``; ``scanner`` is the emulator (None: no scanner here)."""
     platform = panel.platform
     if scanner is None:
         return
