@@ -35,7 +35,7 @@ def passed(tour, screens):
 
 def test_scan_identify_end_to_end(scan):
     passed(scan, [("identify-card-only", "identify"), ("identify", "identify"), ("scan", "scan_identify"),
-                  ("scan-expired", "scan_identify"), ("query", "query")])
+                  ("scan-expired", "scan_identify"), ("simulator-scanner", "scan_identify"), ("query", "query")])
     facts = scan["result"]["facts"]
     assert facts["scan_offered"] is True and facts["identified_by"] == "scan" and facts["identity_is_resident"]
     assert facts["code_on_screen"] is False and facts["session_holds_personal_data"] is False
@@ -43,6 +43,12 @@ def test_scan_identify_end_to_end(scan):
     query = " ".join(step(scan, "query")["texts"])
     person = BY_KEY["zhang_xiuying"]
     assert "张**" in query and person.name not in query and person.id_number not in query
+
+
+def test_the_panel_shows_a_residents_code_to_the_scanner(scan):
+    texts = step(scan, "simulator-scanner")["texts"]
+    assert "出示电子社保卡" in texts and "出示付款码" in texts and "拔出扫码器" in texts
+    assert BY_KEY["zhang_xiuying"].name in texts  # the demo residents are fictional: named
 
 
 def test_a_code_shown_before_choosing_the_scan_never_identifies(scan):
