@@ -33,6 +33,7 @@ SCREENS: dict[str, str] = {
     "payment_code": "kiosk.screens.payment_code:PaymentCodeScreen",
     # 社保卡服务
     "card_service": "kiosk.screens.card_service:CardServiceScreen",
+    "card_pin": "kiosk.screens.card_pin:CardPinScreen",
     # 帮办代办, 政务服务地图
     "help_request": "kiosk.screens.help_request:HelpRequestScreen",
     "service_map": "kiosk.screens.service_map:ServiceMapScreen",
@@ -57,6 +58,7 @@ FLOW_SCREENS: dict[str, str] = {
     "flexible_pension_payment": "payment_confirm",
     "card_loss": "card_service",
     "card_status": "card_service",
+    "card_pin_change": "card_pin",
     "help_request": "help_request",
     "service_map": "service_map",
 }

@@ -107,6 +107,7 @@ FlowName = Literal[
     "flexible_pension_payment",
     "card_loss",
     "card_status",
+    "card_pin_change",
     "help_request",
     "service_map",
 ]

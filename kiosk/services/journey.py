@@ -406,6 +406,9 @@ class Journey:
         papers = self.papers_printed()
         self.end_reason = reason
         self.session.wipe()
+        forget = getattr(self.flow, "wipe", None)  # a flow that holds secrets (a PIN) drops them
+        if callable(forget):
+            forget()
         self.flow = None
         self.item = None
         self.session = self._fresh_session()

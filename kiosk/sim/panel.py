@@ -41,7 +41,8 @@ SPECIAL_CARDS = {
 }
 #: social-security cards that misbehave
 SPECIAL_SSCARDS = {"error_card": ("读不出的社保卡", "A card that cannot be read"),
-                   "pulled_card": ("读卡中途拔出", "Pulled out while being read")}
+                   "pulled_card": ("读卡中途拔出", "Pulled out while being read"),
+                   "pin_blocked": ("密码已锁定的社保卡", "A card whose PIN is blocked")}
 PENSION = {"employee": ("职工养老", "employee pension"), "resident": ("居民养老", "resident pension"),
            "flexible": ("灵活就业", "flexible worker"), None: ("未参加养老保险", "no pension insurance")}
 MEDICAL = {"employee": ("职工医保", "employee medical"), "resident": ("居民医保", "resident medical"),

@@ -1,4 +1,5 @@
-"""Tours of the QR code scanner through the real window: 扫码核验 and 付款码支付.
+"""Tours of the QR code scanner and the card's PIN through the real window: 扫码核验,
+付款码支付 and 社会保障卡密码修改.
 
 The resident's phone is played by the simulated platform (``POST /sim/tokens`` issues a fresh
 电子社保卡 code, ``kiosk.sim.backend.paycode`` holds the demo payment codes) and the scanner
@@ -173,4 +174,100 @@ def pay_by_code(tour: Tour, resident: str = "zhang_xiuying") -> Iterator[Any]:
     tour.shot("home-after")
 
 
-TOURS = {"scan_identify": scan_identify, "pay_by_code": pay_by_code}
+
+def _pin(tour: Tour, digits: str) -> Iterator[Any]:
+    """Type ``digits`` on the shuffled PIN keypad (each key found where it is now), then 确定."""
+    pad = tour.by_id("pinpad")
+    for digit in digits:
+        tour.tap(tour.find(lambda w, d=digit: getattr(w, "key", None) == d, pad))
+        yield 0.12
+    tour.tap(tour.find(lambda w: getattr(w, "key", None) == "ok", pad))
+    yield 0.2
+
+
+def card_pin_change(tour: Tour, resident: str = "wang_jianguo", new_pin: str = "582039") -> Iterator[Any]:
+    """社会保障卡密码修改: a wrong old PIN (tries left), the right one, a weak new PIN, two that
+    differ, then the change on the card; and a card whose PIN is blocked, sent to a counter."""
+    from kiosk.sim.demo_data import BY_KEY
+    from kiosk.sim.sscard_card import DEMO_PIN
+
+    kiosk = tour.app.kiosk
+    slot = kiosk.hub.emulator("sscard")
+    item = kiosk.catalogue.by_id("sscard_password_change")
+    yield tour.until_screen("home")
+    yield Wait(lambda: kiosk.hub.unavailable_reason(["sscard"]) is None, "the card reader", 20)
+    yield from open_item(tour, item_id=item.id)
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    tour.facts["scan_offered"] = tour.screen().scan_offered
+    tour.facts["identify_texts"] = tour.texts()
+    yield tour.run_off_thread(lambda: slot.insert(resident), "inserting the card")
+    yield tour.until_screen("card_pin", 15)
+    yield 0.3
+    tour.shot("pin-old")
+    layouts = [tour.by_id("pinpad").layout]
+    yield from _pin(tour, "999999")
+    yield Wait(lambda: bool(tour.screen().message_zh) and tour.screen().step == "old", "the wrong PIN", 15)
+    yield 0.2
+    tour.shot("pin-wrong")
+    tour.facts["wrong_message"] = tour.screen().message_zh
+    layouts.append(tour.by_id("pinpad").layout)
+    yield from _pin(tour, DEMO_PIN)
+    yield Wait(lambda: tour.screen().step == "new", "the old PIN checked", 15)
+    yield 0.2
+    tour.shot("pin-new")
+    layouts.append(tour.by_id("pinpad").layout)
+    yield from _pin(tour, "111111")
+    yield Wait(lambda: bool(tour.screen().message_zh), "the weak PIN refused")
+    tour.facts["weak_message"] = tour.screen().message_zh
+    birth = BY_KEY[resident].id_number[8:14]
+    yield from _pin(tour, birth)
+    yield Wait(lambda: "出生日期" in tour.screen().message_zh, "the birth date refused")
+    yield 0.2
+    tour.shot("pin-weak")
+    tour.facts["birth_message"] = tour.screen().message_zh
+    yield from _pin(tour, new_pin)
+    yield Wait(lambda: tour.screen().step == "again", "the new PIN taken")
+    layouts.append(tour.by_id("pinpad").layout)
+    yield from _pin(tour, new_pin[::-1])
+    yield Wait(lambda: tour.screen().step == "new" and bool(tour.screen().message_zh), "the mismatch")
+    tour.facts["mismatch_message"] = tour.screen().message_zh
+    yield from _pin(tour, new_pin)
+    yield Wait(lambda: tour.screen().step == "again", "the new PIN taken again")
+    yield 0.2
+    tour.shot("pin-again")
+    yield from _pin(tour, new_pin)
+    yield tour.until_screen("result", 15)
+    yield 0.3
+    tour.shot("result")
+    outcome = kiosk.journey.outcome
+    tour.facts.update(outcome_ok=outcome.ok if outcome else None, outcome_title=outcome.title_zh if outcome else "")
+    tour.facts["layouts"] = layouts
+    tour.facts["card_pin"] = {"matches_new": slot.card.pin_state.pin == new_pin, "changes": slot.card.pin_state.changes,
+                              "tries_left": slot.card.pin_state.tries_left}
+    txn = kiosk.journey.session.transaction_no
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("rating")
+    yield from rate(tour, "满意")
+    yield from leave(tour)
+    tour.facts["journal"] = [r["status"] for r in kiosk.journal.recent() if r["transaction_no"] == txn]
+    # a card whose PIN is blocked: the resident is sent to a counter
+    yield from open_item(tour, item_id=item.id)
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield tour.run_off_thread(lambda: slot.insert("pin_blocked"), "inserting a blocked card")
+    yield tour.until_screen("card_pin", 15)
+    yield from _pin(tour, DEMO_PIN)
+    yield tour.until_screen("result", 15)
+    yield 0.3
+    tour.shot("result-blocked")
+    outcome = kiosk.journey.outcome
+    tour.facts["blocked"] = {"ok": outcome.ok, "title": outcome.title_zh, "message": outcome.message_zh}
+    tour.tap(tour.by_id("done_button"))
+    yield tour.until_screen("rating")
+    yield from rate(tour, "满意")
+    yield from leave(tour)
+    tour.facts["session_holds_personal_data"] = kiosk.journey.session.holds_personal_data
+
+
+TOURS = {"scan_identify": scan_identify, "pay_by_code": pay_by_code, "card_pin_change": card_pin_change}

@@ -66,7 +66,7 @@ def test_an_expired_code_says_refresh_it_in_the_app(scan):
 def test_a_certificate_says_it_needs_the_card_itself(scan):
     assert scan["result"]["facts"]["certificate_scan_offered"] is False
     texts = step(scan, "identify-card-only")["texts"]
-    assert "此事项须使用实体证件（身份证或社保卡），不支持扫码核验" in texts
+    assert "此事项须使用实体证件，不支持扫码核验" in texts
     assert "扫码核验（电子社保卡 / 电子身份证）" not in texts  # not offered (hidden, not just disabled)
 
 
@@ -89,3 +89,47 @@ def test_no_payment_code_is_shown_printed_or_journaled(pay):
     assert not any(code in facts["receipt_text"] for code in codes)
     for s in pay["result"]["steps"]:
         assert not any(code in t for t in s["texts"] for code in codes), s["name"]
+
+
+@pytest.fixture(scope="module")
+def pin(tmp_path_factory):
+    return run_tour(tmp_path_factory.mktemp("pin"), "card_pin_change")
+
+
+def test_card_pin_change_end_to_end(pin):
+    passed(pin, [("pin-old", "card_pin"), ("pin-wrong", "card_pin"), ("pin-new", "card_pin"), ("pin-weak", "card_pin"),
+                 ("pin-again", "card_pin"), ("result", "result"), ("result-blocked", "result")])
+    facts = pin["result"]["facts"]
+    assert facts["outcome_ok"] is True and facts["outcome_title"] == "密码修改成功"
+    assert facts["card_pin"] == {"matches_new": True, "changes": 1, "tries_left": 3}  # kept by the card
+    assert facts["journal"] == ["completed"]
+    assert facts["session_holds_personal_data"] is False
+
+
+def test_the_card_says_how_many_tries_are_left_and_a_blocked_pin_goes_to_a_counter(pin):
+    facts = pin["result"]["facts"]
+    assert facts["wrong_message"].startswith("原密码错误，还可以再试2次")
+    assert facts["blocked"]["ok"] is False and facts["blocked"]["title"] == "密码已锁定"
+    assert "社保服务窗口" in facts["blocked"]["message"] and "本终端不能解锁密码" in facts["blocked"]["message"]
+
+
+def test_weak_and_mismatched_new_pins_are_refused_before_the_card(pin):
+    facts = pin["result"]["facts"]
+    assert "相同的数字" in facts["weak_message"] and "出生日期" in facts["birth_message"]
+    assert facts["mismatch_message"].startswith("两次输入的新密码不一致")
+
+
+def test_the_keypad_is_shuffled_each_time_and_no_pin_is_shown_or_logged(pin):
+    layouts = pin["result"]["facts"]["layouts"]
+    assert all(sorted(k for k in lay if k.isdigit()) == list("0123456789") for lay in layouts)
+    assert len({tuple(lay) for lay in layouts}) == len(layouts)  # a new order every time it appeared
+    for s in pin["result"]["steps"]:
+        assert not any(p in t for t in s["texts"] for p in ("123456", "582039", "999999")), s["name"]
+    assert "●" in " ".join(step(pin, "pin-again")["texts"]) or "○" in " ".join(step(pin, "pin-again")["texts"])
+    out = pin["proc"].stdout + pin["proc"].stderr
+    assert "582039" not in out and "999999" not in out
+
+
+def test_pin_change_needs_the_card_itself(pin):
+    texts = pin["result"]["facts"]["identify_texts"]
+    assert "此事项须使用实体证件，不支持扫码核验" in texts and "或将社会保障卡插入读卡口" in texts
