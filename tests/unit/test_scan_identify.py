@@ -173,3 +173,35 @@ def test_a_payment_code_is_not_sent_to_be_resolved():
 def test_a_backend_that_does_not_answer_is_not_a_refusal():
     with pytest.raises(BackendUnavailableError):
         identity_from_code(FakeBackend(refuse="down"), ScannedCode("ESSC1.x"), "k-1")
+
+
+class DownDevices(FakeDevices):
+    """Every reader down but what ``up`` names; reasons in the hub's words."""
+
+    def __init__(self, up: set[str]) -> None:
+        super().__init__(scanner=True)
+        self.up = up
+
+    def unavailable_reason(self, needs):
+        for name in needs:
+            if name not in self.up:
+                return (f"{name} 未连接", f"The {name} is not connected")
+        return None
+
+
+def test_an_item_is_open_while_any_accepted_way_works_the_scanner_included():
+    journey = make_journey()
+    journey.ports.devices = DownDevices(up={"scanner"})
+    query = journey.ports.catalogue.by_id("insured_status_query")  # cards, keyed or the scan
+    assert journey.unavailable_reason(query) is None
+    certificate = journey.ports.catalogue.by_id("contribution_certificate")  # the cards only
+    assert journey.unavailable_reason(certificate) is not None
+
+
+def test_an_item_that_only_scans_shows_the_scanner_down():
+    journey = make_journey()
+    journey.ports.devices = DownDevices(up={"idcard", "sscard", "printer"})
+    item = journey.ports.catalogue.by_id("insured_status_query").model_copy(update={"identify": ("scan",)})
+    assert journey.unavailable_reason(item) == ("scanner 未连接", "The scanner is not connected")
+    assert item.blockers({"idcard", "sscard"}) == ("scanner",)
+    assert item.blockers({"scanner"}) == ()
