@@ -45,7 +45,7 @@ def fill(panel: Any, box: Any, scanner: Any) -> None:
 
         for code, scenario in paycode.DEMO_CODES.items():
             row = panel.row(scenario.label_zh, "手机付款码（被扫）", "payment code on the phone")
-            row.add_widget(panel.button("出示付款码", "Show the code", lambda c=code: scanner.scan(c)))
+            row.add_widget(panel.button("出示此付款码", "Show this code", lambda c=code: scanner.scan(c)))
             box.add_widget(row)
     row = panel.row("乱码与设备", "无法识别的内容、断开重连", "unreadable codes, the cable")
     row.add_widget(panel.button("非证件文本", "Plain text", lambda: scanner.scan("HELLO-KIOSK-2026")))

@@ -47,7 +47,7 @@ def test_scan_identify_end_to_end(scan):
 
 def test_the_panel_shows_a_residents_code_to_the_scanner(scan):
     texts = step(scan, "simulator-scanner")["texts"]
-    assert "出示电子社保卡" in texts and "出示付款码" in texts and "拔出扫码器" in texts
+    assert "出示电子社保卡" in texts and "出示此付款码" in texts and "拔出扫码器" in texts
     assert BY_KEY["zhang_xiuying"].name in texts  # the demo residents are fictional: named
 
 
@@ -74,7 +74,7 @@ def test_pay_by_code_end_to_end(pay):
     passed(pay, [("qr", "payment_qr"), ("paycode", "payment_code"), ("paycode-refused", "payment_code"),
                  ("paycode-confirming", "payment_code"), ("result", "result"), ("home-after", "home")])
     facts = pay["result"]["facts"]
-    assert "出示付款码支付" in step(pay, "qr")["texts"]
+    assert "出示付款码" in step(pay, "qr")["texts"] and "取消缴费" in step(pay, "qr")["texts"]
     assert facts["refused_message"].startswith("付款失败：余额不足")
     assert "请在手机上确认付款（如需输入支付密码，请输入）" in step(pay, "paycode-confirming")["texts"]
     assert facts["outcome_ok"] is True and facts["outcome_title"] == "缴费成功"
