@@ -9,6 +9,8 @@ are the benchmark modules beside this file; their own ``main`` prints more detai
 * touch: finger lifted -> first frame of the next screen, glFinish'ed (``bench_touch``);
 * card: ID card placed on the emulated reader -> the driver's event (``bench_idcard``);
 * receipt: certificate receipt bytes, render and checked send time (``bench_printer``'s receipt);
+* scanner: scan -> identity on screen and 付款码 scan -> receipt, each with its baseline from
+  the same run (``bench_scanner``);
 * outbox: fsynced put latency, delivery throughput to the reference backend (``bench_backend``);
 * soak: RSS after 100 sessions and at the end of a short soak, and growth per 1,000 sessions;
   with the 5,000-session report of ``kiosk soak`` when ``out/soak/soak-5000.json`` exists.
@@ -58,6 +60,13 @@ def card(quick: bool) -> list[Row]:
     from bench.bench_idcard import run
 
     return [(f"ID card: {name}", "ms", _scaled(values, 1000)) for name, values in run(10 if quick else 30).items()]
+
+
+def scanner(quick: bool) -> list[Row]:
+    from bench.bench_scanner import driver_latency, measure
+
+    rows = [(f"scanner: {name}", "ms", _scaled(values, 1000)) for name, values in measure(3 if quick else 10).items()]
+    return rows + [("scanner: code written -> SCAN event (9600 baud)", "ms", _scaled(driver_latency(10), 1000))]
 
 
 def receipt(quick: bool) -> list[Row]:
@@ -141,7 +150,8 @@ def _soak_rows(report: dict, label: str) -> list[Row]:
 
 
 PARTS: dict[str, Callable[[bool], list[Row]]] = {
-    "startup": startup, "touch": touch, "card": card, "receipt": receipt, "outbox": outbox, "soak": soak,
+    "startup": startup, "touch": touch, "card": card, "scanner": scanner, "receipt": receipt, "outbox": outbox,
+    "soak": soak,
 }
 
 

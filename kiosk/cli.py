@@ -33,6 +33,7 @@ DEVICE_COMMANDS = (
     "kiosk.commands.device_sscard",
     "kiosk.commands.device_printer",
     "kiosk.commands.device_ratingpad",
+    "kiosk.commands.device_scanner",
 )
 
 

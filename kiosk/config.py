@@ -167,6 +167,7 @@ class UiConfig(_Section):
     idcard_reader_at: Literal["below", "right", "left"] = "below"
     sscard_reader_at: Literal["below", "right", "left"] = "below"
     printer_at: Literal["below", "right", "left"] = "below"
+    scanner_at: Literal["below", "right", "left"] = "below"  # the QR code scanner's window
     #: 常用: the items residents come for most, first on the home screen (catalogue ids)
     hot_items: tuple[str, ...] = (
         "pension_eligibility_certification", "contribution_certificate", "resident_pension_payment",
@@ -245,6 +246,17 @@ class SerialRatingPad(_Section):
     heartbeat_s: Annotated[float, Field(ge=0.5, le=60)] = 5.0
 
 
+class SerialScanner(_Section):
+    """A QR / barcode scanner in serial mode (USB-COM or RS-232): the code, then a suffix."""
+
+    driver: Literal["serial"]
+    port: NonEmpty
+    baud: Baud = 9600
+    suffix: Literal["CR", "CRLF", "LF"] = "CR"  # as set on the scanner
+    #: longer codes are refused whole (a QR code holds at most 2,953 bytes)
+    max_bytes: Annotated[int, Field(ge=16, le=4096)] = 1024
+
+
 IdCardDevice = Annotated[SimulatedDevice | SerialIdCard | NoDevice, Field(discriminator="driver")]
 SsCardDevice = Annotated[SimulatedDevice | PcscSsCard | NoDevice, Field(discriminator="driver")]
 PrinterDevice = Annotated[
@@ -252,6 +264,7 @@ PrinterDevice = Annotated[
     Field(discriminator="driver"),
 ]
 RatingPadDevice = Annotated[SimulatedDevice | SerialRatingPad | NoDevice, Field(discriminator="driver")]
+ScannerDevice = Annotated[SimulatedDevice | SerialScanner | NoDevice, Field(discriminator="driver")]
 
 
 class CupsA4Printer(_Section):
@@ -269,6 +282,8 @@ class DevicesConfig(_Section):
     sscard: SsCardDevice
     printer: PrinterDevice
     ratingpad: RatingPadDevice
+    #: the QR code scanner (电子社保卡 / 电子身份证, 付款码); "none": the kiosk offers neither
+    scanner: ScannerDevice = NoDevice(driver="none")
     #: certificates as A4 PDFs through CUPS; "none": in receipt form on the receipt printer
     a4printer: A4PrinterDevice = NoDevice(driver="none")
 

@@ -68,6 +68,15 @@ def mask_number(number: str, keep: int = 4) -> str:
     return "*" * (len(number) - keep) + number[-keep:]
 
 
+def mask_code(code: str) -> str:
+    """A scanned code (an identity token, a payment code): its first and last two characters
+    and how long it is, ``13**…**78 (18)``; enough for a technician to tell two apart."""
+    code = (code or "").strip()
+    if len(code) <= 6:
+        return "*" * len(code)
+    return f"{code[:2]}**…**{code[-2:]} ({len(code)})"
+
+
 class CardType(StrEnum):
     RESIDENT = "resident"  # 居民身份证 (flag space)
     HMT_PERMIT = "hmt_permit"  # 港澳台居民居住证 (flag J)
@@ -75,6 +84,8 @@ class CardType(StrEnum):
     FOREIGN_PERMANENT_2023 = "foreign_permanent_2023"  # 2023 版 (flag Y)
     SOCIAL_SECURITY = "social_security"  # 社会保障卡
     KEYED = "keyed"  # typed on the keypad where the item allows it
+    E_SSCARD = "e_sscard"  # 电子社保卡: a QR code on the phone, resolved by the backend
+    E_ID = "e_id"  # 电子身份证 (网证 CTID): a QR code on the phone, resolved by the backend
 
 
 class Sex(StrEnum):

@@ -202,6 +202,42 @@ class BackendClient:
                 order = self.order_status(order_no)
         return order
 
+    # --- codes shown on the resident's phone ------------------------------------------------
+
+    def resolve_identity_code(self, code: str, idempotency_key: str) -> dict:
+        """The resident behind a scanned 电子社保卡 / 电子身份证 code (a single-use token).
+
+        Keyed, because resolving uses the token up: a resend after a lost answer gets the same
+        answer instead of "already used". Refusals come as ``BackendError`` with code
+        ``token_expired``, ``token_used``, ``token_forged`` or ``token_unknown``."""
+        return self._call(
+            "POST", "/v1/identity/resolve", {"code": code}, m.ResolvedIdentity, key=idempotency_key
+        )
+
+    def pay_with_code(self, order_no: str, auth_code: str, idempotency_key: str, *, deadline_s: float) -> dict:
+        """Pay an order with the payer's payment code (付款码, 被扫); one attempt, whose answer
+        must come within ``deadline_s``. ``BackendUnavailableError`` means the answer did not
+        come: the payment may or may not have happened (ask ``code_payment_status``)."""
+        return self._call(
+            "POST",
+            "/v1/orders/pay-code",
+            {"order_no": order_no, "auth_code": auth_code},
+            m.CodePayment,
+            key=idempotency_key,
+            attempts=1,
+            read_timeout=deadline_s,
+        )
+
+    def code_payment_status(self, order_no: str) -> dict:
+        """Where the order's payment by payment code stands (``paying`` while the payer confirms)."""
+        return self._call("POST", "/v1/orders/pay-code/status", {"order_no": order_no}, m.CodePayment)
+
+    def reverse_code_payment(self, order_no: str, idempotency_key: str) -> dict:
+        """撤销: close the order and give back whatever a payment code may have paid on it."""
+        return self._call(
+            "POST", "/v1/orders/pay-code/reverse", {"order_no": order_no}, m.CodePayment, key=idempotency_key
+        )
+
     def card_status(self, id_number: str) -> dict:
         """社会保障卡 status: normal or lost (临时挂失), with the masked card number."""
         return self._call("POST", "/v1/cards/status", {"id_number": id_number}, m.CardStatus)
@@ -268,8 +304,10 @@ class BackendClient:
         key: str = "",
         signed: bool = True,
         attempts: int = 2,
+        read_timeout: float | None = None,
     ) -> dict:
-        """Queries and keyed writes are safe to resend, so they get a second, re-signed try."""
+        """Queries and keyed writes are safe to resend, so they get a second, re-signed try.
+        ``read_timeout`` shortens the wait for this call's answer (never lengthens it)."""
         data = (
             b""
             if body is None
@@ -279,7 +317,7 @@ class BackendClient:
         attempt = 1
         while True:
             try:
-                return self._once(method, path, data, model, key=key, signed=signed)
+                return self._once(method, path, data, model, key=key, signed=signed, read_timeout=read_timeout)
             except BackendUnavailableError as e:
                 if attempt >= attempts:
                     raise
@@ -312,7 +350,15 @@ class BackendClient:
         return True
 
     def _once(
-        self, method: str, path: str, data: bytes, model: type[BaseModel], *, key: str, signed: bool
+        self,
+        method: str,
+        path: str,
+        data: bytes,
+        model: type[BaseModel],
+        *,
+        key: str,
+        signed: bool,
+        read_timeout: float | None = None,
     ) -> dict:
         headers = {"Accept": "application/json"}
         if data:
@@ -327,14 +373,17 @@ class BackendClient:
                 idempotency_key=key,
                 now=time.time() + self.clock_offset_s,
             )
-        deadline = time.monotonic() + self.total_timeout
+        timeout, total = self.timeout, self.total_timeout
+        if read_timeout is not None and read_timeout < timeout[1]:
+            timeout, total = (timeout[0], read_timeout), min(total, timeout[0] + read_timeout)
+        deadline = time.monotonic() + total
         try:
             resp = self.session.request(
                 method,
                 self.base_url + path,
                 data=data or None,
                 headers=headers,
-                timeout=self.timeout,
+                timeout=timeout,
                 stream=True,
             )
         except requests.exceptions.SSLError as e:

@@ -175,6 +175,27 @@ class CardLossIn(_Request):
     phone: Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
 
 
+class IdentityCodeIn(_Request):
+    """A code scanned from the resident's phone (电子社保卡 or 电子身份证): a short-lived,
+    single-use token that only the platform can turn into a person. Refused with 404
+    ``token_unknown`` (not a code the platform issued), 403 ``token_forged`` (its tag does not
+    check), 409 ``token_expired`` (older than 60 s) or 409 ``token_used`` (resolved before)."""
+
+    code: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+#: a payment code (付款码) as the payer's app shows it: 16 to 24 digits
+AuthCode = Annotated[str, Field(pattern=r"^[0-9]{16,24}$")]
+
+
+class CodePaymentIn(_Request):
+    """Pay an order with the payer's payment code (付款码, 被扫). Keyed: a resend after a lost
+    answer is the same payment, never a second one."""
+
+    order_no: OrderNo
+    auth_code: AuthCode
+
+
 class RatingIn(_Request):
     """One 好差评 record (国办发〔2019〕51号). The evaluator is confidential: hash and mask only."""
 
@@ -461,6 +482,33 @@ class CardStatus(_Model):
     status_zh: str
     changed_at: str | None = None
     masked_phone: str = ""  # the phone on file, masked: the hint for confirming a loss
+
+
+class ResolvedIdentity(_Model):
+    """Who a scanned identity code stands for. The terminal uses the ID number for what follows,
+    as after a card read, and shows only the masked forms."""
+
+    source: Literal["e_sscard", "e_id"]  # 电子社保卡 | 电子身份证
+    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    sex: Literal["0", "1", "2", "9"] = "0"
+    birth_date: str | None = None  # YYYY-MM-DD
+    masked_name: str
+    masked_id: str
+
+
+class CodePayment(_Model):
+    """Where a payment by payment code stands. ``paying``: the payer is confirming on the phone
+    (entering the password); ask again. ``failed``: ``reason`` says why (``insufficient_funds``,
+    ``code_used``, ``code_expired``, ``code_invalid``, ``payer_cancelled``, ``order_closed``) and
+    nothing was charged. ``reversed`` (撤销): the order is closed and any money that moved goes
+    back (``refunded``). ``none``: no payment code was ever tried on the order."""
+
+    order_no: str
+    status: Literal["none", "paying", "paid", "failed", "reversed"]
+    reason: str = ""
+    refunded: bool = False
+    order: Order
 
 
 class CertificateCheck(_Model):

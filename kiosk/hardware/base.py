@@ -43,11 +43,12 @@ class EventKind(StrEnum):
     STATUS = "status"  # payload: DeviceStatus
     PAPER = "paper"  # payload: PaperStatus
     ERROR = "error"  # payload: str, technician text without personal data
+    SCAN = "scan"  # payload: ScannedCode (kiosk.hardware.scanner_frame), masked in its repr
 
 
 @dataclass(frozen=True)
 class DeviceEvent:
-    device: str  # "idcard", "sscard", "printer", "ratingpad"
+    device: str  # "idcard", "sscard", "printer", "ratingpad", "scanner"
     kind: EventKind
     payload: Any = None
     at: float = field(default_factory=time.time)
@@ -104,6 +105,14 @@ class ReceiptPrinter(Device, Protocol):
     def print_job(self, job: PrintJob) -> None:
         """Print a job. Checks status first; raises PaperOutError / PrinterError. A job whose
         ``printed`` flag is set is not printed again. Blocking."""
+
+
+class CodeScanner(Device, Protocol):
+    """The QR / barcode scanner under the screen. Events: SCAN (payload: ``ScannedCode``) once
+    per code read; the scanner keeps no state, so there is nothing to ask it between scans."""
+
+    def read_once(self, timeout_s: float) -> Any:
+        """Wait up to ``timeout_s`` for one code (technician command). Blocking."""
 
 
 class RatingPad(Device, Protocol):

@@ -47,6 +47,7 @@ DEFAULT_BUILDERS: dict[str, str] = {
     "sscard": "kiosk.hardware.sscard:build",
     "printer": "kiosk.hardware.printer:build",
     "ratingpad": "kiosk.hardware.ratingpad:build",
+    "scanner": "kiosk.hardware.scanner:build",
 }
 
 DEVICE_NAMES_ZH = {
@@ -54,12 +55,14 @@ DEVICE_NAMES_ZH = {
     "sscard": "社保卡读卡器",
     "printer": "打印机",
     "ratingpad": "评价器",
+    "scanner": "扫码器",
 }
 DEVICE_NAMES_EN = {
     "idcard": "ID card reader",
     "sscard": "social security card reader",
     "printer": "printer",
     "ratingpad": "evaluation pad",
+    "scanner": "QR code scanner",
 }
 
 #: longest wait between two attempts to build a device that failed
@@ -213,6 +216,10 @@ class DeviceHub:
             if snap.status is DeviceStatus.USER_ERROR:
                 return f"{zh}需要工作人员处理", f"The {en} needs attention from staff"
         return None
+
+    def fitted(self, name: str) -> bool:
+        """The config fits this device (its driver is not "none"), whatever its state now."""
+        return self._fitted(name)
 
     def _fitted(self, name: str) -> bool:
         with self._lock:

@@ -14,9 +14,12 @@ root passes ``kiosk.sim.sscard_slot.DirectTransport`` (an in-process virtual car
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from typing import NamedTuple, Protocol
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import NamedTuple, Protocol, TypeVar
 
 from kiosk.config import NoDevice, PcscSsCard, SimulatedDevice
 from kiosk.errors import (
@@ -41,6 +44,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ReaderState(NamedTuple):
@@ -112,6 +117,8 @@ class SocialSecurityCardReader:
         self._seen: int | None = None  # counter of the card on the reader, read or not
         self.last_read_error: CardError | None = None  # for the UI's resident-facing text
         self.reads = 0  # completed card reads; tests and the admin screen read it
+        #: work on the card (PIN commands) the monitor thread runs between two looks at the reader
+        self._jobs: queue.SimpleQueue[tuple[Callable[[Transmit], object], Future]] = queue.SimpleQueue()
 
     # --- Device ---------------------------------------------------------------------------
 
@@ -172,6 +179,57 @@ class SocialSecurityCardReader:
         finally:
             self.transport.close()
 
+    # --- commands to the card (its PIN) -----------------------------------------------------
+
+    def run_on_card(self, work: Callable[[Transmit], T], timeout_s: float = 15.0) -> T:
+        """Run ``work(transmit)`` against the card in the reader and return what it returns.
+
+        With the monitor running the work is done on its thread, between two looks at the
+        reader: one thread owns the PC/SC context, and the card is never read and commanded at
+        once. Raises ``NoCardError`` when no card is in, what ``work`` raises (``CardError``
+        family) otherwise. Blocking: never on the UI thread."""
+        if self._thread is None or not self._thread.is_alive():
+            self.transport.open()
+            try:
+                state = self.transport.wait_change(0)  # the first look answers at once: which reader
+                if state.reader is None:
+                    raise DeviceNotFoundError(self.transport.missing_reader_reason())
+                transmit = self.transport.connect()
+                try:
+                    return work(transmit)
+                finally:
+                    self.transport.disconnect()
+            finally:
+                self.transport.close()
+        done: Future = Future()
+        self._jobs.put((work, done))
+        self.transport.cancel()  # wake the monitor out of its wait for a reader change
+        try:
+            return done.result(timeout_s)
+        except TimeoutError:
+            done.cancel()
+            raise DeviceError(f"the card reader did not take the command within {timeout_s:g} s") from None
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                work, done = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if not done.set_running_or_notify_cancel():
+                continue
+            if self._seen is None:
+                done.set_exception(NoCardError("no card in the reader"))
+                continue
+            try:
+                transmit = self.transport.connect()
+                try:
+                    done.set_result(work(transmit))
+                finally:
+                    self.transport.disconnect()
+            except Exception as e:  # noqa: BLE001 - handed to the caller, whatever it is
+                done.set_exception(e)
+
     def _wait_current(self, timeout_s: float) -> SocialSecurityCard:
         with self._changed:
             if not self._changed.wait_for(lambda: self._current is not None, timeout_s):
@@ -211,6 +269,7 @@ class SocialSecurityCardReader:
                 if not opened:
                     self.transport.open()
                     opened = True
+                self._run_jobs()
                 state = self.transport.wait_change(self._poll_s)
                 if not self._stop.is_set():
                     self._apply(state)
@@ -225,8 +284,19 @@ class SocialSecurityCardReader:
                 self._fail(status, e)
                 self.transport.close()
                 opened = False
+                self._fail_jobs(e)
                 self._stop.wait(self._retry_s)
+        self._fail_jobs(DeviceError("the card reader stopped"))
         self._set_status(DeviceStatus.OFFLINE, self._last_error)
+
+    def _fail_jobs(self, error: Exception) -> None:
+        while True:
+            try:
+                _work, done = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if done.set_running_or_notify_cancel():
+                done.set_exception(error if isinstance(error, DeviceError) else DeviceError(str(error)))
 
     def _apply(self, state: ReaderState) -> None:
         if state.reader is None:

@@ -139,6 +139,23 @@ class CardMemoryError(CardStatusError):
     """65xx / 6F00: the card failed internally."""
 
 
+class WrongPinError(CardStatusError):
+    """63Cx: the PIN is wrong; ``tries_left`` (x) more wrong ones block it."""
+
+    retryable = False
+
+    @property
+    def tries_left(self) -> int:
+        return self.sw & 0x0F
+
+
+class PinBlockedError(CardBlockedError):
+    """6983 to VERIFY / CHANGE PIN: the PIN is blocked; only the card office can unblock it."""
+
+    message_zh = "社会保障卡密码已锁定，请携带本人社会保障卡和有效身份证件到社保服务窗口办理解锁"
+    message_en = "The card's PIN is blocked. Take the card and your ID card to a social insurance window to unblock it"
+
+
 class CardDataError(CardError):
     """The card answered, but a record's content is not valid (bad date, bad check digit)."""
 
@@ -199,6 +216,8 @@ _SW1_ERRORS: dict[int, type[CardStatusError]] = {0x65: CardMemoryError, 0x6F: Ca
 def sw_error(sw1: int, sw2: int) -> CardStatusError:
     """The exception for a failing status word (never for 9000)."""
     sw = (sw1 << 8) | sw2
+    if sw1 == 0x63 and sw2 & 0xF0 == 0xC0:
+        return WrongPinError(sw, f"card answered SW {sw:04X} (wrong PIN, {sw2 & 0x0F} tries left)")
     cls = SW_ERRORS.get(sw) or _SW1_ERRORS.get(sw1) or CardStatusError
     return cls(sw)
 
@@ -209,7 +228,8 @@ def exchange(transmit: Transmit, apdu: Sequence[int]) -> bytes:
     61xx: more data waits, fetch it with GET RESPONSE (Le = xx, 00 meaning 256) and append.
     6Cxx: the Le was wrong; the card wants the same command again with Le = xx.
     """
-    command = list(apdu)
+    # the caller's own list is sent (not a copy), so a PIN command can be overwritten afterwards
+    command = apdu if isinstance(apdu, list) else list(apdu)
     data = bytearray()
     for _ in range(MAX_ROUNDS):
         resp, sw1, sw2 = transmit(command)
@@ -229,6 +249,66 @@ def exchange(transmit: Transmit, apdu: Sequence[int]) -> bytes:
         else:
             raise sw_error(sw1, sw2)
     raise ProtocolError(f"card still asked for more after {MAX_ROUNDS} exchanges")
+
+
+# --- the card's PIN (PBOC convention, which 社保卡 operating systems follow) ------------------
+
+#: a 社保卡 PIN: six digits, sent packed as BCD (three bytes)
+PIN_DIGITS = 6
+
+
+def pin_bcd(pin: bytes | bytearray | str) -> bytearray:
+    """Six PIN digits (ASCII) packed two to a byte: ``b"123456"`` -> ``12 34 56``. The caller
+    owns the result and should overwrite it after use."""
+    digits = pin.encode("ascii") if isinstance(pin, str) else bytes(pin)
+    if len(digits) != PIN_DIGITS or not digits.isdigit():
+        raise ValueError(f"a PIN is {PIN_DIGITS} digits")
+    return bytearray(((digits[i] - 0x30) << 4) | (digits[i + 1] - 0x30) for i in range(0, PIN_DIGITS, 2))
+
+
+def verify_pin(pin: bytes | bytearray | str) -> list[int]:
+    """VERIFY: ``00 20 00 00 03 <PIN as 6 BCD digits>``. 9000 right; 63Cx wrong, x tries
+    left; 6983 blocked."""
+    packed = pin_bcd(pin)
+    try:
+        return [0x00, 0x20, 0x00, 0x00, len(packed), *packed]
+    finally:
+        packed[:] = bytes(len(packed))
+
+
+def change_pin(old: bytes | bytearray | str, new: bytes | bytearray | str) -> list[int]:
+    """CHANGE PIN: ``80 5E 01 00 07 <old> FF <new>``; the card checks the old PIN itself
+    (63Cx / 6983 as for VERIFY) and then keeps the new one."""
+    a, b = pin_bcd(old), pin_bcd(new)
+    try:
+        return [0x80, 0x5E, 0x01, 0x00, len(a) + 1 + len(b), *a, 0xFF, *b]
+    finally:
+        a[:] = bytes(len(a))
+        b[:] = bytes(len(b))
+
+
+def _pin_command(transmit: Transmit, apdu: list[int]) -> None:
+    try:
+        exchange(transmit, apdu)
+    except CardBlockedError as e:
+        if e.sw == 0x6983:
+            raise PinBlockedError(e.sw) from None
+        raise
+    finally:
+        apdu[:] = [0] * len(apdu)  # the PIN's bytes do not outlive the command
+
+
+def check_pin(transmit: Transmit, pin: bytes | bytearray | str) -> None:
+    """Select the application and VERIFY ``pin``; raises ``WrongPinError`` (with the tries
+    left) or ``PinBlockedError``."""
+    exchange(transmit, select_application())
+    _pin_command(transmit, verify_pin(pin))
+
+
+def change_card_pin(transmit: Transmit, old: bytes | bytearray | str, new: bytes | bytearray | str) -> None:
+    """Select the application and CHANGE the PIN from ``old`` to ``new``."""
+    exchange(transmit, select_application())
+    _pin_command(transmit, change_pin(old, new))
 
 
 # --- records -------------------------------------------------------------------------------

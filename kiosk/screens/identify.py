@@ -36,6 +36,10 @@ class IdentifyScreen(KioskScreen):
     sscard = BooleanProperty(False)
     lift_zh = StringProperty("")  # a card left from before: take it away first
     lift_en = StringProperty("")
+    scan_offered = BooleanProperty(False)  # 扫码核验 (电子社保卡 / 电子身份证) beside the cards
+    scan_card_only = BooleanProperty(False)  # a scanner is fitted, but this item needs the card itself
+    scan_down_zh = StringProperty("")  # the scanner is fitted and down: why 扫码核验 cannot be used now
+    scan_down_en = StringProperty("")
 
     @property
     def instruction(self):  # type: ignore[override]
@@ -58,6 +62,24 @@ class IdentifyScreen(KioskScreen):
             self.app.speak(self.lift_zh, self.lift_en)
         if not self.keypad_shown:
             self.ids.keyed_box.clear_widgets()
+        devices = self.journey.ports.devices
+        fitted = bool(item) and devices.fitted("scanner")
+        self.scan_offered = fitted and self.journey.scan_offered()
+        self.scan_card_only = fitted and not self.scan_offered and bool(accepted)
+        down = devices.unavailable_reason(["scanner"]) if self.scan_offered else None
+        self.scan_down_zh, self.scan_down_en = down or ("", "")
+
+    def start_scan(self) -> None:
+        """扫码核验: the journey's scan step (its own screen) waits for the code on the phone."""
+        try:
+            self.journey.start_scan()
+        except KioskError as e:
+            self.app.say(e.message_zh, e.message_en, "error")
+
+    def on_device_event(self, event) -> None:
+        super().on_device_event(event)
+        if event.device == "scanner":
+            self.refresh()
 
     def on_pre_enter(self, *args):
         self.keypad_shown = False

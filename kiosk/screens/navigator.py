@@ -18,6 +18,7 @@ SCREENS: dict[str, str] = {
     "home": "kiosk.screens.home:HomeScreen",
     "guide": "kiosk.screens.guide:GuideScreen",
     "identify": "kiosk.screens.identify:IdentifyScreen",
+    "scan_identify": "kiosk.screens.scan_identify:ScanIdentifyScreen",
     "record": "kiosk.screens.record:RecordScreen",
     "result": "kiosk.screens.result:ResultScreen",
     "rating": "kiosk.screens.rating:RatingScreen",
@@ -29,8 +30,10 @@ SCREENS: dict[str, str] = {
     "payment_account": "kiosk.screens.payment_account:PaymentAccountScreen",
     "payment_confirm": "kiosk.screens.payment_confirm:PaymentConfirmScreen",
     "payment_qr": "kiosk.screens.payment_qr:PaymentQrScreen",
+    "payment_code": "kiosk.screens.payment_code:PaymentCodeScreen",
     # 社保卡服务
     "card_service": "kiosk.screens.card_service:CardServiceScreen",
+    "card_pin": "kiosk.screens.card_pin:CardPinScreen",
     # 帮办代办, 政务服务地图
     "help_request": "kiosk.screens.help_request:HelpRequestScreen",
     "service_map": "kiosk.screens.service_map:ServiceMapScreen",
@@ -55,6 +58,7 @@ FLOW_SCREENS: dict[str, str] = {
     "flexible_pension_payment": "payment_confirm",
     "card_loss": "card_service",
     "card_status": "card_service",
+    "card_pin_change": "card_pin",
     "help_request": "help_request",
     "service_map": "service_map",
 }
@@ -92,7 +96,9 @@ class Navigator:
     def follow(self, journey) -> None:
         """Show the screen for the journey's state (subscribed to the journey)."""
         state = journey.state
-        if state == "item":
+        if state == "identify" and getattr(journey, "scanning", False):
+            self.go("scan_identify")  # 扫码核验: the identify step's own screen
+        elif state == "item":
             flow = journey.item.flow if journey.item else ""
             self.go(FLOW_SCREENS.get(flow or "", "result"))
         else:

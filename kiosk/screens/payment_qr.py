@@ -37,13 +37,25 @@ class PaymentQrScreen(KioskScreen):
     title_zh = StringProperty("")
     order_no = StringProperty("")
     seconds_left = NumericProperty(0)
+    #: a scanner is fitted: the resident may show their phone's payment code instead (付款码)
+    code_offered = BooleanProperty(False)
 
     _flow = None
     _tick = None
     _asking = False
     _since_poll = 0.0
 
+    _to_code = False  # 出示付款码 was pressed: the order stays open for the payment-code screen
+
+    def pay_by_code(self) -> None:
+        """出示付款码: the same order, paid with the resident's payment code (its own screen)."""
+        if self.ready and not self.ending:
+            self._to_code = True
+            self.app.navigator.go("payment_code")
+
     def on_pre_enter(self, *args):
+        self._to_code = False
+        self.code_offered = self.journey.ports.devices.fitted("scanner")
         self.ready = self.ending = self.unknown = False
         self.payload = self.amount_text = self.payee_zh = self.payee_en = self.order_no = ""
         self.seconds_left = 0
@@ -124,6 +136,8 @@ class PaymentQrScreen(KioskScreen):
     def on_leave(self, *args):
         self._stop()
         flow, self._flow = self._flow, None
+        if self._to_code:
+            return  # to the payment code: the same order, still open
         if flow is not None and flow.outcome is None and flow.payment.order is not None:
             # the session ended under the QR code (card taken away): close what is still open
             self.app.worker.submit(flow.abandon)

@@ -86,8 +86,11 @@ CATEGORY_LABELS: dict[Category, tuple[str, str]] = {
 _CATEGORY_ORDER = {c: i for i, c in enumerate(Category)}
 
 Kind = Literal["self_service", "guide"]
-Identification = Literal["idcard", "sscard", "keyed"]
-DeviceName = Literal["idcard", "sscard", "printer", "ratingpad"]
+Identification = Literal["idcard", "sscard", "keyed", "scan"]
+DeviceName = Literal["idcard", "sscard", "printer", "ratingpad", "scanner"]
+#: a way to identify -> the device it needs ("keyed" needs none); "scan": a 电子社保卡 or
+#: 电子身份证 QR code on the resident's phone, shown to the scanner
+IDENTIFY_DEVICES: dict[str, str] = {"idcard": "idcard", "sscard": "sscard", "scan": "scanner"}
 FlowName = Literal[
     "contribution_certificate",
     "rights_record",
@@ -104,6 +107,7 @@ FlowName = Literal[
     "flexible_pension_payment",
     "card_loss",
     "card_status",
+    "card_pin_change",
     "help_request",
     "service_map",
 ]
@@ -200,8 +204,9 @@ class ServiceItem(_Frozen):
             return ()
         missing: list[str] = [d for d in self.devices if d not in devices_up]
         if self.identify and "keyed" not in self.identify:
-            if not any(way in devices_up for way in self.identify):
-                missing.extend(w for w in self.identify if w not in missing)
+            needed = [IDENTIFY_DEVICES[way] for way in self.identify]
+            if not any(device in devices_up for device in needed):
+                missing.extend(d for d in needed if d not in missing)
         if self.online and not backend_up:
             missing.append("backend")
         return tuple(missing)

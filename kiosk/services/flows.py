@@ -36,6 +36,7 @@ FLOWS: dict[str, str] = {
     # 社保卡服务
     "card_loss": "kiosk.services.card_services:CardLossFlow",
     "card_status": "kiosk.services.card_services:CardStatusFlow",
+    "card_pin_change": "kiosk.services.card_pin:CardPinFlow",
     # 帮办代办, 政务服务地图
     "help_request": "kiosk.services.assistance:HelpRequestFlow",
     "service_map": "kiosk.services.assistance:ServiceMapFlow",

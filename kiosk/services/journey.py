@@ -12,7 +12,9 @@ Cards and sessions: a session identifies only from a card placed or inserted aft
 A card already lying on a reader when a resident starts an item (the last resident's, left
 behind) is never used: the resident is asked to take it away and place it again. When a
 visit ends with a card still on or in a reader, the farewell screen stays up until it is
-taken (or ``take_card_timeout_s`` passes).
+taken (or ``take_card_timeout_s`` passes). Scanned codes follow the same rule: a 电子社保卡 /
+电子身份证 code identifies only when it was scanned after the resident chose 扫码核验 in this
+session (``start_scan``); a code scanned before that never identifies anyone.
 
 Threading: the journey is not locked. One thread owns it (the Kivy thread in the app, the
 script's thread elsewhere); blocking flow calls (backend, printer) run on workers and hand
@@ -35,6 +37,7 @@ from transitions import Machine, MachineError
 from kiosk.errors import IdentityError, JourneyError, KioskError
 from kiosk.hardware.base import DeviceEvent, EventKind
 from kiosk.identity import CardType, Identity, SocialSecurityCard, is_valid_id_number
+from kiosk.services.catalogue import IDENTIFY_DEVICES
 from kiosk.services.rating import Level, Rating, RatingArbiter, evaluator_token, rating_payload
 from kiosk.services.session import Session
 
@@ -58,6 +61,8 @@ TRANSITIONS: list[dict[str, Any]] = [
 
 #: the devices a resident identifies with, which can hold a card after the visit
 READERS = ("idcard", "sscard")
+#: identity documents whose number carries the GB 11643 check character
+CHECKED_NUMBERS = (CardType.RESIDENT, CardType.SOCIAL_SECURITY, CardType.KEYED, CardType.E_SSCARD, CardType.E_ID)
 #: why a visit ended -> the farewell screen says it even when there is nothing to take
 SAYS_WHY = {"rated", "card_removed", "timeout"}
 #: ends that go straight home: the technician's gesture, and 帮办代办 (which opens its own item)
@@ -163,6 +168,10 @@ class Journey:
         self.farewell: Farewell | None = None
         #: reader -> the card that lay on it when the session began (never used to identify)
         self._left_over: dict[str, Any] = {}
+        #: the resident chose 扫码核验: the identify step waits for a code from the scanner
+        self.scanning = False
+        self._scan_since = 0.0  # time.time() when 扫码核验 was chosen: earlier codes never count
+        self._scans = 0  # codes sent to the backend in this session (each has its own key)
         self._printed_before = 0  # the printer's job count when the session began
         self._listeners: list[Callable[[Journey], None]] = []
         self.state = "home"
@@ -216,9 +225,9 @@ class Journey:
         if item.online and not self.backend_online:
             return NETWORK_DOWN
         devices = self.ports.devices
-        readers = [m for m in item.identify if m in ("idcard", "sscard")]
+        readers = [IDENTIFY_DEVICES[m] for m in item.identify if m in IDENTIFY_DEVICES]
         if readers and "keyed" not in item.identify:
-            # any one accepted card reader is enough; all of them down makes the item unavailable
+            # any one accepted reader is enough; all of them down makes the item unavailable
             reasons = [devices.unavailable_reason([r]) for r in readers]
             if all(reasons):
                 return reasons[0]
@@ -236,6 +245,7 @@ class Journey:
         self.item, self.flow, self.outcome, self.end_reason = item, None, None, ""
         self.arbiter = RatingArbiter()
         self._left_over = {name: self._card_on(name) for name in READERS if self._holds_card(name)}
+        self.scanning, self._scans = False, 0
         if self._left_over:
             log.info("session %s begins with a card left on %s: it will not be used",
                      self.session.reference, ", ".join(self._left_over))
@@ -265,6 +275,50 @@ class Journey:
                 self.identify(card, name)
                 return
 
+    # --- 扫码核验 -----------------------------------------------------------------------------
+
+    def scan_offered(self) -> bool:
+        """The item accepts a 电子社保卡 / 电子身份证 code and a scanner is fitted here."""
+        devices = self.ports.devices
+        fitted = getattr(devices, "fitted", None)
+        return (self.item is not None and "scan" in self.item.identify
+                and (fitted("scanner") if callable(fitted) else devices.device("scanner") is not None))
+
+    def start_scan(self) -> None:
+        """扫码核验 on the identify screen: from now on a code shown to the scanner identifies."""
+        if self.state != "identify" or not self.scan_offered():
+            raise IdentityError(
+                "scan not offered",
+                message_zh="此事项须使用实体证件办理，不支持扫码核验",
+                message_en="This item needs the card itself; a code on the phone cannot be used",
+            )
+        self.scanning, self._scan_since = True, time.time()
+        self._changed()
+
+    def stop_scan(self) -> None:
+        """Back from the scan step to the cards."""
+        if self.scanning:
+            self.scanning = False
+            if self.state == "identify":
+                self._changed()
+
+    def accept_scan(self, event: DeviceEvent) -> Any:
+        """The scanned code if it may identify this resident now, else None: only while the
+        scan step is up, and only a code scanned after it began (a code scanned before, by this
+        resident or the one before, never identifies anyone)."""
+        if event.kind is not EventKind.SCAN or self.state != "identify" or not self.scanning:
+            return None
+        if event.at < self._scan_since:
+            log.info("session %s: a code scanned before 扫码核验 was ignored", self.session.reference)
+            return None
+        return event.payload
+
+    def next_scan_key(self) -> str:
+        """The idempotency key for resolving one scanned code (a resend after a lost answer
+        gets the same answer, not "already used")."""
+        self._scans += 1
+        return f"{self.session.reference}-scan-{self._scans}"
+
     def cards_to_lift(self) -> tuple[str, ...]:
         """Readers accepted by this item that still hold the card left from before the
         session: the identify screen asks the resident to take it away and place it again."""
@@ -283,7 +337,7 @@ class Journey:
                 message_en="This item does not accept that card; use the card shown on screen",
             )
         identity = who.identity if isinstance(who, SocialSecurityCard) else who
-        if identity.card_type in (CardType.RESIDENT, CardType.SOCIAL_SECURITY, CardType.KEYED):
+        if identity.card_type in CHECKED_NUMBERS:
             if not is_valid_id_number(identity.id_number):
                 raise IdentityError("ID number fails its check digit")
         if identity.is_expired(self.ports.now().date()):
@@ -295,6 +349,7 @@ class Journey:
         self.session.identity = identity
         self.session.sscard = who if isinstance(who, SocialSecurityCard) else None
         self.session.identified_by = via
+        self.scanning = False
         self._begin()
 
     def _begin(self) -> None:
@@ -353,11 +408,15 @@ class Journey:
         papers = self.papers_printed()
         self.end_reason = reason
         self.session.wipe()
+        forget = getattr(self.flow, "wipe", None)  # a flow that holds secrets (a PIN) drops them
+        if callable(forget):
+            forget()
         self.flow = None
         self.item = None
         locale, elder = self.session.locale, self.session.elder_mode
         self.session = self._fresh_session()
         self._left_over = {}
+        self.scanning = False
         cards = tuple(n for n in READERS if self._holds_card(n))
         if self.state == "home":
             self._changed()  # the defaults are back (an idle home screen after a timeout)

@@ -38,6 +38,7 @@ from kiosk.services.journey import Outcome
 if TYPE_CHECKING:
     from kiosk.services.catalogue import ServiceItem
     from kiosk.services.journey import Journey
+    from kiosk.services.payment_code import CodePayment
     from kiosk.services.ports import Backend, Journal
 
 log = logging.getLogger(__name__)
@@ -143,14 +144,20 @@ def settle_unconfirmed(journal: Journal, backend: Backend) -> list[dict]:
     """Ask the backend about every unconfirmed payment and journal what really happened.
 
     An order still unpaid is closed first, so it cannot be paid later behind the terminal's
-    back. Each settled payment gets a journal row ``<transaction_no>-R`` (``completed`` when it
+    back. An order a payment code may have paid (its attempt ``paid`` or still ``paying``) is
+    reversed instead (撤销, ``kiosk.services.payment_code``): the resident left without a
+    receipt, so the money goes back rather than being kept. Each settled payment gets a journal row ``<transaction_no>-R`` (``completed`` when it
     was paid, ``cancelled`` when it was not): the journal keeps both the doubt and its answer.
     Payments the backend still cannot answer for stay pending. Returns the rows recorded.
     """
     settled: list[dict] = []
     for row in pending_unconfirmed(journal):
         try:
-            order = backend.reconcile_order(row["order_no"], close_unpaid=True)
+            code = backend.code_payment_status(row["order_no"])
+            if code["status"] in ("paid", "paying"):
+                order = backend.reverse_code_payment(row["order_no"], f"reverse-{row['order_no']}")["order"]
+            else:
+                order = backend.reconcile_order(row["order_no"], close_unpaid=True)
         except BackendUnavailableError as e:
             log.info("payment %s still unconfirmed: %s", row["transaction_no"], e)
             continue
@@ -219,6 +226,9 @@ class PaymentFlow:
         self.payment = PaymentOrder(journey.ports.backend, f"{self.txn}-order", clock)
         self._print_job: PrintJob | None = None
         self._lock = threading.RLock()  # poll, cancel and time-out may race on two workers
+        #: paying with the resident's 付款码 instead of the QR code: made on first use
+        #: (``kiosk.services.payment_code.for_flow``), one per flow
+        self.code_payment: CodePayment | None = None
 
     # --- what the subclass says --------------------------------------------------------------
 

@@ -73,6 +73,24 @@ class Backend(Protocol):
 
     def report_card_loss(self, id_number: str, phone: str, idempotency_key: str) -> dict: ...
 
+    def resolve_identity_code(self, code: str, idempotency_key: str) -> dict:
+        """The person behind a 电子社保卡 / 电子身份证 code. Keyed, because resolving uses the
+        code up: a resend after a lost answer gets the same answer. Refusals are ``BackendError``."""
+        ...
+
+    def pay_with_code(self, order_no: str, auth_code: str, idempotency_key: str, *, deadline_s: float) -> dict:
+        """Pay an order with the resident's 付款码; the answer must come within ``deadline_s``
+        (``BackendUnavailableError`` otherwise: the payment is then in doubt)."""
+        ...
+
+    def code_payment_status(self, order_no: str) -> dict:
+        """What became of a code payment whose answer was lost. Only asks."""
+        ...
+
+    def reverse_code_payment(self, order_no: str, idempotency_key: str) -> dict:
+        """撤销: undo a code payment (or make sure none happens) for an order."""
+        ...
+
 
 class Outbox(Protocol):
     """What must reach the backend, durable before ``put`` returns (``kiosk.store.outbox``)."""

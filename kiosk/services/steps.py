@@ -36,6 +36,7 @@ FLOW_STEPS: dict[str, tuple[Step, ...]] = {
     "payment": (Step("confirm", "确认金额", "Confirm"), Step("pay", "扫码支付", "Pay")),
     "card_loss": (Step("confirm", "确认挂失", "Confirm"),),
     "card_status": (Step("view", "查看状态", "View"),),
+    "card_pin_change": (Step("pin", "修改密码", "Change PIN"),),
     "help_request": (Step("request", "预约帮办", "Request"),),
     "service_map": (Step("view", "查找网点", "Find"),),
 }
@@ -57,6 +58,7 @@ FLOW_FAMILY = {
     "flexible_pension_payment": "payment",
     "card_loss": "card_loss",
     "card_status": "card_status",
+    "card_pin_change": "card_pin_change",
     "help_request": "help_request",
     "service_map": "service_map",
 }
@@ -67,6 +69,7 @@ SCREEN_STEPS = {
     "payment_account": "account",
     "payment_confirm": "confirm",
     "payment_qr": "pay",
+    "payment_code": "pay",
     "card_service": "confirm",
     "help_request": "request",
     "service_map": "view",

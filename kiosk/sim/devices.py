@@ -42,6 +42,15 @@ def ratingpad(cfg: Any) -> tuple[Any, Any]:
     return SerialRatingPad(emulator.port, baud=cfg.pace_baud or 9600), emulator
 
 
+def scanner(cfg: Any) -> tuple[Any, Any]:
+    """The serial scanner driver against the scanner emulator on a pty."""
+    from kiosk.hardware.scanner import SerialScanner
+    from kiosk.sim.scanner_emulator import ScannerEmulator
+
+    emulator = ScannerEmulator(pace_baud=cfg.pace_baud).start()
+    return SerialScanner(emulator.port, baud=cfg.pace_baud or 9600), emulator
+
+
 def printer(cfg: Any, *, out_dir: Path | None = None, width_chars: int = 32, **kw: Any) -> tuple[Any, Any]:
     """The network ESC/POS driver against the printer emulator on loopback TCP; receipts are
     also rendered as PNGs into ``out_dir``."""
@@ -59,4 +68,5 @@ BUILDERS: dict[str, Callable[..., tuple[Any, Any]]] = {
     "sscard": sscard,
     "printer": printer,
     "ratingpad": ratingpad,
+    "scanner": scanner,
 }

@@ -41,7 +41,8 @@ SPECIAL_CARDS = {
 }
 #: social-security cards that misbehave
 SPECIAL_SSCARDS = {"error_card": ("读不出的社保卡", "A card that cannot be read"),
-                   "pulled_card": ("读卡中途拔出", "Pulled out while being read")}
+                   "pulled_card": ("读卡中途拔出", "Pulled out while being read"),
+                   "pin_blocked": ("密码已锁定的社保卡", "A card whose PIN is blocked")}
 PENSION = {"employee": ("职工养老", "employee pension"), "resident": ("居民养老", "resident pension"),
            "flexible": ("灵活就业", "flexible worker"), None: ("未参加养老保险", "no pension insurance")}
 MEDICAL = {"employee": ("职工医保", "employee medical"), "resident": ("居民医保", "resident medical"),
@@ -124,11 +125,18 @@ def _printer(panel: SimulatorPanel, box: Any) -> None:
         box.add_widget(panel.button(zh, en, lambda p=paper: printer.set_paper(p)))
 
 
+def _scanner(panel: SimulatorPanel, box: Any) -> None:
+    from kiosk.sim.panel_scanner import fill
+
+    fill(panel, box, App.get_running_app().kiosk.hub.emulator("scanner"))
+
+
 SECTIONS: list[Section] = [
     Section("cards", "证件", "Cards", _cards),
     Section("pad", "评价器", "Rating pad", _pad),
     Section("payment", "手机支付", "Phone payment", _payment),
     Section("printer", "打印机", "Printer", _printer),
+    Section("scanner", "扫码器", "Scanner", _scanner),
 ]
 
 

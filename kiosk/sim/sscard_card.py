@@ -5,9 +5,17 @@ SELECT EF05 / EF06, READ RECORD with TLV records. A READ RECORD with the wrong L
 6Cxx, and some records always come back as 61xx so that GET RESPONSE runs too. No I/O here:
 ``sscard_slot.DirectTransport`` calls it in-process and ``vpcd_card`` puts it behind a real pcscd.
 
-Card keys are the demo residents' keys (``kiosk.sim.demo_data``) plus two broken cards:
-``error_card`` (answers 6A82 to the EF06 select) and ``pulled_card`` (leaves the reader right
-after the last EF05 record has been read).
+Card keys are the demo residents' keys (``kiosk.sim.demo_data``) plus three special cards:
+``error_card`` (answers 6A82 to the EF06 select), ``pulled_card`` (leaves the reader right
+after the last EF05 record has been read) and ``pin_blocked`` (its PIN blocked by wrong tries).
+
+The PIN follows the PBOC convention: VERIFY ``00 20 00 00 03 <6 BCD digits>`` and CHANGE
+``80 5E 01 00 07 <old> FF <new>`` under the selected application; a wrong PIN answers 63Cx
+(x tries left, ``PIN_TRIES`` in all), the last wrong one answers 63C0 and blocks it (6983 from
+then on), a right
+one restores the tries. Every demo card is issued with ``DEMO_PIN``, as 社保卡 are issued with an
+initial PIN the holder is asked to change. The PIN lives in a ``PinState`` a card slot keeps
+per card key, so a PIN changed at the terminal is still changed when the card comes back.
 """
 
 from __future__ import annotations
@@ -23,8 +31,12 @@ ATR = bytes([0x3B, 0x6C, 0x00, 0x00]) + b"CN.SSCARD.V3"
 
 ERROR_CARD = "error_card"
 PULLED_CARD = "pulled_card"
-#: whose data the broken cards carry
-_SPECIAL_BASE = {ERROR_CARD: "wang_jianguo", PULLED_CARD: "chen_ming"}
+PIN_BLOCKED = "pin_blocked"
+#: whose data the special cards carry
+_SPECIAL_BASE = {ERROR_CARD: "wang_jianguo", PULLED_CARD: "chen_ming", PIN_BLOCKED: "li_guilan"}
+#: the PIN every demo card is issued with, and how many wrong tries block it
+DEMO_PIN = "123456"
+PIN_TRIES = 3
 
 _SW_OK = b"\x90\x00"
 
@@ -38,6 +50,20 @@ def _tlv(tag: int, value: bytes) -> bytes:
 
 
 @dataclass
+class PinState:
+    """The card's PIN and the tries left before it blocks (0: blocked)."""
+
+    pin: str = DEMO_PIN
+    tries_left: int = PIN_TRIES
+    changes: int = 0  # how many times it was changed (tests read it)
+
+
+def _pin_digits(bcd: bytes) -> str | None:
+    digits = "".join(f"{b:02X}" for b in bcd)
+    return digits if digits.isdigit() else None
+
+
+@dataclass
 class VirtualSsCard:
     """One card. ``records`` maps file id -> record number -> record bytes (the TLV)."""
 
@@ -48,6 +74,7 @@ class VirtualSsCard:
     t0_records: frozenset[int] = frozenset({sa.TAG_CARD_ID, sa.TAG_NAME})
     atr: bytes = ATR
     label: str = ""  # the key it was made from; not personal data
+    pin_state: PinState = field(default_factory=PinState)
     pulled: bool = field(default=False, init=False)  # True once the card has left the reader
     apdu_count: int = field(default=0, init=False)
     _app: bool = field(default=False, init=False, repr=False)
@@ -69,8 +96,12 @@ class VirtualSsCard:
         cla, ins, p1, p2 = apdu[:4]
         pending, self._pending = self._pending, None
         pending_record, self._pending_record = self._pending_record, None
+        if cla == 0x80 and ins == 0x5E:
+            return self._change_pin(apdu, p1, p2)
         if cla != 0x00:
             return _sw(0x6E00)
+        if ins == 0x20:
+            return self._verify(apdu, p1, p2)
         if ins == 0xC0:
             return self._get_response(apdu, pending, pending_record)
         if ins == 0xA4:
@@ -124,6 +155,44 @@ class VirtualSsCard:
             return _sw(0x6C00 | (len(data) & 0xFF))
         self._after_read(record)
         return data + _SW_OK
+
+    def _verify(self, apdu: bytes, p1: int, p2: int) -> bytes:
+        if (p1, p2) != (0x00, 0x00):
+            return _sw(0x6A86)
+        if len(apdu) != 8 or apdu[4] != 3:
+            return _sw(0x6700)
+        if not self._app:
+            return _sw(0x6985)
+        pin = _pin_digits(apdu[5:8])
+        return self._check(pin) if pin is not None else _sw(0x6A80)
+
+    def _change_pin(self, apdu: bytes, p1: int, p2: int) -> bytes:
+        if (p1, p2) != (0x01, 0x00):
+            return _sw(0x6A86)
+        if len(apdu) != 12 or apdu[4] != 7:
+            return _sw(0x6700)
+        if apdu[8] != 0xFF:
+            return _sw(0x6A80)
+        if not self._app:
+            return _sw(0x6985)
+        old, new = _pin_digits(apdu[5:8]), _pin_digits(apdu[9:12])
+        if old is None or new is None:
+            return _sw(0x6A80)
+        answer = self._check(old)
+        if answer == _SW_OK:
+            self.pin_state.pin = new
+            self.pin_state.changes += 1
+        return answer
+
+    def _check(self, pin: str) -> bytes:
+        state = self.pin_state
+        if state.tries_left <= 0:
+            return _sw(0x6983)
+        if pin != state.pin:
+            state.tries_left -= 1
+            return _sw(0x63C0 | state.tries_left)  # 63C0: that was the last try, blocked now
+        state.tries_left = PIN_TRIES
+        return _SW_OK
 
     def _get_response(self, apdu: bytes, pending: bytes | None, record: int | None) -> bytes:
         if pending is None:
@@ -187,7 +256,7 @@ def records_for(resident: DemoResident) -> dict[int, dict[int, bytes]]:
 
 def card_keys() -> tuple[str, ...]:
     """Every key ``card_for`` accepts."""
-    return (*BY_KEY, ERROR_CARD, PULLED_CARD)
+    return (*BY_KEY, ERROR_CARD, PULLED_CARD, PIN_BLOCKED)
 
 
 def resident_for(key: str) -> DemoResident:
@@ -206,4 +275,5 @@ def card_for(key: str) -> VirtualSsCard:
         fail_select=frozenset({sa.EF06}) if key == ERROR_CARD else frozenset(),
         pull_after_ef05=key == PULLED_CARD,
         label=key,
+        pin_state=PinState(tries_left=0) if key == PIN_BLOCKED else PinState(),
     )

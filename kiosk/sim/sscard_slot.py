@@ -13,7 +13,7 @@ from collections.abc import Callable
 from kiosk.errors import CardRemovedError, NoCardError
 from kiosk.hardware.sscard import ReaderState
 from kiosk.hardware.sscard_apdu import Transmit
-from kiosk.sim.sscard_card import VirtualSsCard, card_for
+from kiosk.sim.sscard_card import PinState, VirtualSsCard, card_for
 
 __all__ = ["DirectTransport"]
 
@@ -32,12 +32,14 @@ class DirectTransport:
         self._counter = 0
         self._seen_counter: int | None = None  # the counter the last wait_change returned
         self._cancelled = False
+        self._pins: dict[str, PinState] = {}  # a card's PIN outlives its time in the slot
 
     # --- emulator controls -----------------------------------------------------------------
 
     def insert(self, key: str) -> VirtualSsCard:
         """Place a fresh card for a demo resident key (or ``error_card`` / ``pulled_card``)."""
         card = self._factory(key)
+        card.pin_state = self._pins.setdefault(key, card.pin_state)
         with self._cond:
             if self._card is not None:
                 self._counter += 1  # the old card leaves first

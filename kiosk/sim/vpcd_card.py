@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from kiosk.sim.sscard_card import VirtualSsCard, card_for, card_keys
+from kiosk.sim.sscard_card import PinState, VirtualSsCard, card_for, card_keys
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ class VpcdCardSlot:
         self._connected = threading.Event()
         self._thread: threading.Thread | None = None
         self.connections = 0  # how many times vpcd took the card; tests read it
+        self._pins: dict[str, PinState] = {}  # a card's PIN outlives its time in the slot
 
     # --- controls --------------------------------------------------------------------------
 
@@ -114,6 +115,7 @@ class VpcdCardSlot:
     def insert(self, key: str) -> VirtualSsCard:
         """Place a fresh card for ``key`` (removing any card there first); returns the card."""
         card = self._factory(key)
+        card.pin_state = self._pins.setdefault(key, card.pin_state)
         self.remove()
         with self._lock:
             self._card = card

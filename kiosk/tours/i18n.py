@@ -21,11 +21,12 @@ SETTLE_S = 0.4  # a switch re-lays out the labels on the next frames
 # a screenshot blocks the frame for a while; an animation started in the very next callback
 # (a panel closing) then never ran in testing, so the clock gets a moment first
 AFTER_SHOT_S = 0.3
-DEVICES = ["idcard", "sscard", "printer", "ratingpad"]
+DEVICES = ["idcard", "sscard", "printer", "ratingpad", "scanner"]
 RESIDENT = "wang_jianguo"  # has contributions to print
 CARD_RESIDENT = "feng_wei"  # has a social security card on record
 #: widgets whose content differs between runs, per screen (ids in the screen's kv rule)
-VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",)}
+VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",),
+            "payment_code": ("countdown",), "card_pin": ("pinpad",)}  # the PIN keypad is shuffled each time
 
 
 def _mode(tour: Tour) -> str:
@@ -246,6 +247,14 @@ def payment(tour: Tour) -> Iterator[Any]:
     yield Wait(lambda: tour.screen().ready, "the QR code", 15)
     yield SETTLE_S
     yield from capture(tour, "payment_qr")
+    if _screen_exists("payment_code") and tour.screen().code_offered:
+        tour.tap(tour.by_id("paycode_button"))
+        yield tour.until_screen("payment_code", 15)
+        yield SETTLE_S
+        yield from capture(tour, "payment_code")
+        tour.tap(tour.by_id("back_button"))
+        yield tour.until_screen("payment_qr", 15)
+        yield Wait(lambda: tour.screen().ready, "the QR code again", 15)
     tour.tap(tour.by_id("cancel_button"))
     yield Wait(lambda: tour.screen_name() in ("result", "home"), "the payment to be cancelled", 15)
     yield from _home(tour)
@@ -262,6 +271,35 @@ def card_service(tour: Tour) -> Iterator[Any]:
     yield from capture(tour, "card_service")
     yield from _home(tour)
     yield _take_card(tour)
+
+
+def scan_identify(tour: Tour) -> Iterator[Any]:
+    """扫码核验: the identify screen's scan step, then back to the cards and home."""
+    yield from _start(tour, "insurance_query")
+    yield tour.until_screen("identify")
+    tour.tap(tour.by_id("scan_button"))
+    yield tour.until_screen("scan_identify")
+    yield SETTLE_S
+    yield from capture(tour, "scan_identify")
+    tour.tap(tour.by_id("card_button"))
+    yield tour.until_screen("identify")
+    yield from _home(tour)
+
+
+def card_pin(tour: Tour) -> Iterator[Any]:
+    """社会保障卡密码修改: the PIN keypad with the card inserted; then home, the card taken out."""
+    slot = tour.app.kiosk.hub.emulator("sscard")
+    yield from open_item(tour, item_id="sscard_password_change")
+    yield 0.3
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield tour.run_off_thread(lambda: slot.insert(CARD_RESIDENT), "inserting the card")
+    yield tour.until_screen("card_pin", 15)
+    yield SETTLE_S
+    yield from capture(tour, "card_pin")
+    yield tour.run_off_thread(slot.remove, "taking the card out")
+    yield Wait(lambda: tour.screen_name() in ("farewell", "home"), "the visit to end", 15)
+    yield from _home(tour)
 
 
 def simple(tour: Tour, flow: str, screen: str) -> Iterator[Any]:
@@ -330,6 +368,10 @@ def one_pass(tour: Tour) -> Iterator[Any]:
         yield from payment(tour)
     if _screen_exists("card_service"):
         yield from card_service(tour)
+    if _screen_exists("scan_identify"):
+        yield from scan_identify(tour)
+    if _screen_exists("card_pin"):
+        yield from card_pin(tour)
     if _screen_exists("help_request"):
         yield from simple(tour, "help_request", "help_request")
     if _screen_exists("service_map"):

@@ -14,6 +14,7 @@ from kiosk.tours import i18n as i18n_tours
 from kiosk.tours import lockdown, visits
 from kiosk.tours import payments as payment_tours
 from kiosk.tours import queries as query_tours
+from kiosk.tours import scan as scan_tours
 from kiosk.tours.engine import Tour, Wait, leave, open_item, rate
 
 
@@ -225,3 +226,4 @@ TOURS.update(admin_tours.TOURS)  # "admin", "admin_idle"
 TOURS.update(i18n_tours.TOURS)  # "screenshots"
 TOURS.update(visits.TOURS)  # "card_left_behind", "choices_reset"
 TOURS.update(lockdown.TOURS)  # "lockdown"
+TOURS.update(scan_tours.TOURS)  # "scan_identify", "pay_by_code", "card_pin_change"

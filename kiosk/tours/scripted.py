@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.bootstrap import Kiosk
-from kiosk.hardware.base import DeviceEvent
+from kiosk.hardware.base import DeviceEvent, EventKind
 from kiosk.services.journey import Outcome
 from kiosk.services.rating import Level, Rating
 
@@ -28,6 +28,8 @@ class ScriptedKiosk:
         self.events: queue.Queue[Any] = queue.Queue()
         self.journey = kiosk.journey
         self.refused: list[Exception] = []  # device events the journey refused (bad card...)
+        self.scanned: list[Any] = []  # codes the journey took on its scan step, oldest first
+        self.scans_seen = 0  # every code the scanner reported, taken or not
 
     def start(self) -> ScriptedKiosk:
         self.kiosk.start(sink=self.events.put, on_online_change=lambda online: self.events.put(("online", online)))
@@ -62,6 +64,11 @@ class ScriptedKiosk:
             self.journey.backend_online = event[1]
             return
         assert isinstance(event, DeviceEvent)
+        if event.kind is EventKind.SCAN:
+            self.scans_seen += 1
+        code = self.journey.accept_scan(event)
+        if code is not None:
+            self.scanned.append(code)
         try:
             self.journey.on_device_event(event)
         except KioskError as e:
@@ -80,6 +87,22 @@ class ScriptedKiosk:
         emulator = self.kiosk.hub.emulator("idcard")
         emulator.place(resident)
         self.pump(lambda: self.journey.state != "identify" or bool(self.refused), timeout, "the ID card to be read")
+
+    def identify_by_scan(self, code: str, timeout: float = 10.0) -> None:
+        """扫码核验: the resident chooses it and shows ``code`` to the scanner; the code is resolved
+        by the backend (as the scan screen does on its worker) and identifies."""
+        from kiosk.errors import KioskError
+        from kiosk.services.scan_identify import identity_from_code
+
+        self.journey.start_scan()
+        taken = len(self.scanned)
+        self.kiosk.hub.emulator("scanner").scan(code)
+        self.pump(lambda: len(self.scanned) > taken, timeout, "the code to be scanned")
+        try:
+            who = identity_from_code(self.kiosk.backend, self.scanned[-1], self.journey.next_scan_key())
+            self.journey.identify(who, "scan")
+        except KioskError as e:
+            self.refused.append(e)
 
     def take_card(self) -> None:
         emulator = self.kiosk.hub.emulator("idcard")

@@ -34,6 +34,7 @@ ITEMS = {
     "sscard_temporary_loss": "credit-card-chip",
     "sscard_status_query": "card-bulleted",
     "sscard_password_reset": "lock",
+    "sscard_password_change": "form-textbox-password",
     "sscard_application": "credit-card-chip",
     "insured_status_query": "clipboard-text-search-outline",
     "contribution_history_query": "clipboard-list-outline",
@@ -94,6 +95,9 @@ CHROME = {
     "back": "chevron-left",
     "next": "chevron-right",
     "qr": "qrcode",
+    "scan": "qrcode-scan",  # 扫码核验: a code on the phone shown to the scanner
+    "paycode": "barcode-scan",  # 付款码: the payer's payment code shown to the scanner
+    "pin": "form-textbox-password",
     "time": "clock-outline",
 }
 

@@ -93,7 +93,7 @@ def test_logout_reopens_unless_the_technician_closed_the_terminal(scripted, acti
 
 def test_every_action_is_audited_and_reaches_the_backend(scripted, actions, reference_backend, tmp_path):
     kiosk = scripted.kiosk
-    for name in ("idcard", "sscard", "printer", "ratingpad"):
+    for name in ("idcard", "sscard", "printer", "ratingpad", "scanner"):
         scripted.wait_device(name, 15)
     printer = kiosk.hub.emulator("printer")
     person = BY_KEY["wang_jianguo"]
@@ -103,7 +103,7 @@ def test_every_action_is_audited_and_reaches_the_backend(scripted, actions, refe
     actions.login("wrong", 4)
     actions.login("ok")
     rows = {r.name: r for r in actions.devices()}
-    assert set(rows) == {"idcard", "sscard", "printer", "ratingpad"}
+    assert set(rows) == {"idcard", "sscard", "printer", "ratingpad", "scanner"}
     assert all(r.status == "online" for r in rows.values()), rows
     assert rows["printer"].paper == "full" and rows["idcard"].paper == ""
 
@@ -266,4 +266,4 @@ def test_the_diagnostics_command_writes_a_bundle(kiosk_config, tmp_path):
         config = json.loads(zf.read("config.json"))
         status = json.loads(zf.read("status.json"))
     assert config["admin"]["pin_hash"] == "(not set)" and config["terminal"]["id"] == "NY-370921-0001"
-    assert {d["name"] for d in status["devices"]} == {"idcard", "sscard", "printer", "ratingpad"}
+    assert {d["name"] for d in status["devices"]} == {"idcard", "sscard", "printer", "ratingpad", "scanner"}

@@ -18,13 +18,15 @@ import pytest
 
 from kiosk.config import PcscSsCard, SimulatedDevice
 from kiosk.errors import CardRemovedError, DeviceNotFoundError, NoCardError
+from kiosk.hardware import sscard_apdu as sa
 from kiosk.hardware.base import DeviceStatus, EventKind
 from kiosk.hardware.sscard import PcscServiceError, SocialSecurityCardReader, build
-from kiosk.hardware.sscard_apdu import FileNotFoundOnCardError
+from kiosk.hardware.sscard_apdu import FileNotFoundOnCardError, PinBlockedError, WrongPinError
 from kiosk.hardware.sscard_pcsc import PcscTransport
 from kiosk.identity import SocialSecurityCard
 from kiosk.sim import devices as simulated
 from kiosk.sim.demo_data import BY_KEY
+from kiosk.sim.sscard_card import DEMO_PIN, PIN_BLOCKED, PIN_TRIES
 from kiosk.sim.sscard_slot import DirectTransport
 from kiosk.sim.vpcd_card import VpcdCardSlot
 from tests.support import Events, wait_for
@@ -255,6 +257,88 @@ def test_reconnect_rebuilds_the_context_and_keeps_reading(slot, reader):
     events.wait(EventKind.CARD_REMOVED)
     slot.insert("guo_qiang")
     assert_is(events.wait(EventKind.CARD_PLACED).payload, "guo_qiang")
+
+
+# --- the card's PIN, checked and changed by the card (社会保障卡密码修改) ---------------------------
+
+
+@pytest.mark.pcsc
+def test_the_pin_is_checked_and_changed_by_the_card_while_the_monitor_runs(slot, reader):
+    events = Events()
+    reader.start(events)
+    slot.insert("zhang_xiuying")
+    placed = events.wait(EventKind.CARD_PLACED)
+    with pytest.raises(WrongPinError) as wrong:  # 63C2 from the card, through pcscd
+        reader.run_on_card(lambda t: sa.check_pin(t, b"999999"))
+    assert wrong.value.sw == 0x63C2 and wrong.value.tries_left == 2
+    reader.run_on_card(lambda t: sa.check_pin(t, DEMO_PIN))  # right: the tries are back
+    reader.run_on_card(lambda t: sa.change_card_pin(t, DEMO_PIN, b"582039"))
+    assert slot.card.pin_state.pin == "582039" and slot.card.pin_state.tries_left == PIN_TRIES
+    reader.run_on_card(lambda t: sa.check_pin(t, b"582039"))
+    # the monitor went on watching: the same card, read once, still current
+    assert reader.current() is placed.payload and reader.reads == 1
+    assert reader.status() is DeviceStatus.ONLINE
+    slot.remove()
+    events.wait(EventKind.CARD_REMOVED)
+    with pytest.raises(NoCardError):
+        reader.run_on_card(lambda t: sa.check_pin(t, b"582039"))
+
+
+@pytest.mark.pcsc
+def test_a_blocked_pin_answers_6983_through_pcscd(slot):
+    slot.insert(PIN_BLOCKED)
+    reader = SocialSecurityCardReader(PcscTransport())
+    reader.read_once(5.0)  # pcscd has the card now
+    with pytest.raises(PinBlockedError) as blocked:
+        reader.run_on_card(lambda t: sa.check_pin(t, DEMO_PIN))
+    assert blocked.value.sw == 0x6983 and "窗口" in blocked.value.message_zh
+
+
+@pytest.mark.pcsc
+def test_the_pin_change_flow_end_to_end_through_pcscd(slot, reader):
+    """The item's flow (old PIN, new PIN twice) against the card behind the real pcscd."""
+    from kiosk.config import load_config
+    from kiosk.services.card_pin import PinRefused
+    from kiosk.services.catalogue import load_catalogue
+    from kiosk.services.journey import Journey, Ports
+
+    class Devices:
+        def device(self, name):
+            return reader if name == "sscard" else None
+
+        def unavailable_reason(self, needs):
+            return None
+
+    class Journal:
+        rows: list = []
+
+        def begin(self, **entry):
+            self.rows.append(entry["status"])
+
+        def settle(self, **entry):
+            self.rows.append(entry["status"])
+
+    events = Events()
+    reader.start(events)
+    slot.insert("wang_jianguo")
+    card = events.wait(EventKind.CARD_PLACED).payload
+    from tests.support.fakes import FakeOutbox
+
+    journey = Journey(Ports(config=load_config(), catalogue=load_catalogue(), backend=None, outbox=FakeOutbox(),
+                            journal=Journal(), devices=Devices(), secret=b"k" * 32))
+    journey.choose("sscard_password_change")
+    journey.proceed()
+    journey.identify(card, "sscard")
+    flow = journey.flow
+    with pytest.raises(WrongPinError):
+        flow.check_old(bytearray(b"000000"))
+    flow.check_old(bytearray(DEMO_PIN.encode()))
+    with pytest.raises(PinRefused):
+        flow.set_new(bytearray(BY_KEY["wang_jianguo"].id_number[8:14].encode()))  # the birth date
+    flow.set_new(bytearray(b"730915"))
+    outcome = flow.change(bytearray(b"730915"))
+    assert outcome.ok and slot.card.pin_state.pin == "730915" and slot.card.pin_state.changes == 1
+    assert journey.ports.journal.rows == ["started", "completed"]
 
 
 @pytest.mark.pcsc

@@ -91,6 +91,11 @@ class FakeBackend:
         self.certificates: dict[str, dict[str, Any]] = {}  # idempotency key -> the certificate issued
         self.loss_reports: dict[str, dict[str, Any]] = {}  # idempotency key -> the answer
         self.lost_cards = {r.id_number: r.card_lost_at or "" for r in BY_KEY.values() if r.card_status == "lost"}
+        self.resolved: dict[str, dict[str, Any]] = {}  # idempotency key -> the person a code stood for
+        self.used_codes: set[str] = set()
+        self.code_payments: dict[str, dict[str, Any]] = {}  # order_no -> the last code attempt
+        self.failing_codes: dict[str, str] = {}  # payment code -> why it fails (insufficient_funds, ...)
+        self._code_keys: set[str] = set()
 
     # --- switches ----------------------------------------------------------------------------
 
@@ -330,4 +335,63 @@ class FakeBackend:
             self.loss_reports[idempotency_key] = self._card(r)
             return self.loss_reports[idempotency_key]
         return self._answer("report_card_loss", m.CardStatus, effect, id_number=id_number,
+                            idempotency_key=idempotency_key)
+
+    # --- codes shown on the resident's phone ----------------------------------------------------
+
+    def resolve_identity_code(self, code: str, idempotency_key: str) -> dict:
+        """``FAKE-<resident key>`` codes stand for a demo resident, once; anything else is unknown."""
+        def effect() -> dict[str, Any]:
+            if idempotency_key in self.resolved:
+                return self.resolved[idempotency_key]
+            r = BY_KEY.get(code.removeprefix("FAKE-")) if code.startswith("FAKE-") else None
+            if r is None:
+                raise _refusal("token_unknown", "无法识别该二维码，请在手机上刷新后重新出示")
+            if code in self.used_codes:
+                raise _refusal("token_used", "该二维码已使用，请在手机上刷新后重新出示")
+            self.used_codes.add(code)
+            self.resolved[idempotency_key] = {
+                "source": "e_sscard", "id_number": r.id_number, "name": r.name, "sex": "0",
+                "masked_name": mask_name(r.name), "masked_id": mask_id_number(r.id_number)}
+            return self.resolved[idempotency_key]
+        return self._answer("resolve_identity_code", m.ResolvedIdentity, effect, code=code,
+                            idempotency_key=idempotency_key)
+
+    def _code_answer(self, order_no: str) -> dict[str, Any]:
+        order = self.orders.get(order_no)
+        if order is None:
+            raise _refusal("order_not_found", "订单不存在")
+        attempt = self.code_payments.get(order_no, {"status": "none", "reason": "", "refunded": False})
+        return {"order_no": order_no, **attempt, "order": order}
+
+    def pay_with_code(self, order_no: str, auth_code: str, idempotency_key: str, *, deadline_s: float) -> dict:
+        """Every code pays at once, except ``self.failing_codes`` (code -> reason)."""
+        def effect() -> dict[str, Any]:
+            if idempotency_key in self._code_keys:
+                return self._code_answer(order_no)
+            self._code_keys.add(idempotency_key)
+            order = self.orders[order_no]
+            reason = self.failing_codes.get(auth_code, "")
+            if reason:
+                self.code_payments[order_no] = {"status": "failed", "reason": reason, "refunded": False}
+            else:
+                self.pay(order_no)
+                self.code_payments[order_no] = {"status": "paid", "reason": "", "refunded": False}
+            return {"order_no": order_no, **self.code_payments[order_no], "order": order}
+        return self._answer("pay_with_code", m.CodePayment, effect, order_no=order_no,
+                            idempotency_key=idempotency_key, deadline_s=deadline_s)
+
+    def code_payment_status(self, order_no: str) -> dict:
+        return self._answer("code_payment_status", m.CodePayment, lambda: self._code_answer(order_no),
+                            order_no=order_no)
+
+    def reverse_code_payment(self, order_no: str, idempotency_key: str) -> dict:
+        def effect() -> dict[str, Any]:
+            order = self.orders[order_no]
+            refunded = order["status"] == "paid"
+            order["status"] = "closed"
+            self.code_payments[order_no] = {"status": "reversed", "reason": "", "refunded": refunded}
+            self.log.append(f"backend reversed {order_no}")
+            return self._code_answer(order_no)
+        return self._answer("reverse_code_payment", m.CodePayment, effect, order_no=order_no,
                             idempotency_key=idempotency_key)

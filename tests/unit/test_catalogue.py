@@ -340,8 +340,8 @@ def test_a_minimal_valid_file_loads(tmp_path):
             id="unknown-flow",
         ),
         pytest.param(
-            [_item(devices=["scanner"])],
-            r"items\[print_it\]\.devices\[0\]: 'scanner' is not allowed",
+            [_item(devices=["fingerprint"])],
+            r"items\[print_it\]\.devices\[0\]: 'fingerprint' is not allowed",
             id="unknown-device",
         ),
         pytest.param(

@@ -292,7 +292,8 @@ def test_the_virtual_card_refuses_what_a_real_one_would():
     assert card.handle(bytes(sa.read_record(1)))[-2:] == b"\x69\x86"  # no EF selected
     assert card.handle(bytes(sa.select_file(sa.EF05)))[-2:] == b"\x6a\x82"  # app not selected
     assert card.handle(b"\x80\xb2\x01\x04\x00")[-2:] == b"\x6e\x00"
-    assert card.handle(b"\x00\x20\x00\x00")[-2:] == b"\x6d\x00"
+    assert card.handle(b"\x00\x84\x00\x00")[-2:] == b"\x6d\x00"  # GET CHALLENGE: not on this card
+    assert card.handle(b"\x00\x20\x00\x00")[-2:] == b"\x67\x00"  # VERIFY without a PIN
     assert card.handle(bytes(sa.get_response(4)))[-2:] == b"\x69\x85"  # nothing pending
     assert set(card_keys()) >= {"error_card", "pulled_card", "liu_yan"}
 

@@ -7,6 +7,8 @@ POST   /sim/faults  {"mode": ..., ...}  misbehave (see ``faults.Fault`` for the 
 DELETE /sim/faults                      behave again
 POST   /sim/orders/{order_no}/pay       the resident "scans and pays"
 GET    /sim/accounts                    demo water/electricity/gas account numbers (for the panel)
+POST   /sim/tokens  {"resident": KEY}   a fresh 电子社保卡 / 电子身份证 code (``tokens.sim_issue``)
+GET    /sim/paycodes                    the demo payment codes and what each does
 """
 
 from __future__ import annotations
@@ -55,6 +57,14 @@ def handle(
                 for a in bills.ACCOUNTS.values()
             ]
         }
+    if path == "/sim/tokens" and method == "POST":
+        from kiosk.sim.backend import tokens
+
+        return tokens.sim_issue(backend, raw)
+    if path == "/sim/paycodes" and method == "GET":
+        from kiosk.sim.backend import paycode
+
+        return paycode.sim_codes()
     parts = path.strip("/").split("/")
     if (
         method == "POST"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kiosk.backend import models as m
-from kiosk.sim.backend import certificates, payments, residents
+from kiosk.sim.backend import certificates, paycode, payments, residents, tokens
 from kiosk.sim.backend.api import Call, delivery, health
 
 Handler = Callable[[Call], tuple[int, dict]]
@@ -29,6 +29,10 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/orders"): payments.create_order,
     ("POST", "/v1/orders/status"): payments.order_status,
     ("POST", "/v1/orders/close"): payments.close_order,
+    ("POST", "/v1/identity/resolve"): tokens.resolve,
+    ("POST", "/v1/orders/pay-code"): paycode.pay,
+    ("POST", "/v1/orders/pay-code/status"): paycode.status,
+    ("POST", "/v1/orders/pay-code/reverse"): paycode.reverse,
     ("POST", "/v1/certificates"): certificates.issue,
     ("GET", "/v1/certificates/verify"): certificates.verify,
 } | {("POST", path): delivery(kind) for kind, (path, _model) in m.DELIVERY.items()}
@@ -42,4 +46,7 @@ KEYED = {
     ("POST", "/v1/orders"),
     ("POST", "/v1/orders/close"),
     ("POST", "/v1/certificates"),
+    ("POST", "/v1/identity/resolve"),
+    ("POST", "/v1/orders/pay-code"),
+    ("POST", "/v1/orders/pay-code/reverse"),
 } | {("POST", path) for path, _model in m.DELIVERY.values()}
