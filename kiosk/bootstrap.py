@@ -32,6 +32,11 @@ class Kiosk:
     journey: Journey
     delivery: Any
     _online_listeners: list[Callable[[bool], None]] = field(default_factory=list)
+    #: the notice on the idle screen (Chinese, English), set by a remote command
+    notice: tuple[str, str] = ("", "")
+    _notice_listeners: list[Callable[[str, str], None]] = field(default_factory=list)
+    #: carries out the fleet console's commands (``kiosk.admin.actions.RemoteCommands``)
+    remote: Any = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _reconciler: threading.Thread | None = None
 
@@ -94,17 +99,32 @@ class Kiosk:
     def heartbeat(self) -> dict:
         """What the terminal tells the backend every ``heartbeat_s``: devices, paper, backlog."""
         from kiosk import __version__
+        from kiosk.admin.audit import scrub
         from kiosk.backend.payloads import heartbeat
 
         snapshot = self.hub.snapshot()
         printer = snapshot.get("printer")
+        age = self.outbox.oldest_age_s()
         return heartbeat(
             software_version=__version__,
             devices={name: snap.status.value for name, snap in snapshot.items()},
             paper=printer.paper.value if printer is not None and printer.paper is not None else "unknown",
+            paper_near_end=self.remote.actions.paper().near_end if self.remote is not None else False,
             outbox_depth=self.outbox.depth(),
+            outbox_oldest_s=None if age is None else int(age),
             in_service=not self.journey.maintenance and self.journey.closed_reason() is None,
+            last_error=scrub(getattr(self.delivery, "last_error", "") or "")[:500],
         )
+
+    def set_notice(self, zh: str, en: str) -> None:
+        """Show (or with two empty strings, clear) a notice on the idle screen. Listeners are
+        called on the caller's thread."""
+        self.notice = (zh, en)
+        for listener in list(self._notice_listeners):
+            listener(zh, en)
+
+    def on_notice(self, listener: Callable[[str, str], None]) -> None:
+        self._notice_listeners.append(listener)
 
     def _online_changed(self, online: bool) -> None:
         for listener in list(self._online_listeners):
@@ -174,8 +194,13 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         certificate_copies=data_dir / "certificates" if config.devices.printer.driver == "simulated" else None,
     )
     kiosk = Kiosk(ports=ports, journey=Journey(ports), delivery=None)
+    from kiosk.admin.actions import AdminActions, RemoteCommands
+    from kiosk.admin.audit import Audit
+
+    kiosk.remote = RemoteCommands(AdminActions(kiosk, Audit(outbox, config.terminal.id, actor="fleet-console")))
     kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed,
-                                    heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s)
+                                    heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s,
+                                    on_command=kiosk.remote)
     return kiosk
 
 

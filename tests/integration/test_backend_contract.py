@@ -13,8 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from kiosk.backend import contract, signing
-from kiosk.sim.backend import ReferenceBackend
 from kiosk.gateway import api
+from kiosk.sim.backend import ReferenceBackend
 
 TERMINAL, SECRET = "T-CONTRACT", b"contract-secret"
 SPEC = Path(contract.__file__).with_name("openapi.yaml")
