@@ -74,8 +74,8 @@ def create_user(conn: Connection, username: str, password: str, role: str, displ
         values["display_name"] = display_name
     found = conn.execute(select(s.users.c.username).where(s.users.c.username == username)).first()
     if found is None:
-        conn.execute(insert(s.users).values(username=username, display_name=display_name,
-                                            created_at=time.time(), **values))
+        conn.execute(insert(s.users).values(username=username, created_at=time.time(),
+                                            **{"display_name": "", **values}))
     else:
         conn.execute(update(s.users).where(s.users.c.username == username).values(**values))
         conn.execute(delete(s.sessions).where(s.sessions.c.username == username))

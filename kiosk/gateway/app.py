@@ -63,9 +63,9 @@ def build_fastapi(gateway: Gateway | None = None) -> FastAPI:
     app.state.gateway = gateway
     app.include_router(api.router)
     if gateway is not None and gateway.console:
-        from kiosk.gateway.console.routes import router as console_router
+        from kiosk.gateway.console.routes import install
 
-        app.include_router(console_router)
+        install(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
