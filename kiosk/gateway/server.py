@@ -178,7 +178,14 @@ class Server:
         self._thread: threading.Thread | None = None
 
     def run(self) -> None:
-        """Serve until SIGTERM/SIGINT (in the main thread)."""
+        """Serve until SIGTERM/SIGINT (in the main thread), then return: exit status 0.
+
+        uvicorn raises the signal again once it has stopped, to whatever handler was there
+        before it; a quiet one here makes a requested stop a normal end, not a death by signal."""
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
         self.uvicorn.run(sockets=[self.sock])
 
     def start(self, timeout_s: float = 15.0) -> str:
