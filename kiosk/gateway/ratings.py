@@ -23,25 +23,28 @@ BAD = 2  # satisfaction at or below this is a 差评
 LEVELS_ZH = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
-def _rated_on(rated_at: str, fallback: float) -> dt.date:
+def _rated_ts(rated_at: str, fallback: float) -> float:
+    """When the resident rated (the terminal's stamp), else when it arrived."""
     try:
-        return dt.datetime.fromisoformat(rated_at).date()
+        when = dt.datetime.fromisoformat(rated_at)
     except ValueError:
-        return dt.date.fromtimestamp(fallback)
+        return fallback
+    return when.timestamp() if when.tzinfo else when.astimezone().timestamp()
 
 
 def record_rating(conn: Connection, terminal_id: str, item: Any, now: float) -> None:
     level = item.satisfaction if isinstance(item.satisfaction, int) else None
+    rated = _rated_ts(item.rated_at, now)
     due = None
     if level is not None and level <= BAD:
-        due = workdays.due_date(_rated_on(item.rated_at, now)).isoformat()
+        due = workdays.due_date(dt.date.fromtimestamp(rated)).isoformat()
     try:
         with conn.begin_nested():
             conn.execute(insert(s.ratings).values(
                 terminal_id=terminal_id, transaction_no=item.transaction_no, item_id=item.item_id,
                 item_name=item.item_name, satisfaction=level, reason=item.reason,
                 reason_codes=json.dumps(item.reason_codes), evaluator_masked=item.evaluator_masked,
-                source=item.source, rated_at=item.rated_at, ts=now, due=due))
+                source=item.source, rated_at=item.rated_at, ts=rated, due=due))
     except IntegrityError:
         pass  # one rating per transaction: a second one for the same matter is not counted
 
