@@ -21,6 +21,7 @@ from kiosk.gateway import workdays
 
 BAD = 2  # satisfaction at or below this is a 差评
 LEVELS_ZH = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+LEVELS_EN = {5: "very satisfied", 4: "satisfied", 3: "fairly satisfied", 2: "dissatisfied", 1: "very dissatisfied"}
 
 
 def _rated_ts(rated_at: str, fallback: float) -> float:

@@ -68,7 +68,7 @@ def _age(seconds: int | None) -> str:
 
 templates.env.filters.update(when=_when, ago=_ago, age=_age)
 templates.env.globals.update(STATES=STATES, DEVICE_NAMES=DEVICE_NAMES, COMMAND_KINDS=m.COMMAND_KINDS,
-                             LEVELS_ZH=ratings.LEVELS_ZH)
+                             LEVELS_ZH=ratings.LEVELS_ZH, LEVELS_EN=ratings.LEVELS_EN)
 
 
 class Redirect(Exception):
