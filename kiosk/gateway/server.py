@@ -62,6 +62,11 @@ class _BoundedProtocol(HttpToolsProtocol):
             transport.abort()
             return
         self._refused = False
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # the head and the body are two writes: with Nagle on, the body waits for the
+            # client's delayed ACK of the head, 40 ms on every answer
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
         self._arm(self.limits.head_timeout_s)
 
