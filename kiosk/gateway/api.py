@@ -254,7 +254,8 @@ def deliver(request: Request, kind: str, item: BaseModel) -> JSONResponse:
             fleet.record_delivery(conn, kind, c.terminal, item, now)
         return 201, answer
 
-    code, answer = keyed(lambda: g.store.local_write(c.terminal, c.key, kind, request.state.json, effect))
+    code, answer = keyed(lambda: g.store.local_write(c.terminal, c.key, kind, request.state.json, effect,
+                                                     lazy=kind == "heartbeat"))
     return JSONResponse(answer, code)
 
 
