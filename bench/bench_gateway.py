@@ -83,6 +83,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     lags: list[float] = field(default_factory=list)
     cpu_s: float = 0.0
+    db_cpu_s: float | None = None  # the PostgreSQL server's processes
     terminals: int = 0
     speedup: float = 1.0
     first_errors: list[str] = field(default_factory=list)
@@ -95,6 +96,12 @@ class Result:
     def cpu_per_100(self) -> float:
         """The gateway's share of one core per 100 terminals at the real rate."""
         return self.cpu_s / self.seconds / self.speedup / (self.terminals / 100)
+
+    @property
+    def db_cpu_per_100(self) -> str:
+        if self.db_cpu_s is None:
+            return "(in the gateway)"
+        return f"{100 * self.db_cpu_s / self.seconds / self.speedup / (self.terminals / 100):.1f} %"
 
 
 def _serve(database: str, platform: Path, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
@@ -121,7 +128,7 @@ def _serve(database: str, platform: Path, workers: int, threads: int) -> tuple[s
 
 
 def run(label: str, database: str, *, terminals: int, seconds: float, speedup: float, workers: int,
-        threads: int = 16, clients: int = 48) -> Result:
+        threads: int = 16, clients: int = 48, db_pid: int | None = None) -> Result:
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-gw-"))
     ids = [f"NY-370921-{n:04d}" for n in range(1, terminals + 1)]
     secrets_ = {tid: f"{tid}-bench-secret-0123456789".encode() for tid in ids}
@@ -198,6 +205,7 @@ def run(label: str, database: str, *, terminals: int, seconds: float, speedup: f
     for w in workers_:
         w.start()
     cpu0 = _tree_cpu(proc.pid)
+    db0 = _tree_cpu(db_pid) if db_pid else 0.0
     start = time.perf_counter()
     while events:
         due, _seq, tid, kind = heapq.heappop(events)
@@ -211,6 +219,8 @@ def run(label: str, database: str, *, terminals: int, seconds: float, speedup: f
         w.join()
     result.seconds = time.perf_counter() - start
     result.cpu_s = _tree_cpu(proc.pid) - cpu0
+    if db_pid:
+        result.db_cpu_s = _tree_cpu(db_pid) - db0
     for c in pool.values():
         c.close()
     proc.send_signal(signal.SIGTERM)
@@ -228,12 +238,13 @@ def run(label: str, database: str, *, terminals: int, seconds: float, speedup: f
 def table(results: list[Result]) -> str:
     base = results[0]
     head = ("| set-up | requests/s | p50 ms | p95 ms | errors | gateway CPU per 100 terminals (real rate) "
-            "| requests/s ÷ base | p95 ÷ base | CPU/100 ÷ base |")
-    lines = [head, "|" + "---|" * 9]
+            "| database CPU per 100 | requests/s ÷ base | p95 ÷ base | CPU/100 ÷ base |")
+    lines = [head, "|" + "---|" * 10]
     for r in results:
         p50, p95 = _pct(r.latencies, 0.5) * 1e3, _pct(r.latencies, 0.95) * 1e3
         lines.append(
             f"| {r.label} | {r.rps:.0f} | {p50:.1f} | {p95:.1f} | {r.errors} | {100 * r.cpu_per_100:.1f} % of a core "
+            f"| {r.db_cpu_per_100} "
             f"| {r.rps / base.rps:.2f} | {p95 / (_pct(base.latencies, 0.95) * 1e3):.2f} "
             f"| {r.cpu_per_100 / base.cpu_per_100:.2f} |")
     return "\n".join(lines)
@@ -265,12 +276,13 @@ def main() -> int:
 
             try:
                 with private_postgres(durable=True) as pg:
+                    postmaster = int((pg.folder / "data" / "postmaster.pid").read_text().split()[0])
                     for speedup in speedups:
                         for workers in (1, 2):
                             url = pg.create_database(f"bench{workers}x{int(speedup)}")
                             label = f"PostgreSQL, {workers} process{'es' if workers > 1 else ''}, x{speedup:g}"
                             results.append(run(label, url, terminals=n, seconds=args.seconds, speedup=speedup,
-                                               workers=workers))
+                                               workers=workers, db_pid=postmaster))
                             print(table(results), flush=True)
             except PostgresUnavailable as e:
                 print(f"PostgreSQL skipped: {e}")
