@@ -67,6 +67,16 @@ def _until(browser, url: str, condition, what: str, timeout: float = 30.0) -> No
         time.sleep(0.5)
 
 
+def _submit(browser, button) -> None:
+    """Click a form's button and wait for the answer's page (a new page replaces this one)."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element("tag name", "html")
+    button.click()
+    WebDriverWait(browser, 20).until(ec.staleness_of(page))
+
+
 def _state(browser, element_id: str) -> str:
     from selenium.webdriver.common.by import By
 
@@ -80,7 +90,7 @@ def _login(browser, url: str, username: str) -> None:
     browser.get(url + "/console/login")
     browser.find_element(By.ID, "username").send_keys(username)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "login").click()
+    _submit(browser, browser.find_element(By.ID, "login"))
 
 
 def _seed(backend, url: str) -> None:
@@ -146,11 +156,11 @@ def test_the_console_in_a_browser(tmp_path):
         browser.save_screenshot(str(SHOTS / "terminals.png"))
 
         # a notice for the kiosk's idle screen: sent, carried out, acknowledged
-        browser.find_element(By.LINK_TEXT, KIOSK).click()
+        _submit(browser, browser.find_element(By.LINK_TEXT, KIOSK))
         Select(browser.find_element(By.ID, "kind")).select_by_value("notice")
         browser.find_element(By.ID, "text_zh").send_keys("今晚22:00至23:00系统维护，暂停服务")
         browser.find_element(By.ID, "text_en").send_keys("Closed for maintenance 22:00-23:00 tonight")
-        browser.find_element(By.ID, "send-command").click()
+        _submit(browser, browser.find_element(By.ID, "send-command"))
         page = url + f"/console/terminals/{KIOSK}"
         _until(browser, page, lambda b: b.find_elements(By.CSS_SELECTOR, "#command-list [data-state='done']"),
                "the kiosk to acknowledge the notice")
@@ -165,7 +175,7 @@ def test_the_console_in_a_browser(tmp_path):
         browser.save_screenshot(str(SHOTS / "terminals-offline.png"))
         browser.get(page)
         assert browser.find_element(By.ID, "state").get_attribute("data-state") == "offline"
-        browser.find_element(By.ID, "logout").click()
+        _submit(browser, browser.find_element(By.ID, "logout"))
 
         # a supervisor follows up the overdue 差评
         _login(browser, url, "sup01")
@@ -174,7 +184,7 @@ def test_the_console_in_a_browser(tmp_path):
         row_id = overdue.get_attribute("id")
         browser.save_screenshot(str(SHOTS / "ratings.png"))
         overdue.find_element(By.NAME, "note").send_keys("已电话回访；已为该终端加装纸卷余量提醒")
-        overdue.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _submit(browser, overdue.find_element(By.CSS_SELECTOR, "button[type=submit]"))
         browser.get(url + "/console/ratings?state=done")
         done = browser.find_element(By.ID, row_id)
         assert "已电话回访" in done.text and "sup01" in done.text
