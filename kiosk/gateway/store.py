@@ -93,6 +93,8 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
 def create(engine: Engine) -> None:
     """Create the tables of a new database and stamp its version; check an existing one."""
     with engine.connect().execution_options(immediate=True) as conn, conn.begin():
+        if engine.dialect.name == "postgresql":  # two gateways starting at once: one creates
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7316001)")
         s.metadata.create_all(conn)
         row = conn.execute(select(s.meta.c.value).where(s.meta.c.key == "schema_version")).first()
         if row is None:
