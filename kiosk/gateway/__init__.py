@@ -7,10 +7,14 @@ terminals deliver (ratings, transactions, device events, heartbeats) and serves 
 console for technicians and supervisors (``console/``).
 
     app.py       the FastAPI application: the terminal API under /v1, the console under /console
+    api.py       the terminal API's routes (the contract, kiosk/backend/openapi.yaml, is their document)
+    adapter.py   what the gateway needs from a province's platform (a typing.Protocol)
     guard.py     the ASGI layer in front: size, depth and number limits, signatures, nonces
     server.py    uvicorn with bounded connections and request deadlines; bind rules
-    store.py     the database (SQLAlchemy 2: SQLite by default, PostgreSQL in production)
+    schema.py    the tables and their version; store.py: the database (SQLAlchemy 2: SQLite by
+                 default, PostgreSQL in production), nonces, idempotency, what terminals sent
     fleet.py     heartbeats, terminal state and history, remote commands
-    ratings.py   好差评 figures, the 差评 list and its follow-up
+    ratings.py   好差评 figures, the 差评 list and its follow-up; workdays.py: the 15 working days
     accounts.py  console accounts, sessions, lock-out and the audit trail
+    console/     the console's pages (Jinja2 templates) and their routes
 """
