@@ -3,7 +3,7 @@
 A working day is Monday to Friday, less the public holidays, plus the weekend days worked in
 their place (调休). The dates come from the State Council's notice published each December;
 ``holidays.toml`` beside this file holds them, and a county adds the next year's when the
-notice is out. A year missing from the file counts weekdays only, and the console says so.
+notice is out. A year missing from the file counts weekdays only (``covered`` tells).
 """
 
 from __future__ import annotations
