@@ -96,6 +96,9 @@ class KioskApp(App):
     message_zh = StringProperty("")  # a passing message on the current screen (errors, hints)
     message_en = StringProperty("")
     message_level = StringProperty("info")
+    #: a notice on the idle screen, sent from the fleet console (empty: none)
+    notice_zh = StringProperty("")
+    notice_en = StringProperty("")
     muted = BooleanProperty(False)
     #: the language on the big line of every label ("zh" | "en"); the session's locale follows it
     lang = StringProperty("zh")
@@ -141,6 +144,8 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         self.voice.start()
+        self.kiosk.on_notice(lambda zh, en: Clock.schedule_once(lambda _dt: self._set_notice(zh, en), 0))
+        self.notice_zh, self.notice_en = self.kiosk.notice
         self.kiosk.start(sink=self._device_event, on_online_change=self._online_change)
         Clock.schedule_interval(self._tick, 1.0)
         self._tick(0)
@@ -255,6 +260,9 @@ class KioskApp(App):
         screen = self.navigator.manager.current_screen if self.navigator else None
         if screen is not None and hasattr(screen, "on_device_event"):
             screen.on_device_event(event)
+
+    def _set_notice(self, zh: str, en: str) -> None:
+        self.notice_zh, self.notice_en = zh, en
 
     def _online_change(self, online: bool) -> None:
         Clock.schedule_once(lambda _dt: self._set_online(online), 0)

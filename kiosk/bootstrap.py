@@ -40,6 +40,11 @@ class Kiosk:
     #: the outbox's delivery worker; None when the outbox or the backend was given (fakes)
     delivery: Any
     _online_listeners: list[Callable[[bool], None]] = field(default_factory=list)
+    #: the notice on the idle screen (Chinese, English), set by a remote command
+    notice: tuple[str, str] = ("", "")
+    _notice_listeners: list[Callable[[str, str], None]] = field(default_factory=list)
+    #: carries out the fleet console's commands (``kiosk.admin.actions.RemoteCommands``)
+    remote: Any = None
     _stopping: threading.Event = field(default_factory=threading.Event)
     _reconciler: threading.Thread | None = None
     _store_watch: threading.Thread | None = None
@@ -137,6 +142,7 @@ class Kiosk:
     def heartbeat(self) -> dict:
         """What the terminal tells the backend every ``heartbeat_s``: devices, paper, backlog."""
         from kiosk import __version__
+        from kiosk.admin.audit import scrub
         from kiosk.backend.payloads import heartbeat
         from kiosk.errors import StoreError
 
@@ -144,17 +150,31 @@ class Kiosk:
         printer = snapshot.get("printer")
         try:
             depth = self.outbox.depth()
+            age = self.outbox.oldest_age_s()
         except StoreError:
-            depth = 0  # unknown: the "store" entry below says why
+            depth, age = 0, None  # unknown: the "store" entry below says why
         devices = {name: snap.status.value for name, snap in snapshot.items()}
         devices["store"] = "online" if self.outbox.unavailable_reason() is None else "hardware_error"
         return heartbeat(
             software_version=__version__,
             devices=devices,
             paper=printer.paper.value if printer is not None and printer.paper is not None else "unknown",
+            paper_near_end=self.remote.actions.paper().near_end if self.remote is not None else False,
             outbox_depth=depth,
+            outbox_oldest_s=None if age is None else int(age),
             in_service=not self.journey.maintenance and self.journey.closed_reason() is None,
+            last_error=scrub(getattr(self.delivery, "last_error", "") or "")[:500],
         )
+
+    def set_notice(self, zh: str, en: str) -> None:
+        """Show (or with two empty strings, clear) a notice on the idle screen. Listeners are
+        called on the caller's thread."""
+        self.notice = (zh, en)
+        for listener in list(self._notice_listeners):
+            listener(zh, en)
+
+    def on_notice(self, listener: Callable[[str, str], None]) -> None:
+        self._notice_listeners.append(listener)
 
     def _online_changed(self, online: bool) -> None:
         for listener in list(self._online_listeners):
@@ -270,8 +290,13 @@ def bootstrap(
     )
     kiosk = Kiosk(ports=ports, journey=Journey(ports), delivery=None)
     if store is not None and isinstance(backend, BackendClient):
+        from kiosk.admin.actions import AdminActions, RemoteCommands
+        from kiosk.admin.audit import Audit
+
+        kiosk.remote = RemoteCommands(AdminActions(kiosk, Audit(store, config.terminal.id, actor="fleet-console")))
         kiosk.delivery = DeliveryWorker(store, backend, on_online_change=kiosk._online_changed,
-                                        heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s)
+                                        heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s,
+                                        on_command=kiosk.remote)
     return kiosk
 
 

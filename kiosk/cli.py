@@ -21,6 +21,7 @@ COMMANDS = (
     "kiosk.commands.demo",
     "kiosk.commands.journey",
     "kiosk.commands.backend",
+    "kiosk.commands.gateway",
     "kiosk.commands.outbox",
     "kiosk.commands.admin",
     "kiosk.commands.soak",

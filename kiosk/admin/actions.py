@@ -446,6 +446,72 @@ class AdminActions:
         return RESTART_EXIT_CODE
 
 
+class RemoteCommands:
+    """Commands from the fleet console, carried out on the delivery thread (they arrive in the
+    heartbeat's answer). Each is audited as ``remote_<kind>`` with the console's command id.
+    Returns (worked, detail) for the acknowledgement; a bad command is refused, never guessed.
+    """
+
+    #: longest notice on the idle screen, per language
+    NOTICE_MAX = 120
+
+    def __init__(self, actions: AdminActions) -> None:
+        self.actions = actions
+
+    def __call__(self, command: dict[str, Any]) -> tuple[bool, str]:
+        kind = str(command.get("kind", ""))
+        args = command.get("args") or {}
+        cid = command.get("command_id")
+        handler = getattr(self, f"_{kind}", None)
+        if handler is None:
+            self.actions.audit.record(f"remote_{kind}"[:64], f"#{cid}: unknown command", "refused")
+            return False, f"unknown command {kind!r}"
+        try:
+            detail = handler(args, cid)
+        except (KioskError, ValueError, OSError) as e:
+            self.actions.audit.record(f"remote_{kind}", f"#{cid}: {type(e).__name__}: {e}", "failed")
+            return False, scrub(f"{type(e).__name__}: {e}")
+        self.actions.audit.record(f"remote_{kind}", f"#{cid}: {detail}", "ok")
+        return True, detail
+
+    def _out_of_service(self, args: dict, cid: Any) -> str:
+        self.actions.kiosk.journey.maintenance = True
+        self.actions._closed_on_purpose = True
+        return "out of service"
+
+    def _in_service(self, args: dict, cid: Any) -> str:
+        self.actions.kiosk.journey.maintenance = False
+        self.actions._closed_on_purpose = False
+        return "in service"
+
+    def _reconnect(self, args: dict, cid: Any) -> str:
+        name = str(args.get("device", ""))
+        if name not in self.actions.kiosk.hub.snapshot():
+            raise ValueError(f"no device {name!r} on this terminal")
+        self.actions.kiosk.hub.reconnect(name)
+        self.actions.kiosk.hub.poll()
+        snap = self.actions.kiosk.hub.snapshot()[name]
+        return f"{name} reconnected: {snap.status.value}"
+
+    def _diagnostics(self, args: dict, cid: Any) -> str:
+        import tempfile
+        from pathlib import Path
+
+        from kiosk.admin.diagnostics import write_bundle
+
+        with tempfile.TemporaryDirectory(prefix="kiosk-diag-") as folder:
+            path = write_bundle(self.actions, Path(folder))
+            data = path.read_bytes()
+            self.actions.kiosk.backend.upload_diagnostics(path.name, data, f"diag-{cid}", command_id=cid)
+        return f"{path.name} uploaded ({len(data)} bytes)"
+
+    def _notice(self, args: dict, cid: Any) -> str:
+        zh = " ".join(str(args.get("text_zh", "")).split())[: self.NOTICE_MAX]
+        en = " ".join(str(args.get("text_en", "")).split())[: self.NOTICE_MAX]
+        self.actions.kiosk.set_notice(zh, en)
+        return f"notice shown: {zh} / {en}" if zh or en else "notice cleared"
+
+
 def _quietly(fn: Callable[[], object]) -> None:
     try:
         fn()
@@ -455,5 +521,5 @@ def _quietly(fn: Callable[[], object]) -> None:
 
 __all__ = [
     "RESTART_EXIT_CODE", "AdminActions", "AdminError", "DeviceRow", "EventWaiter", "PaperInfo",
-    "describe_card",
+    "RemoteCommands", "describe_card",
 ]

@@ -265,10 +265,24 @@ class BackendClient:
         return self._call("POST", "/v1/help-requests", body, m.Accepted, key=idempotency_key)
 
     def heartbeat(self, status: dict, idempotency_key: str) -> dict:
-        """Terminal heartbeat: device status, paper, outbox depth, software version."""
+        """Terminal heartbeat: device status, paper, outbox depth, software version. The answer
+        carries the remote commands waiting for this terminal (``commands``)."""
         return self._call(
-            "POST", "/v1/heartbeat", status, m.Accepted, key=idempotency_key, attempts=1
+            "POST", "/v1/heartbeat", status, m.HeartbeatAnswer, key=idempotency_key, attempts=1
         )
+
+    def upload_diagnostics(
+        self, name: str, data: bytes, idempotency_key: str, command_id: int | None = None
+    ) -> dict:
+        """Send a diagnostics bundle (asked for by a remote command)."""
+        import base64
+
+        body = {
+            "command_id": command_id,
+            "name": name,
+            "content_b64": base64.b64encode(data).decode("ascii"),
+        }
+        return self._call("POST", "/v1/diagnostics", body, m.Accepted, key=idempotency_key)
 
     def verify_certificate(self, code: str) -> dict:
         """Public check of a certificate's verification code (what the QR code leads to)."""

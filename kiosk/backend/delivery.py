@@ -12,6 +12,11 @@ answer:
   clock or the secret must let every row through, not leave them failed;
 * the backend refused the row itself (not retryable): the row is failed with the reason,
   kept for the admin screen, and the next row of that kind goes.
+
+Remote commands (the fleet console's) come in the heartbeat's answer: the terminal never
+opens a port. Each command id is carried out once (``on_command`` returns whether it worked
+and a line of detail); its acknowledgement rides on the next heartbeats until the backend has
+taken one of them, and a heartbeat goes at once after a command so the console sees it soon.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class DeliveryWorker:
         heartbeat: Callable[[], dict] | None = None,
         heartbeat_s: float = 60.0,
         keep_done_s: float = 30 * 86400,
+        on_command: Callable[[dict], tuple[bool, str]] | None = None,
     ) -> None:
         """``heartbeat`` builds the heartbeat payload (see ``payloads.heartbeat``); the worker
         sends one every ``heartbeat_s`` directly, not through the outbox (a missed heartbeat
@@ -72,6 +78,11 @@ class DeliveryWorker:
         self.keep_done_s = keep_done_s
         self._next_heartbeat = 0.0
         self._next_purge = 0.0
+        self.on_command = on_command
+        #: acknowledgements not yet taken by the backend, and the command ids carried out
+        self._acks: list[dict] = []
+        self._carried_out: dict[int, dict] = {}
+        self._heartbeat_lock = threading.Lock()  # the worker's and a caller's heartbeat
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -176,9 +187,16 @@ class DeliveryWorker:
         """Send one heartbeat now; True if the backend took it."""
         if self.heartbeat is None:
             return False
+        with self._heartbeat_lock:
+            return self._send_heartbeat()
+
+    def _send_heartbeat(self) -> bool:
+        acks = list(self._acks[:32])
         try:
-            payload = self.heartbeat()
-            self.client.heartbeat(payload, f"hb-{uuid.uuid4().hex}")
+            payload = dict(self.heartbeat())
+            if acks:
+                payload["acks"] = acks
+            answer = self.client.heartbeat(payload, f"hb-{uuid.uuid4().hex}")
         except BackendError as e:
             if isinstance(e, BackendUnavailableError) or getattr(e, "status", None) == 401:
                 self.last_error = f"heartbeat: {type(e).__name__}: {e}"
@@ -194,7 +212,35 @@ class DeliveryWorker:
             self._failures_in_row = 0
             self.outbox.release_backoff()
         self._set_online(True)
+        taken = {a["command_id"] for a in acks}
+        self._acks = [a for a in self._acks if a["command_id"] not in taken]
+        if self._carry_out(answer.get("commands") or []):
+            self._next_heartbeat = 0.0  # acknowledge soon
+            self._wake.set()
         return True
+
+    def _carry_out(self, commands: list[dict]) -> bool:
+        """Carry out each new command once; True if there is something to acknowledge."""
+        for command in commands:
+            cid = int(command.get("command_id", 0))
+            if cid in self._carried_out:  # the ack was lost or not yet sent: say it again
+                if not any(a["command_id"] == cid for a in self._acks):
+                    self._acks.append(self._carried_out[cid])
+                continue
+            if self.on_command is None:
+                ok, detail = False, "this terminal takes no remote commands"
+            else:
+                try:
+                    ok, detail = self.on_command(command)
+                except Exception as e:  # a command must not stop delivery
+                    log.exception("remote command %s failed", command.get("kind"))
+                    ok, detail = False, f"{type(e).__name__}: {e}"
+            ack = {"command_id": cid, "ok": bool(ok), "detail": str(detail)[:500]}
+            self._carried_out[cid] = ack
+            if len(self._carried_out) > 256:
+                self._carried_out.pop(next(iter(self._carried_out)))
+            self._acks.append(ack)
+        return bool(self._acks)
 
     def run_once(self, *, ignore_backoff: bool = False) -> bool | None:
         """Deliver one row. None: nothing to do; True: it went (or was refused for good);

@@ -252,13 +252,43 @@ class AuditIn(_Request):
     at: Stamp
 
 
+class CommandAck(_Request):
+    """What became of a remote command the terminal was given in a heartbeat's answer."""
+
+    command_id: Annotated[int, Field(ge=1, le=2**53), JSON_INT]
+    ok: Bool
+    detail: Annotated[str, Field(max_length=500)] = ""
+
+
 class HeartbeatIn(_Request):
     software_version: ShortText
-    devices: dict[str, Annotated[str, Field(max_length=32)]] = {}
+    devices: Annotated[dict[str, Annotated[str, Field(max_length=32)]], Field(max_length=16)] = {}
     paper: Annotated[str, Field(max_length=16)] = "unknown"
-    outbox_depth: Annotated[int, Field(ge=0), JSON_INT] = 0
+    #: the printer's sensor says low, or the roll counter says it is nearly used
+    paper_near_end: Bool = False
+    outbox_depth: Annotated[int, Field(ge=0, le=2**53), JSON_INT] = 0
+    #: age of the oldest row waiting in the outbox, seconds (None: nothing waits)
+    outbox_oldest_s: Annotated[int, Field(ge=0, le=2**53), JSON_INT] | None = None
     in_service: Bool = True
+    #: the delivery's last error, scrubbed of personal data ("" when all is well)
+    last_error: Annotated[str, Field(max_length=500)] = ""
+    #: commands carried out since the last heartbeat the backend took
+    acks: Annotated[list[CommandAck], Field(max_length=32)] = []
     at: Stamp
+
+
+class DiagnosticsIn(_Request):
+    """A diagnostics bundle (the .zip ``kiosk admin diagnostics`` writes), sent on request."""
+
+    command_id: Annotated[int, Field(ge=1, le=2**53), JSON_INT] | None = None
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")]
+    content_b64: Annotated[
+        str,
+        Field(
+            max_length=1_400_000,
+            pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        ),
+    ]
 
 
 #: outbox kind -> (path, request model)
@@ -525,6 +555,29 @@ class Accepted(_Model):
     kind: str
     idempotency_key: str
     received_at: str
+
+
+#: remote commands a terminal carries out (a terminal refuses kinds it does not know)
+COMMAND_KINDS: dict[str, str] = {
+    "out_of_service": "暂停服务 / out of service",
+    "in_service": "恢复服务 / back in service",
+    "reconnect": "重连设备 / reconnect a device",
+    "diagnostics": "上传诊断包 / upload a diagnostics bundle",
+    "notice": "待机页公告 / notice on the idle screen",
+}
+
+
+class Command(_Model):
+    command_id: int
+    kind: str
+    args: dict[str, str] = {}
+
+
+class HeartbeatAnswer(Accepted):
+    """A heartbeat's answer carries the commands waiting for the terminal: the terminal never
+    opens a port, so this is how the fleet console reaches it."""
+
+    commands: list[Command] = []
 
 
 def error_body(code: str, zh: str, en: str, retryable: bool) -> dict[str, Any]:

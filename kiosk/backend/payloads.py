@@ -63,17 +63,24 @@ def heartbeat(
     paper: str,
     outbox_depth: int,
     in_service: bool = True,
+    paper_near_end: bool = False,
+    outbox_oldest_s: int | None = None,
+    last_error: str = "",
     at: str | None = None,
 ) -> dict[str, Any]:
-    """``devices``: device name -> DeviceStatus value; ``paper``: PaperStatus value."""
+    """``devices``: device name -> DeviceStatus value; ``paper``: PaperStatus value;
+    ``last_error``: already scrubbed of personal data."""
     return _checked(
         m.HeartbeatIn,
         {
             "software_version": software_version,
             "devices": devices,
             "paper": paper,
+            "paper_near_end": paper_near_end,
             "outbox_depth": outbox_depth,
+            "outbox_oldest_s": outbox_oldest_s,
             "in_service": in_service,
+            "last_error": last_error,
             "at": at or now_iso(),
         },
     )

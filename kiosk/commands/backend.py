@@ -1,10 +1,11 @@
-"""``kiosk backend serve``: run the reference backend (the simulated platform) until stopped.
+"""``kiosk backend serve``: run the reference backend (the gateway with the simulated platform
+behind it) until stopped.
 
 The first line on stdout is the URL it serves, so a script can start it with ``--port 0`` and
 read where it is. ``--terminal ID=SECRET_FILE`` (repeatable) sets which terminals may call it.
 Without it, the terminal of the kiosk config (``--config``, default ``config/kiosk.toml``) is
 accepted with that config's secret, so ``kiosk backend serve`` and ``kiosk run`` on one machine
-agree; if that secret cannot be read, the built-in demo terminal and secret are used.
+agree. There is no built-in secret: if that secret cannot be read, it refuses to start.
 """
 
 from __future__ import annotations
@@ -67,15 +68,17 @@ def _terminals(specs: list[str]) -> dict[str, bytes] | None:
     return out
 
 
-def _from_config(path: str | None) -> dict[str, bytes] | None:
+def _from_config(path: str | None) -> dict[str, bytes]:
     from kiosk.config import load_config
 
     try:
         cfg = load_config(path)
         return {cfg.terminal.id: cfg.terminal_secret()}
     except ConfigError as e:
-        print(f"reference backend: {e}; accepting the demo terminal instead", file=sys.stderr)
-        return None
+        raise ConfigError(
+            f"no terminal to accept: {e}. Name one with --terminal ID=SECRET_FILE "
+            "(there is no built-in secret)"
+        ) from None
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -83,13 +86,17 @@ def serve(args: argparse.Namespace) -> int:
 
     if (args.tls_cert is None) != (args.tls_key is None):
         raise ConfigError("--tls-cert and --tls-key go together")
-    backend = ReferenceBackend(args.data, _terminals(args.terminal) or _from_config(args.config))
+    terminals = _terminals(args.terminal) or _from_config(args.config)
+    backend = ReferenceBackend(args.data, terminals)
     backend.auto_pay_after_s = args.auto_pay
     try:
         url = backend.start(args.host, args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
     except OSError as e:
         backend.close()
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {e}") from None
+    except ConfigError:
+        backend.close()
+        raise
     done = threading.Event()
     for sig in (
         signal.SIGTERM,
@@ -98,7 +105,7 @@ def serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: done.set())
     print(url, flush=True)
     print(
-        f"reference backend: data in {backend.data_dir}, terminals: {', '.join(backend.terminals)}",
+        f"reference backend: data in {backend.data_dir}, terminals: {', '.join(terminals)}",
         file=sys.stderr,
         flush=True,
     )

@@ -34,6 +34,7 @@ EN_TAG = "en: "  # the extracted comment that carries the English written in the
 #: first match wins; paths are relative to the package folder
 METHOD_MAP = [
     ("sim/backend/**", "ignore"),  # the simulated government platform's data
+    ("gateway/**", "ignore"),  # the gateway: its answers carry both languages, its console has its own
     ("commands/**", "ignore"),  # technicians' command-line output
     ("sim/demo_data.py", "ignore"),
     ("tours/**", "ignore"),

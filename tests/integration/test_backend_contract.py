@@ -1,17 +1,20 @@
-"""The contract cannot drift: openapi.yaml matches the models, and the running reference
-backend answers what the document says (schemathesis, bounded examples, signed requests)."""
+"""The contract cannot drift: openapi.yaml is FastAPI's document of the gateway's routes and
+models, and the running gateway answers what it says (schemathesis, bounded examples, signed
+requests)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from kiosk.backend import contract, signing
-from kiosk.sim.backend.routes import KEYED, ROUTES, UNSIGNED
+from kiosk.gateway import api
+from kiosk.sim.backend import ReferenceBackend
 
 TERMINAL, SECRET = "T-CONTRACT", b"contract-secret"
 SPEC = Path(contract.__file__).with_name("openapi.yaml")
@@ -57,23 +60,52 @@ class _SignatureHeaders:
             case.headers[header] = data
 
 
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
+    b = ReferenceBackend(tmp_path_factory.mktemp("ref"), {TERMINAL: SECRET})
+    b.start()
+    yield b
+    b.close()
+
+
 def test_openapi_yaml_is_generated_from_the_models():
     assert SPEC.read_text(encoding="utf-8") == contract.render(), (
         "run: python -m kiosk.backend.contract"
     )
 
 
+def _operations():
+    doc = contract.build()
+    for path, methods in doc["paths"].items():
+        for method, entry in methods.items():
+            yield method.upper(), path, entry
+
+
 def test_every_route_is_in_the_contract_and_back():
-    documented = {(op.method, op.path) for op in contract.OPS}
-    assert documented == set(ROUTES)
-    assert {(op.method, op.path) for op in contract.OPS if not op.signed} == UNSIGNED
-    assert {(op.method, op.path) for op in contract.OPS if op.keyed} == KEYED
+    documented = {(method, path) for method, path, _ in _operations()}
+    assert documented == set(api.OPS)
+    unsigned = {(method, path) for method, path, e in _operations() if e["security"] == []}
+    assert unsigned == {k for k, op in api.OPS.items() if not op.signed}
+    assert unsigned == {("GET", "/v1/health"), ("GET", "/v1/certificates/verify")}
+    keyed = {(method, path) for method, path, e in _operations()
+             if any(p["name"] == "Idempotency-Key" and p["required"] for p in e.get("parameters", []))}
+    assert keyed == {k for k, op in api.OPS.items() if op.keyed}
+    assert all(method == "POST" for method, _path in keyed)
 
 
 def test_no_personal_data_in_any_url():
-    for op in contract.OPS:
-        assert "{" not in op.path, f"{op.path}: no path parameters (IDs belong in signed bodies)"
-        assert set(op.query) <= {"code"}, op.path
+    for _method, path, entry in _operations():
+        assert "{" not in path, f"{path}: no path parameters (IDs belong in signed bodies)"
+        query = {p["name"] for p in entry.get("parameters", []) if p["in"] == "query"}
+        assert query <= {"code"}, path
+
+
+def test_every_error_answer_is_the_one_shape():
+    for method, path, entry in _operations():
+        for status, answer in entry["responses"].items():
+            if int(status) >= 400:
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorEnvelope"), (method, path, status)
 
 
 @schema.parametrize()

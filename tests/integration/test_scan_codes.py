@@ -76,10 +76,11 @@ def test_a_token_lives_sixty_seconds(reference_backend, client):
 def test_forged_and_foreign_codes_are_refused(reference_backend, client):
     code = tokens.issue(reference_backend, "wang_jianguo")
     forged = code[:-4] + ("0000" if not code.endswith("0000") else "1111")
-    for text, why in ((forged, "token_forged"), ("HELLO WORLD", "token_unknown"),
-                      ("ESSC1." + "a" * 16 + ".0123456789abcdef", "token_forged")):
+    for n, (text, why) in enumerate(((forged, "token_forged"), ("HELLO WORLD", "token_unknown"),
+                                     ("ESSC1." + "a" * 16 + ".0123456789abcdef", "token_forged"))):
+        # a key per code: the gateway keeps a refusal as the answer to its key
         with pytest.raises(BackendError) as refused:
-            client.resolve_identity_code(text, idempotency_key=f"scan-{why}-{len(text)}")
+            client.resolve_identity_code(text, idempotency_key=f"scan-{why}-{n}")
         assert refused.value.code == why
 
 

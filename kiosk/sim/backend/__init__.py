@@ -1,5 +1,5 @@
-"""The reference backend: a simulated government platform with the demo residents' records."""
+"""The reference backend: the terminal gateway with a simulated government platform behind it."""
 
-from kiosk.sim.backend.server import DEMO_TERMINALS, ReferenceBackend
+from kiosk.sim.backend.server import ReferenceBackend
 
-__all__ = ["DEMO_TERMINALS", "ReferenceBackend"]
+__all__ = ["ReferenceBackend"]

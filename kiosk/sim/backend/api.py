@@ -1,13 +1,13 @@
-"""What every reference-backend endpoint shares: the call, the error, parsing, idempotency.
+"""What every simulated-platform operation shares: the call, the error, parsing, idempotency.
 
-``server.py`` does the HTTP, signing and faults; each route (see ``routes.py``) gets a
-``Call`` (backend, terminal id, parsed body, idempotency key) and returns (status, answer) or
-raises ``ApiError``. Writes run inside ``idempotent`` so each key has one effect.
+The gateway does the HTTP, signing and its own idempotency; the adapter (``adapter.py``) hands
+each operation (see ``routes.py``) a ``Call`` (the platform, terminal id, body, idempotency
+key) and gets (status, answer) back or an ``ApiError``. Writes run inside ``idempotent`` so
+each key has one effect on the platform too.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -17,30 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from kiosk import __version__
-from kiosk.backend import models as m
+from kiosk.gateway.errors import ApiError
 from kiosk.sim.demo_data import DemoResident, by_id_number
 from kiosk.validation import fields
 
 if TYPE_CHECKING:
-    from kiosk.sim.backend.server import ReferenceBackend
+    from kiosk.sim.backend.adapter import SimulatedPlatform
 
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, zh: str, en: str, retryable: bool = False) -> None:
-        super().__init__(code)
-        self.status, self.code, self.zh, self.en, self.retryable = status, code, zh, en, retryable
-
-    def body(self) -> dict[str, Any]:
-        return m.error_body(self.code, self.zh, self.en, self.retryable)
-
-
 @dataclass
 class Call:
-    backend: ReferenceBackend
+    backend: SimulatedPlatform
     terminal: str
     body: dict[str, Any]
     key: str
@@ -105,30 +95,4 @@ def idempotent(
     return status, answer
 
 
-def health(call: Call) -> tuple[int, dict]:
-    now = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
-    return 200, {"status": "ok", "time": now, "version": __version__}
-
-
-def delivery(kind: str) -> Callable[[Call], tuple[int, dict]]:
-    """The handler for one outbox kind: validate, then record it once per key."""
-    _path, model = m.DELIVERY[kind]
-
-    def handle(call: Call) -> tuple[int, dict]:
-        item = parse(model, call.body)
-        store = call.backend.store
-
-        def effect(conn: Any) -> tuple[int, dict]:
-            at = store.add_received(
-                conn, kind, call.terminal, call.key, item.model_dump(mode="json")
-            )
-            return 201, {
-                "accepted": True,
-                "kind": kind,
-                "idempotency_key": call.key,
-                "received_at": at,
-            }
-
-        return idempotent(call, kind, effect)
-
-    return handle
+__all__ = ["ApiError", "Call", "idempotent", "need_key", "parse", "resident"]

@@ -16,11 +16,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
-from kiosk.sim.backend.api import ApiError
+from kiosk.gateway.errors import ApiError
+from kiosk.gateway.server import is_loopback
 
 if TYPE_CHECKING:
     from kiosk.sim.backend.server import ReferenceBackend
+
+MAX_BODY = 4096
 
 
 def handle(
@@ -42,7 +46,7 @@ def handle(
                 spec = json.loads(raw or b"{}")
                 mode = spec.pop("mode")
                 fault = backend.faults.set(mode, **spec)
-            except (ValueError, KeyError, TypeError) as e:
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
                 raise ApiError(400, "bad_fault", "参数错误", f"bad fault: {e}") from None
             return 200, {"fault": dataclasses.asdict(fault)}
         if method == "DELETE":
@@ -74,3 +78,38 @@ def handle(
     ):
         return 200, backend.mark_paid(parts[2])
     raise ApiError(404, "not_found", "请求的服务不存在", f"no such endpoint {method} {path}")
+
+
+class SimControls:
+    """ASGI: answers ``/sim/`` for loopback clients, passes everything else on."""
+
+    def __init__(self, app: Any, backend: ReferenceBackend) -> None:
+        self.app, self.backend = app, backend
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/sim/"):
+            await self.app(scope, receive, send)
+            return
+        import anyio
+
+        client = (scope.get("client") or ("", 0))[0]
+        raw = b""
+        more = True
+        while more and len(raw) <= MAX_BODY:
+            message = await receive()
+            raw += message.get("body", b"")
+            more = message.get("more_body", False) and message["type"] == "http.request"
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        try:
+            if not is_loopback(client):
+                raise ApiError(403, "forbidden", "禁止访问", "loopback only")
+            if len(raw) > MAX_BODY:
+                raise ApiError(413, "request_too_large", "请求过大", "request body too large")
+            status, answer = await anyio.to_thread.run_sync(
+                handle, self.backend, scope["method"], scope["path"], query, raw)
+        except ApiError as e:
+            status, answer = e.status, e.body()
+        data = json.dumps(answer, ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})

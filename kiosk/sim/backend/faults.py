@@ -3,18 +3,20 @@
 Each fault hits the next ``count`` matching requests (all of them when ``count`` is None) whose
 path starts with ``path_prefix``. ``when="after"`` lets the request take effect first and then
 misbehaves: that is the case where a terminal must not pay twice (effect done, answer lost).
+``FaultLayer`` is an ASGI layer in front of the gateway; the wire-level faults (drop, a head
+dripped a byte at a time) use the connection's transport, which the gateway's protocol puts
+in the request's scope.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import socket
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kiosk.sim.backend.api import ApiError
+from kiosk.gateway.errors import ApiError
 
 FaultMode = Literal[
     "slow", "5xx", "drop", "html", "truncated", "wrong_types", "huge", "drip", "drip_headers"
@@ -87,72 +89,112 @@ class Faults:
 # --- how each fault looks on the wire ----------------------------------------------------------
 
 
-def misbehave(h: Any, f: Fault, answer: dict | None) -> bool:
-    """Apply a fault to the request handler ``h``; True when it answered (or dropped) the request."""
+class FaultLayer:
+    """ASGI: applies the current fault to ``/v1/`` requests before or after the gateway."""
+
+    def __init__(self, app: Any, faults: Faults, stopping: threading.Event) -> None:
+        self.app, self.faults, self.stopping = app, faults, stopping
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        fault = self.faults.take(scope["path"]) if scope["type"] == "http" else None
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        transport = scope.get("extensions", {}).get("kiosk.transport")
+        if fault.when == "before" and await misbehave(send, transport, fault, None, self.stopping):
+            return
+        if fault.when == "before":
+            await self.app(scope, receive, send)
+            return
+        captured: list[dict] = []
+
+        async def capture(message: dict) -> None:
+            captured.append(message)
+
+        await self.app(scope, receive, capture)
+        body = b"".join(m.get("body", b"") for m in captured if m["type"] == "http.response.body")
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            answer = None
+        if not await misbehave(send, transport, fault, answer, self.stopping):
+            for message in captured:
+                await send(message)
+
+
+async def _pause(seconds: float, stopping: threading.Event) -> None:
+    end = asyncio.get_running_loop().time() + seconds
+    while not stopping.is_set() and asyncio.get_running_loop().time() < end:
+        await asyncio.sleep(min(0.05, seconds))
+
+
+async def _respond(send: Any, status: int, data: bytes, ctype: str, length: int | None = None) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", ctype.encode()), (b"content-length", str(len(data) if length is None else length).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _hang_up(transport: Any) -> None:
+    if transport is not None:
+        transport.close()
+        await asyncio.sleep(0.01)  # the server notices the connection is gone: no answer is sent
+
+
+async def misbehave(send: Any, transport: Any, f: Fault, answer: dict | None, stopping: threading.Event) -> bool:
+    """Apply a fault; True when it answered (or dropped) the request."""
     if f.mode == "slow":
-        h.backend.stopping.wait(f.delay_s)
+        await _pause(f.delay_s, stopping)
         return False
     if f.mode == "5xx":
         body = ApiError(f.status, "unavailable", "服务暂不可用", "service unavailable", True).body()
-        h._send_json(f.status, body, close=True)
+        await _respond(send, f.status, json.dumps(body, ensure_ascii=False).encode(), "application/json")
     elif f.mode == "drop":
-        h.close_connection = True
-        try:
-            h.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        await _hang_up(transport)
     elif f.mode == "html":
-        page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
-        h._send(200, page.encode(), "text/html", close=True)
+        page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
+        await _respond(send, 200, page, "text/html")
     elif f.mode == "truncated":
         data = json.dumps(answer or {"status": "ok", "time": "x", "version": "x"}).encode()
-        h._send(200, data[: max(1, len(data) // 2)], "application/json", close=True)
+        await _respond(send, 200, data[: max(1, len(data) // 2)], "application/json")
     elif f.mode == "wrong_types":
-        h._send_json(
-            200, wrong_types(answer or {"status": "ok", "time": "", "version": ""}), close=True
-        )
+        data = json.dumps(wrong_types(answer or {"status": "ok", "time": "", "version": ""})).encode()
+        await _respond(send, 200, data, "application/json")
     elif f.mode == "huge":
-        _stream(h, b'{"status": "ok", "padding": "', f.size, delay=0.0)
+        await _stream(send, transport, f.size, delay=0.0, stopping=stopping)
     elif f.mode == "drip_headers":
-        _drip_head(h, f.delay_s)
+        await _drip_head(transport, f.delay_s, stopping)
     elif f.mode == "drip":
-        _stream(h, b'{"status": "ok", "padding": "', 4096, delay=f.delay_s)
+        await _stream(send, transport, 4096, delay=f.delay_s, stopping=stopping)
     return True
 
 
-def _drip_head(h: Any, delay: float) -> None:
+async def _drip_head(transport: Any, delay: float, stopping: threading.Event) -> None:
     """The status line and headers a byte at a time: each byte beats the read timeout."""
-    h.close_connection = True
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"a" * 4096
-    try:
-        for i in range(len(head)):
-            if h.backend.stopping.is_set():
-                break
-            h.wfile.write(head[i : i + 1])
-            h.wfile.flush()
-            time.sleep(delay)
-    except OSError:
-        pass  # the client hung up, as it should
+    for i in range(len(head)):
+        if stopping.is_set() or transport is None or transport.is_closing():
+            break
+        transport.write(head[i : i + 1])
+        await _pause(delay, stopping)
+    await _hang_up(transport)
 
 
-def _stream(h: Any, head: bytes, size: int, *, delay: float) -> None:
-    h.send_response(200)
-    h.send_header("Content-Type", "application/json")
-    h.send_header("Content-Length", str(size))
-    h.send_header("Connection", "close")
-    h.close_connection = True
-    h.end_headers()
-    try:
-        h.wfile.write(head)
-        sent, chunk = len(head), (b"a" if delay else b"a" * 65536)
-        while sent < size and not h.backend.stopping.is_set():
-            h.wfile.write(chunk[: size - sent])
-            sent += len(chunk)
-            if delay:
-                h.wfile.flush()
-                time.sleep(delay)
-    except OSError:
-        pass  # the client hung up, as it should
+async def _stream(send: Any, transport: Any, size: int, *, delay: float, stopping: threading.Event) -> None:
+    head = b'{"status": "ok", "padding": "'
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(size).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": head, "more_body": True})
+    sent, chunk = len(head), (b"a" if delay else b"a" * 65536)
+    while sent < size - len(chunk) and not stopping.is_set():
+        if transport is not None and transport.is_closing():
+            return  # the client hung up, as it should
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        sent += len(chunk)
+        if delay:
+            await _pause(delay, stopping)
+    await _hang_up(transport)
 
 
 def wrong_types(value: Any) -> Any:

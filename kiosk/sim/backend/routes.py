@@ -1,52 +1,32 @@
-"""The reference backend's route table: (method, path) -> handler. Mirrors ``openapi.yaml``.
-
-Every route that touches a resident or writes anything is a signed POST; GET is kept for the
-two public, unsigned reads, so that urllib3's retry of GETs can never resend a used nonce.
-"""
+"""The simulated platform's operations: the gateway's ``Platform`` method -> the data module
+that answers it. Each takes a ``Call`` and returns (status, answer) or raises ``ApiError``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from kiosk.backend import models as m
 from kiosk.sim.backend import certificates, paycode, payments, residents, tokens
-from kiosk.sim.backend.api import Call, delivery, health
+from kiosk.sim.backend.api import Call
 
 Handler = Callable[[Call], tuple[int, dict]]
 
-ROUTES: dict[tuple[str, str], Handler] = {
-    ("GET", "/v1/health"): health,
-    ("POST", "/v1/residents/insurance"): residents.insurance,
-    ("POST", "/v1/residents/contributions"): residents.contributions,
-    ("POST", "/v1/residents/rights-record"): residents.rights_record,
-    ("POST", "/v1/residents/medical-account"): residents.medical_account,
-    ("POST", "/v1/residents/benefits"): residents.benefits,
-    ("POST", "/v1/residents/resident-pension"): residents.resident_pension,
-    ("POST", "/v1/cards/status"): residents.card_status,
-    ("POST", "/v1/cards/report-loss"): residents.report_card_loss,
-    ("POST", "/v1/bills/query"): payments.bill_statement,
-    ("POST", "/v1/contributions/options"): payments.contribution_options,
-    ("POST", "/v1/orders"): payments.create_order,
-    ("POST", "/v1/orders/status"): payments.order_status,
-    ("POST", "/v1/orders/close"): payments.close_order,
-    ("POST", "/v1/identity/resolve"): tokens.resolve,
-    ("POST", "/v1/orders/pay-code"): paycode.pay,
-    ("POST", "/v1/orders/pay-code/status"): paycode.status,
-    ("POST", "/v1/orders/pay-code/reverse"): paycode.reverse,
-    ("POST", "/v1/certificates"): certificates.issue,
-    ("GET", "/v1/certificates/verify"): certificates.verify,
-} | {("POST", path): delivery(kind) for kind, (path, _model) in m.DELIVERY.items()}
-
-#: routes anyone may call without a terminal signature (no personal data behind them)
-UNSIGNED = {("GET", "/v1/health"), ("GET", "/v1/certificates/verify")}
-
-#: writes: refused without a well-formed Idempotency-Key before anything else is looked at
-KEYED = {
-    ("POST", "/v1/cards/report-loss"),
-    ("POST", "/v1/orders"),
-    ("POST", "/v1/orders/close"),
-    ("POST", "/v1/certificates"),
-    ("POST", "/v1/identity/resolve"),
-    ("POST", "/v1/orders/pay-code"),
-    ("POST", "/v1/orders/pay-code/reverse"),
-} | {("POST", path) for path, _model in m.DELIVERY.values()}
+OPERATIONS: dict[str, Handler] = {
+    "insurance": residents.insurance,
+    "contributions": residents.contributions,
+    "rights_record": residents.rights_record,
+    "medical_account": residents.medical_account,
+    "benefits": residents.benefits,
+    "resident_pension": residents.resident_pension,
+    "card_status": residents.card_status,
+    "report_card_loss": residents.report_card_loss,
+    "bill_statement": payments.bill_statement,
+    "contribution_options": payments.contribution_options,
+    "create_order": payments.create_order,
+    "order_status": payments.order_status,
+    "close_order": payments.close_order,
+    "issue_certificate": certificates.issue,
+    "resolve_identity_code": tokens.resolve,
+    "pay_with_code": paycode.pay,
+    "code_payment_status": paycode.status,
+    "reverse_code_payment": paycode.reverse,
+}

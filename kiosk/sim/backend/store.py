@@ -1,9 +1,11 @@
-"""The reference backend's state in SQLite: nonces, idempotent writes, what terminals sent.
+"""The simulated platform's state in SQLite: orders, payments, certificates, card status.
 
-Every write a terminal makes goes through ``idempotent``: its effect and the stored answer are
-committed in one transaction, keyed by (terminal, idempotency key). A resend with the same key
-gets the same stored answer and causes no second effect; a different body under a key already
-used is refused, because it means the terminal has a bug.
+The gateway in front keeps nonces, idempotency keys and what terminals deliver in its own
+database. The platform keeps its own record of each write's business serial number (the
+terminal's idempotency key, passed on by the adapter) as a real platform does: effect and
+stored answer in one transaction, so a write that reaches it twice (a gateway that crashed
+between the platform's answer and its own record) still has one effect. Several gateway
+processes may share one platform file: writes take SQLite's lock with ``BEGIN IMMEDIATE``.
 """
 
 from __future__ import annotations
@@ -12,26 +14,15 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.backend.signing import MAX_SKEW_S
-
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS nonces (
-    terminal TEXT NOT NULL, nonce TEXT NOT NULL, ts INTEGER NOT NULL,
-    PRIMARY KEY (terminal, nonce)
-);
 CREATE TABLE IF NOT EXISTS idempotency (
     terminal TEXT NOT NULL, key TEXT NOT NULL, route TEXT NOT NULL, body_hash TEXT NOT NULL,
     status INTEGER NOT NULL, response TEXT NOT NULL, created_at TEXT NOT NULL,
     PRIMARY KEY (terminal, key)
-);
-CREATE TABLE IF NOT EXISTS received (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, terminal TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS certificates (
     certificate_no TEXT PRIMARY KEY, verification_code TEXT UNIQUE NOT NULL, kind TEXT NOT NULL,
@@ -69,32 +60,19 @@ class ReferenceStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.RLock()
-        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")  # a simulator: speed over power-cut safety
         self.conn.executescript(SCHEMA)
-        self._last_purge = 0.0
+        #: where "what terminals sent" lives (the gateway's store), for ``received`` and
+        #: ``clear_received``
+        self.received_source: Any = None
         #: writes answered from the idempotency store: resends that had no second effect
         self.replays = 0
 
     def close(self) -> None:
         with self.lock:
             self.conn.close()
-
-    # --- replay protection -----------------------------------------------------------------
-
-    def remember_nonce(self, terminal: str, nonce: str, ts: int) -> bool:
-        with self.lock:
-            now = time.time()
-            if now - self._last_purge > 60:
-                # a nonce older than the skew window can never be accepted again anyway
-                self.conn.execute("DELETE FROM nonces WHERE ts < ?", (int(now) - 2 * MAX_SKEW_S,))
-                self._last_purge = now
-            cur = self.conn.execute(
-                "INSERT OR IGNORE INTO nonces (terminal, nonce, ts) VALUES (?, ?, ?)",
-                (terminal, nonce, ts),
-            )
-            return cur.rowcount == 1
 
     # --- idempotent writes -----------------------------------------------------------------
 
@@ -108,72 +86,39 @@ class ReferenceStore:
     ) -> tuple[int, dict[str, Any], bool]:
         """Run ``effect`` once per (terminal, key); return (status, answer, replayed)."""
         with self.lock:
-            row = self.conn.execute(
-                "SELECT route, body_hash, status, response FROM idempotency WHERE terminal=? AND key=?",
-                (terminal, key),
-            ).fetchone()
-            if row is not None:
-                if row[0] != route or row[1] != body_hash:
-                    raise IdempotencyConflict(key)
-                self.replays += 1
-                return row[2], json.loads(row[3]), True
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN IMMEDIATE")  # the look-up too: another process may share the file
             try:
-                status, answer = effect(self.conn)
-                if status < 500:
-                    # 4xx answers are stored too: the same request must get the same refusal
-                    self.conn.execute(
-                        "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            terminal,
-                            key,
-                            route,
-                            body_hash,
-                            status,
-                            json.dumps(answer, ensure_ascii=False),
-                            now_iso(),
-                        ),
-                    )
-                    self.conn.execute("COMMIT")
-                else:
-                    self.conn.execute("ROLLBACK")
+                row = self.conn.execute(
+                    "SELECT route, body_hash, status, response FROM idempotency WHERE terminal=? AND key=?",
+                    (terminal, key),
+                ).fetchone()
+                if row is None:
+                    status, answer = effect(self.conn)
+                    if status < 500:
+                        # 4xx answers are stored too: the same request must get the same refusal
+                        self.conn.execute(
+                            "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (terminal, key, route, body_hash, status,
+                             json.dumps(answer, ensure_ascii=False), now_iso()),
+                        )
+                        self.conn.execute("COMMIT")
+                        return status, answer, False
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-            return status, answer, False
+            self.conn.execute("ROLLBACK")
+            if row is None:
+                return status, answer, False
+            if row[0] != route or row[1] != body_hash:
+                raise IdempotencyConflict(key)
+            self.replays += 1
+            return row[2], json.loads(row[3]), True
 
-    # --- what terminals sent ---------------------------------------------------------------
-
-    def add_received(
-        self, conn: sqlite3.Connection, kind: str, terminal: str, key: str, payload: dict[str, Any]
-    ) -> str:
-        at = now_iso()
-        conn.execute(
-            "INSERT INTO received (kind, terminal, idempotency_key, payload, received_at) VALUES (?, ?, ?, ?, ?)",
-            (kind, terminal, key, json.dumps(payload, ensure_ascii=False), at),
-        )
-        return at
+    # --- what terminals sent (kept by the gateway) -------------------------------------------
 
     def received(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """What arrived, oldest first: ``{"kind", "terminal", "idempotency_key", "payload", "received_at"}``."""
-        sql = "SELECT kind, terminal, idempotency_key, payload, received_at FROM received"
-        args: tuple[Any, ...] = ()
-        if kind is not None:
-            sql += " WHERE kind = ?"
-            args = (kind,)
-        with self.lock:
-            rows = self.conn.execute(sql + " ORDER BY seq", args).fetchall()
-        return [
-            {
-                "kind": k,
-                "terminal": t,
-                "idempotency_key": key,
-                "payload": json.loads(p),
-                "received_at": at,
-            }
-            for k, t, key, p, at in rows
-        ]
+        return self.received_source.received(kind) if self.received_source is not None else []
 
     def clear_received(self) -> None:
-        with self.lock:
-            self.conn.execute("DELETE FROM received")
+        if self.received_source is not None:
+            self.received_source.clear_received()
