@@ -182,8 +182,10 @@ def ensure_secret(config: KioskConfig) -> bytes:
 def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kiosk:
     from kiosk.backend.client import BackendClient
     from kiosk.backend.delivery import DeliveryWorker
+    from kiosk.backend.uploads import senders
     from kiosk.hardware import a4printer
     from kiosk.hardware.hub import DeviceHub
+    from kiosk.store.applications import Applications
     from kiosk.store.counters import Counters
     from kiosk.store.journal import Journal
     from kiosk.store.outbox import Outbox
@@ -205,6 +207,7 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         log.error("outbox: %s; items that need the store are refused", outbox.lost)
     journal = Journal(outbox)  # same database: a journal row and its outbox row commit together
     counters = Counters(outbox)  # kept across restarts: the paper roll's use
+    applications = _applications(Applications, outbox, data_dir, secret)
     hub = DeviceHub(config.devices, builders=_device_builders(config, counters.slot("printer_roll")))
     ports = Ports(
         config=config,
@@ -217,11 +220,27 @@ def bootstrap(config: KioskConfig, *, catalogue_path: Path | None = None) -> Kio
         a4printer=a4printer.build(config.devices.a4printer),
         # reviewers' mode: the receipt printer is an emulator, so certificates are kept as files
         certificate_copies=data_dir / "certificates" if config.devices.printer.driver == "simulated" else None,
+        applications=applications,
     )
     kiosk = Kiosk(ports=ports, journey=Journey(ports), delivery=None)
     kiosk.delivery = DeliveryWorker(outbox, backend, on_online_change=kiosk._online_changed,
-                                    heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s)
+                                    heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s,
+                                    senders=senders(applications, backend))
     return kiosk
+
+
+def _applications(cls: Any, outbox: Any, data_dir: Path, secret: bytes) -> Any:
+    """The sealed applications waiting for the backend; bundles nothing waits for are removed
+    now (a crash between sealing and queueing, or between the answer and the deletion)."""
+    from kiosk.errors import StoreError
+
+    applications = cls(outbox, data_dir / "vault", secret)
+    if outbox.lost is None:
+        try:
+            applications.sweep()
+        except (StoreError, OSError) as e:
+            log.error("vault: not swept: %s", e)
+    return applications
 
 
 def _device_builders(config: KioskConfig, roll_store: Any) -> dict[str, Any]:

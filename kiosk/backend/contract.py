@@ -289,6 +289,30 @@ OPS: tuple[Op, ...] = (
     ),
 )
 
+#: 24-hour 自助申办: files in chunks, the application, its progress, the 电子证照 held
+APPLY = "applications"
+OPS += (
+    Op("POST", "/v1/residents/licences", "licences", "电子证照目录 / electronic licences held", m.LicenceQuery,
+       m.Licences, R, errors=(400, 401, 404, 413, 422, 500, 503)),
+    Op("POST", "/v1/applications/uploads", "openUpload", "申请材料上传（开始或续传）/ open or resume an upload",
+       m.UploadOpen, m.UploadStatus, APPLY, keyed=True, errors=(400, 401, 409, 413, 422, 500, 503)),
+    Op("POST", "/v1/applications/chunks", "putChunk", "上传材料分块 / one chunk of a file", m.ChunkIn,
+       m.UploadStatus, APPLY, keyed=True, errors=(400, 401, 404, 409, 413, 422, 500, 503)),
+    Op("POST", "/v1/applications", "submitApplication", "提交申请，返回办件编号 / submit, get the case number",
+       m.ApplicationIn, m.ApplicationAccepted, APPLY, status=201, keyed=True,
+       errors=(400, 401, 404, 409, 413, 422, 500, 503)),
+    Op("POST", "/v1/applications/progress", "applicationProgress", "办件进度（本人）/ progress by ID number",
+       m.ProgressQuery, m.ProgressList, APPLY),
+    Op("POST", "/v1/applications/progress-by-code", "applicationProgressByCode",
+       "办件进度（回执二维码）/ progress by the receipt's code", m.ProgressCodeQuery, m.ApplicationProgress, APPLY,
+       errors=(400, 401, 404, 413, 422, 500, 503)),
+    Op("POST", "/v1/applications/by-point", "pointApplications", "网点办件（帮办代办）/ applications of a point",
+       m.PointQuery, m.PointApplications, APPLY),
+    Op("GET", "/v1/applications/track", "trackApplication", "办件进度公开查询 / public progress page",
+       None, m.ApplicationProgress, APPLY, signed=False, errors=(404, 422, 500, 503),
+       query={"code": "the code on the 受理回执's QR"}),
+)
+
 DESCRIPTION = f"""\
 What a 政务服务自助终端 asks of the government service platform, and what it sends.
 

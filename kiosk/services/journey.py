@@ -145,6 +145,8 @@ class Ports:
     a4printer: Any = None
     #: where a copy of every issued certificate is kept (PDF and PNG), for reviewers; None: nowhere
     certificate_copies: Path | None = None
+    #: applications waiting for the backend, sealed (``kiosk.store.applications``); None: none taken
+    applications: Any = None
 
 
 class Journey:

@@ -7,6 +7,8 @@ POST   /sim/faults  {"mode": ..., ...}  misbehave (see ``faults.Fault`` for the 
 DELETE /sim/faults                      behave again
 POST   /sim/orders/{order_no}/pay       the resident "scans and pays"
 GET    /sim/accounts                    demo water/electricity/gas account numbers (for the panel)
+GET    /sim/applications                applications received, with their files' digests
+POST   /sim/applications/advance        {"application_no", "steps"}: move an application on
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ def handle(
                 for a in bills.ACCOUNTS.values()
             ]
         }
+    if path.startswith("/sim/applications"):
+        from kiosk.sim.backend import applications
+
+        answer = applications.sim_control(backend, method, path, raw)
+        if answer is not None:
+            return answer
     parts = path.strip("/").split("/")
     if (
         method == "POST"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kiosk.backend import models as m
-from kiosk.sim.backend import certificates, payments, residents
+from kiosk.sim.backend import applications, certificates, payments, residents
 from kiosk.sim.backend.api import Call, delivery, health
 
 Handler = Callable[[Call], tuple[int, dict]]
@@ -31,10 +31,10 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/orders/close"): payments.close_order,
     ("POST", "/v1/certificates"): certificates.issue,
     ("GET", "/v1/certificates/verify"): certificates.verify,
-} | {("POST", path): delivery(kind) for kind, (path, _model) in m.DELIVERY.items()}
+} | {("POST", path): delivery(kind) for kind, (path, _model) in m.DELIVERY.items()} | applications.ROUTES
 
 #: routes anyone may call without a terminal signature (no personal data behind them)
-UNSIGNED = {("GET", "/v1/health"), ("GET", "/v1/certificates/verify")}
+UNSIGNED = {("GET", "/v1/health"), ("GET", "/v1/certificates/verify")} | applications.UNSIGNED
 
 #: writes: refused without a well-formed Idempotency-Key before anything else is looked at
 KEYED = {
@@ -42,4 +42,4 @@ KEYED = {
     ("POST", "/v1/orders"),
     ("POST", "/v1/orders/close"),
     ("POST", "/v1/certificates"),
-} | {("POST", path) for path, _model in m.DELIVERY.values()}
+} | {("POST", path) for path, _model in m.DELIVERY.values()} | applications.KEYED
