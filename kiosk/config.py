@@ -245,6 +245,17 @@ class SerialRatingPad(_Section):
     heartbeat_s: Annotated[float, Field(ge=0.5, le=60)] = 5.0
 
 
+class UvcCamera(_Section):
+    """A document camera (高拍仪): a UVC camera through V4L2 (``/dev/video0`` or an index), or a
+    network camera's MJPEG stream by URL."""
+
+    driver: Literal["uvc"]
+    device: NonEmpty = "/dev/video0"
+    width: Annotated[int, Field(ge=320, le=8192)] = 1600
+    height: Annotated[int, Field(ge=240, le=8192)] = 1200
+    fps: Annotated[float, Field(ge=1, le=60)] = 10.0
+
+
 IdCardDevice = Annotated[SimulatedDevice | SerialIdCard | NoDevice, Field(discriminator="driver")]
 SsCardDevice = Annotated[SimulatedDevice | PcscSsCard | NoDevice, Field(discriminator="driver")]
 PrinterDevice = Annotated[
@@ -252,6 +263,7 @@ PrinterDevice = Annotated[
     Field(discriminator="driver"),
 ]
 RatingPadDevice = Annotated[SimulatedDevice | SerialRatingPad | NoDevice, Field(discriminator="driver")]
+CameraDevice = Annotated[SimulatedDevice | UvcCamera | NoDevice, Field(discriminator="driver")]
 
 
 class CupsA4Printer(_Section):
@@ -271,6 +283,8 @@ class DevicesConfig(_Section):
     ratingpad: RatingPadDevice
     #: certificates as A4 PDFs through CUPS; "none": in receipt form on the receipt printer
     a4printer: A4PrinterDevice = NoDevice(driver="none")
+    #: the document camera (高拍仪) applications photograph their materials with
+    camera: CameraDevice = NoDevice(driver="none")
 
 
 class CertificatesConfig(_Section):
@@ -353,7 +367,7 @@ class KioskConfig(_Section):
 
 
 #: pydantic names the union member it tried in the location; the file has no such key
-_DRIVER_TAGS = ("simulated", "serial", "pcsc", "network", "usb", "none")
+_DRIVER_TAGS = ("simulated", "serial", "pcsc", "network", "usb", "uvc", "none")
 
 
 def read_toml(path: Path) -> dict[str, Any]:

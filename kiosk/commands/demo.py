@@ -40,7 +40,7 @@ def simulated(config: KioskConfig, backend_url: str) -> KioskConfig:
     from kiosk.admin.pin import hash_pin
 
     devices = config.devices.model_validate(
-        {name: {"driver": "simulated"} for name in ("idcard", "sscard", "printer", "ratingpad")}
+        {name: {"driver": "simulated"} for name in ("idcard", "sscard", "printer", "ratingpad", "camera")}
     )
     admin = config.admin
     if not admin.pin_hash:

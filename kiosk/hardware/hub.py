@@ -44,6 +44,7 @@ DEFAULT_BUILDERS: dict[str, str] = {
     "sscard": "kiosk.hardware.sscard:build",
     "printer": "kiosk.hardware.printer:build",
     "ratingpad": "kiosk.hardware.ratingpad:build",
+    "camera": "kiosk.hardware.camera:build",
 }
 
 DEVICE_NAMES_ZH = {
@@ -51,12 +52,14 @@ DEVICE_NAMES_ZH = {
     "sscard": "社保卡读卡器",
     "printer": "打印机",
     "ratingpad": "评价器",
+    "camera": "高拍仪",
 }
 DEVICE_NAMES_EN = {
     "idcard": "ID card reader",
     "sscard": "social security card reader",
     "printer": "printer",
     "ratingpad": "evaluation pad",
+    "camera": "document camera",
 }
 
 #: longest wait between two attempts to build a device that failed

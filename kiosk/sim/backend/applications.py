@@ -43,7 +43,7 @@ STEP_NAMES = {"accepted": "受理", "review": "审核", "correction": "补正", 
               "posted": "已寄出", "ready": "待领取"}
 #: below these a page is sent back: mean brightness, and the variance of its Laplacian
 MIN_BRIGHTNESS = 45
-MIN_SHARPNESS = 25.0
+MIN_SHARPNESS = 10.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (
