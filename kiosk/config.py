@@ -294,6 +294,15 @@ class CertificatesConfig(_Section):
     mask_personal_data: Annotated[bool, Field(strict=True)] = False  # true or false, never "yes"
 
 
+class ApplicationsConfig(_Section):
+    #: how long the resident waits on screen for the 办件编号 after submitting; after that the
+    #: application stays sealed in the outbox, goes when the network allows, and the resident
+    #: takes a 申请凭条 and follows the progress by ID card
+    wait_for_number_s: Annotated[float, Field(ge=1, le=120)] = 20.0
+    #: how long a capture waits for the page to lie still
+    capture_timeout_s: Annotated[float, Field(ge=2, le=60)] = 8.0
+
+
 class AdminConfig(_Section):
     #: scrypt hash written by ``kiosk set-admin-pin``; empty: the admin screen cannot be opened
     pin_hash: str = ""
@@ -328,6 +337,7 @@ class KioskConfig(_Section):
     ui: UiConfig = UiConfig()
     admin: AdminConfig = AdminConfig()
     certificates: CertificatesConfig = CertificatesConfig()
+    applications: ApplicationsConfig = ApplicationsConfig()
     logging: LoggingConfig = LoggingConfig()
     devices: DevicesConfig
     service_points: list[ServicePoint] = []

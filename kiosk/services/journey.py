@@ -61,6 +61,9 @@ READERS = ("idcard", "sscard")
 SAYS_WHY = {"rated", "card_removed", "timeout"}
 #: ends that go straight home: the technician's gesture, and 帮办代办 (which opens its own item)
 NO_FAREWELL = {"admin", "help"}
+#: flows a code scanned at the identify step starts instead of a card: the 受理回执's QR code
+#: opens 办件进度查询 of that one application (the flow reads ``session.data["scanned_code"]``)
+SCANNED_CODE_FLOWS = ("application_progress",)
 
 
 @dataclass(frozen=True)
@@ -422,6 +425,18 @@ class Journey:
                 self._changed()  # the "take it away first" prompt goes
         elif event.kind is EventKind.RATING and self.state == "rating":
             self.rate(Rating(level=Level(int(event.payload)), source="pad"))
+        elif event.device == "scanner" and isinstance(event.payload, str) and self.state == "identify":
+            self.begin_with_code(event.payload)
+
+    def begin_with_code(self, code: str) -> bool:
+        """A code scanned while the identify screen is up starts an item that accepts one
+        (``SCANNED_CODE_FLOWS``) without a card; the code itself is never logged."""
+        if self.state != "identify" or self.item is None or self.item.flow not in SCANNED_CODE_FLOWS:
+            return False
+        self.session.data["scanned_code"] = code
+        self.session.identified_by = "scanned_code"
+        self._begin()
+        return True
 
     def _card_on(self, name: str) -> Any:
         device = self.ports.devices.device(name)
