@@ -22,6 +22,8 @@ MAX_PAGE_BYTES = 300 * 1024
 MAX_PAGE_SIDE = 2000
 #: the page must cover at least this share of the frame (an ID card on the pad does)
 MIN_PAGE_AREA = 0.04
+#: the width of a page's picture on screen
+THUMB_WIDTH = 200
 #: the grey frames motion is measured on
 MOTION_SIZE = (160, 120)
 
@@ -34,6 +36,9 @@ class Page:
     width: int
     height: int
     corners: tuple[tuple[int, int], ...]  # tl, tr, br, bl in the frame
+    #: a small picture for the screen: RGB, bottom row first, ``thumb_size`` pixels
+    thumb: bytes = b""
+    thumb_size: tuple[int, int] = (0, 0)
 
     def __repr__(self) -> str:  # the bytes are a resident's document: never in a log line
         return f"Page({self.width}x{self.height}, {len(self.jpeg)} bytes)"
@@ -133,5 +138,8 @@ def scan(frame: np.ndarray, *, max_bytes: int = MAX_PAGE_BYTES) -> Page | None:
     if corners is None:
         return None
     page = straighten(frame, corners)
+    tw = THUMB_WIDTH
+    th = max(1, round(page.shape[0] * tw / page.shape[1]))
+    thumb = cv2.cvtColor(cv2.flip(cv2.resize(page, (tw, th), interpolation=cv2.INTER_AREA), 0), cv2.COLOR_BGR2RGB)
     return Page(encode(page, max_bytes=max_bytes), page.shape[1], page.shape[0],
-                tuple((int(x), int(y)) for x, y in corners))
+                tuple((int(x), int(y)) for x, y in corners), thumb.tobytes(), (tw, th))

@@ -47,7 +47,7 @@ class Material:
     """One material as the resident hands it in: pages scanned, an 电子证照 picked, or later."""
 
     spec: MaterialSpec
-    pages: list[bytes] = field(default_factory=list, repr=False)
+    pages: list[Any] = field(default_factory=list, repr=False)  # kiosk.hardware.page_scan.Page
     licence: dict[str, Any] | None = None
     later: bool = False  # 容缺受理: the resident hands it in later (the platform asks, 补正)
 
@@ -142,7 +142,7 @@ class ApplicationFlow:
         if camera is None:
             raise KioskError("no camera", message_zh="本终端未配备高拍仪", message_en="This terminal has no document camera")
         page = camera.capture(timeout_s=self.journey.ports.config.applications.capture_timeout_s)
-        material.pages.append(page.jpeg)
+        material.pages.append(page)
         material.licence, material.later = None, False
         return len(material.pages)
 
@@ -196,7 +196,7 @@ class ApplicationFlow:
             names = []
             for n, page in enumerate(m.pages, start=1):
                 name = f"{m.spec.key}-{n}.jpg"
-                files[name] = page
+                files[name] = page.jpeg
                 names.append(name)
             materials.append({"key": m.spec.key, "name_zh": m.spec.name_zh, "required": m.spec.required,
                               "source": m.source, "pages": names,

@@ -56,7 +56,8 @@ class Step:
 class Case:
     """One application as the progress screen shows it."""
 
-    number: str  # 办件编号, or the terminal's 申请号 while it waits to be sent
+    number: str  # 办件编号, or the terminal's 流水号 while it waits to be sent
+    item_id: str
     item_name: str
     status: str
     status_zh: str
@@ -72,7 +73,7 @@ class Case:
 
 
 def _case(p: dict[str, Any]) -> Case:
-    return Case(p["application_no"], p["item_name"], p["status"], p["status_zh"], p["promised_by"],
+    return Case(p["application_no"], p["item_id"], p["item_name"], p["status"], p["status_zh"], p["promised_by"],
                 tuple(Step(s["name_zh"], s["at"][:16].replace("T", " "), s.get("note_zh", "")) for s in p["steps"]),
                 tuple(p.get("corrections", [])), p.get("tracking_no") or "", p.get("delivery_zh", ""))
 
@@ -110,13 +111,13 @@ class ProgressFlow:
             return []
         try:
             rows = store.outbox.query(
-                "SELECT key, item_name, created_at FROM applications WHERE status = 'queued' "
+                "SELECT key, item_id, item_name FROM applications WHERE status = 'queued' "
                 "AND masked_id = ? AND masked_name = ? ORDER BY created_at DESC", (who.masked_id, who.masked_name))
         except KioskError as e:
             log.warning("progress: waiting applications not read: %s", e)
             return []
-        return [Case(key, name, "queued", "待提交", "", (Step("已在本终端提交，等待网络恢复后送达", "", ""),), (), "", "")
-                for key, name, _at in rows]
+        return [Case(key, item_id, name, "queued", "待提交", "", (Step("已在本终端提交，等待网络恢复后送达", "", ""),), (), "", "")
+                for key, item_id, name in rows]
 
     def outcome(self) -> Outcome:
         if not self.cases:

@@ -82,8 +82,11 @@ def test_an_application_is_accepted_with_a_number_and_a_receipt(scripted, refere
     got = desk(reference_backend).received()[0]
     sent = got["application"]
     assert sent["item_id"] == ITEM and sent["fields"]["bank"]["text"] == "中国农业银行"
-    assert sent["delivery"] == {"method": "mail", "to": "card", "region": None, "house": None,
+    assert sent["delivery"]["address"] == "山东省泰安市宁阳县鹤山镇****"  # the reviewers' view is masked
+    kept = desk(reference_backend).stored(number)  # the platform itself holds the full values
+    assert kept["delivery"] == {"method": "mail", "to": "card", "region": None, "house": None,
                                 "address": person.address, "point": None}
+    assert kept["applicant"]["id_number"] == person.id_number and kept["fields"]["phone"]["value"] == person.phone
     assert [m["source"] for m in sent["materials"]] == ["scan", "licence", "scan"]
     assert set(got["files"]) == {"id_card-1.jpg", "id_card-2.jpg", "bank_card-1.jpg", "signature.png", "signature.json"}
     assert all(f["size"] <= 300 * 1024 for name, f in got["files"].items() if name.endswith(".jpg"))

@@ -125,7 +125,17 @@ def test_staff_see_the_applications_of_their_point(rig):
     mine = client.point_applications("葛石镇便民服务中心")
     assert len(mine["applications"]) == 2
     assert {a["masked_name"] for a in mine["applications"]} == {"朱**", "李**"}
-    assert client.point_applications("宁阳县政务服务中心")["applications"] == []
+    # the county centre has the applications handed in at its windows, not this terminal's
+    county = {a["application_no"] for a in client.point_applications("宁阳县政务服务中心")["applications"]}
+    assert county and not county & {a["application_no"] for a in mine["applications"]}
+
+
+def test_applications_handed_in_at_a_window_show_their_progress_too(rig):
+    listed = rig[2].application_progress(BY_KEY["liu_yan"].id_number)["applications"]
+    assert [a["status_zh"] for a in listed] == ["补正", "已寄出"]
+    assert listed[0]["corrections"] == ["居民身份证第2页模糊无法辨认，请重新提交清晰的材料"]
+    assert listed[1]["tracking_no"] == tracking_no(listed[1]["application_no"])
+    assert listed[0]["masked_name"] == "刘*"
 
 
 def test_the_platform_lists_the_licences_it_holds(rig):

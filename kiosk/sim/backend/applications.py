@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.backend import models as m
-from kiosk.identity import mask_id_number, mask_name
+from kiosk.identity import mask_address, mask_id_number, mask_name, mask_phone
 from kiosk.sim.backend.api import ApiError, Call, parse, resident
 
 CHUNK_BYTES = m.MAX_CHUNK_BYTES
@@ -41,6 +41,8 @@ CHUNK_BYTES = m.MAX_CHUNK_BYTES
 DEFAULT_STEP_S = 86400.0
 STEP_NAMES = {"accepted": "受理", "review": "审核", "correction": "补正", "done": "办结",
               "posted": "已寄出", "ready": "待领取"}
+#: applications handed in at a window (seeded), not by a terminal
+WINDOW = "WINDOW"
 #: below these a page is sent back: mean brightness, and the variance of its Laplacian
 MIN_BRIGHTNESS = 45
 MIN_SHARPNESS = 10.0
@@ -100,6 +102,34 @@ class ApplicationDesk:
         self.conn = sqlite3.connect(root / "applications.db", check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.executescript(SCHEMA)
+        self._seed()
+
+    def _seed(self) -> None:
+        """Two applications 刘䶮 handed in at a window: one posted, one sent back for correction
+        (what 办件进度查询 shows a demo resident before anything is applied for here)."""
+        from kiosk.sim.demo_data import BY_KEY
+
+        with self.lock:
+            if self.conn.execute("SELECT 1 FROM applications WHERE terminal = ?", (WINDOW,)).fetchone():
+                return
+            r = BY_KEY["liu_yan"]
+            now = dt.datetime.now().astimezone()
+            for n, (item_id, item_name, steps, corrections, delivery) in enumerate((
+                ("unemployment_registration", "失业登记", 3.5, [], {"method": "mail", "to": "card"}),
+                ("vocational_training_enrolment", "就业创业职业培训报名", 2.5,
+                 ["居民身份证第2页模糊无法辨认，请重新提交清晰的材料"], {"method": "pickup", "point": "宁阳县政务服务中心"}),
+            ), start=1):
+                accepted = now - dt.timedelta(seconds=steps * self.step_s)
+                number = f"370921{accepted:%Y%m%d}9{n:04d}"
+                body = {"applicant": {"name": r.name, "id_number": r.id_number}, "delivery": delivery,
+                        "item_id": item_id, "item_name": item_name}
+                answer = {"application_no": number, "item_id": item_id, "item_name": item_name}
+                self.conn.execute(
+                    "INSERT INTO applications VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (number, WINDOW, f"window-{number}", "", item_id, item_name, r.id_number, "宁阳县政务服务中心",
+                     json.dumps(body, ensure_ascii=False), json.dumps(answer, ensure_ascii=False),
+                     json.dumps(corrections, ensure_ascii=False), secrets.token_hex(6).upper(), now_iso(accepted),
+                     add_working_days(accepted.date(), _promise_days(item_id)).isoformat(), self.step_s))
 
     @property
     def step_s(self) -> float:
@@ -214,8 +244,8 @@ class ApplicationDesk:
 
     def _next_number(self, area: str, now: dt.datetime) -> str:
         prefix = f"{area}{now:%Y%m%d}"
-        count = self.conn.execute("SELECT COUNT(*) FROM applications WHERE application_no LIKE ?",
-                                  (prefix + "%",)).fetchone()[0]
+        count = self.conn.execute("SELECT COUNT(*) FROM applications WHERE application_no LIKE ? AND terminal != ?",
+                                  (prefix + "%", WINDOW)).fetchone()[0]
         return f"{prefix}{count + 1:05d}"
 
     # --- progress ----------------------------------------------------------------------------------
@@ -272,13 +302,19 @@ class ApplicationDesk:
 
     def received(self) -> list[dict[str, Any]]:
         """What the desk holds, for ``/sim/applications`` and tests: the form as received (the
-        applicant masked) and each file with its size and digest."""
+        applicant, the phone and the postal address masked: this view ends up in reviewers'
+        files) and each file with its size and digest."""
         out = []
-        for row in self.rows("1 = 1", ()):
+        for row in self.rows("terminal != ?", (WINDOW,)):
             body = json.loads(row[8])
             body["applicant"] = {**body["applicant"], "name": mask_name(body["applicant"]["name"]),
                                  "id_number": mask_id_number(body["applicant"]["id_number"]),
-                                 "address": body["applicant"]["address"][:9] + "****"}
+                                 "address": mask_address(body["applicant"]["address"])}
+            for value in body["fields"].values():
+                if value["kind"] == "phone":
+                    value["value"] = value["text"] = mask_phone(value["value"])
+            if body["delivery"].get("address"):
+                body["delivery"]["address"] = mask_address(body["delivery"]["address"])
             folder = self.files / row[0]
             files = {p.name: {"size": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
                      for p in sorted(folder.iterdir())} if folder.exists() else {}
@@ -286,6 +322,10 @@ class ApplicationDesk:
                         "application": body, "files": files, "corrections": json.loads(row[10]),
                         "progress": self.progress_of(row)})
         return out
+
+    def stored(self, number: str) -> dict[str, Any]:
+        """An application's body exactly as the platform keeps it (full values: tests only)."""
+        return json.loads(self.rows("application_no = ?", (number,))[0][8])
 
     def chunk_writes(self, upload_id: str | None = None) -> int:
         with self.lock:
