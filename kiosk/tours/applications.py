@@ -249,3 +249,65 @@ def application_progress(tour: Tour) -> Iterator[Any]:
 
 
 TOURS = {"application": application, "application_progress": application_progress}
+
+
+def screenshots(tour: Tour) -> Iterator[Any]:
+    """The application screens and the progress screen for the screenshot set (``kiosk
+    screenshots``), in the pass's mode, each in Chinese and English. The form is filled and the
+    materials completed through the flow here (the ``application`` tour taps through them)."""
+    from kiosk.tours.i18n import SETTLE_S, capture, drawn
+
+    kiosk = tour.app.kiosk
+    camera = kiosk.hub.emulator("camera")
+    yield Wait(lambda: kiosk.hub.unavailable_reason(["camera"]) is None, "the camera", 20)
+    yield from open_item(tour, item_id=ITEM)
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield tour.run_off_thread(lambda: kiosk.hub.emulator("idcard").place(RESIDENT), "placing the ID card")
+    yield tour.until_screen("apply_form", 15)
+    yield _listed(tour)
+    yield SETTLE_S
+    yield from capture(tour, "apply_form")
+    flow = kiosk.journey.flow
+    form = flow.form
+    form.set_region("residence", RESIDENCE[-1])
+    form.set_pick("living", "2")
+    form.set_number("household_size", "2")
+    form.set_pick("bank", "ABC")
+    form.set_phone("phone", "13853801213")
+    form.set_delivery("mail_card")
+    tour.screen().show_list()
+    yield 0.3
+    tour.tap(tour.by_id("next_button"))
+    yield tour.until_screen("apply_materials")
+    camera.show("id_card_front")
+    yield Wait(lambda: tour.screen().ids.picture.has_picture, "the camera's picture", 15)
+    tour.tap(tour.by_id("capture_button"))
+    yield Wait(lambda: not tour.screen().capturing, "the page to be taken", 20)
+    yield Wait(lambda: tour.screen().ids.picture.still, "a still picture")
+    yield SETTLE_S
+    yield from capture(tour, "apply_materials")
+    camera.show("id_card_back")
+    yield tour.run_off_thread(lambda: flow.capture("id_card"), "the back of the card", 20)
+    flow.use_licence("hukou")
+    flow.hand_in_later("bank_card")
+    camera.show(None)
+    tour.app.navigator.go("apply_sign")
+    yield tour.until_screen("apply_sign")
+    tour.tap(tour.by_id("commit_button"))
+    yield Wait(lambda: tour.screen().committed, "the commitment confirmed")
+    yield from draw(tour, tour.by_id("pad"), SIGNATURE)
+    yield drawn(tour)
+    yield from capture(tour, "apply_sign")
+    tour.tap(tour.app.root.ids.home_button)
+    yield Wait(lambda: tour.screen_name() in ("home", "farewell"), "the visit to end")
+    if tour.screen_name() == "farewell":
+        yield from leave(tour)
+    yield from open_item(tour, item_id="application_progress")
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    yield tour.run_off_thread(lambda: kiosk.hub.emulator("idcard").place("liu_yan"), "placing the ID card")
+    yield tour.until_screen("progress", 15)
+    yield Wait(lambda: tour.screen().loaded, "the progress", 15)
+    yield SETTLE_S
+    yield from capture(tour, "progress")

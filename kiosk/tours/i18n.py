@@ -25,7 +25,8 @@ DEVICES = ["idcard", "sscard", "printer", "ratingpad"]
 RESIDENT = "wang_jianguo"  # has contributions to print
 CARD_RESIDENT = "feng_wei"  # has a social security card on record
 #: widgets whose content differs between runs, per screen (ids in the screen's kv rule)
-VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",)}
+VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",),
+            "apply_materials": ("picture",), "progress": ("cases",)}
 
 
 def _mode(tour: Tour) -> str:
@@ -334,6 +335,11 @@ def one_pass(tour: Tour) -> Iterator[Any]:
         yield from simple(tour, "help_request", "help_request")
     if _screen_exists("service_map"):
         yield from simple(tour, "service_map", "service_map")
+    if _screen_exists("apply_form"):
+        from kiosk.tours.applications import screenshots as application_screens
+
+        yield from application_screens(tour)
+        yield from _home(tour)
     if _screen_exists("admin_pin"):
         yield from technician(tour)
 
