@@ -63,8 +63,9 @@ class ApplyMaterialsScreen(KioskScreen):
 
     @property
     def instruction(self):  # type: ignore[override]
-        return ("请将材料平放在高拍仪下方，放好后把手移开，再点“拍摄这一页”",
-                "Lay the page flat under the document camera, take your hand away, then tap Take this page")
+        return ("请将材料平放在高拍仪下方（身份证可从读卡区取下拍摄），放好后把手移开，再点“拍摄这一页”",
+                "Lay the page flat under the document camera (you may take your ID card off the reader for it), "
+                "take your hand away, then tap Take this page")
 
     @property
     def flow(self):

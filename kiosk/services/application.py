@@ -76,6 +76,9 @@ class Material:
 
 
 class ApplicationFlow:
+    #: the ID card may leave the reader mid-item: it is photographed on the document camera
+    card_may_leave = True
+
     def __init__(self, item: ServiceItem, journey: Journey) -> None:
         assert item.application is not None
         self.item = item

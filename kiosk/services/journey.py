@@ -417,8 +417,13 @@ class Journey:
         elif event.kind is EventKind.CARD_REMOVED:
             lifted = self._left_over.pop(event.device, None) is not None
             if self.state == "item" and self.session.identified_by == event.device:
-                log.info("card removed during the item; ending session %s", self.session.reference)
-                self.end("card_removed")
+                if getattr(self.flow, "card_may_leave", False):
+                    # the card is a material itself: it goes under the document camera (the idle
+                    # timeout still ends a visit the resident walked away from)
+                    log.info("card lifted during the item of session %s; the item goes on", self.session.reference)
+                else:
+                    log.info("card removed during the item; ending session %s", self.session.reference)
+                    self.end("card_removed")
             elif self.state == "farewell":
                 self.settle_farewell()
             elif lifted and self.state == "identify":

@@ -101,6 +101,9 @@ def test_an_application_is_accepted_with_a_number_and_a_receipt(scripted, refere
 def test_the_form_and_materials_must_be_complete_and_the_signature_real(scripted):
     flow = start(scripted)
     flow.prepare()
+    # the card goes under the document camera: the visit goes on without it on the reader
+    scripted.take_card()
+    assert scripted.journey.state == "item" and scripted.journey.flow is flow
     assert flow.form.missing()[-1] == DELIVERY
     with pytest.raises(SignatureError):
         flow.sign(Signature(strokes=(((0.5, 0.5), (0.51, 0.5)),)))
@@ -178,3 +181,34 @@ def test_progress_by_the_receipts_qr_code_needs_no_card(scripted, reference_back
     assert cases[0].tracking_no and cases[0].steps[-1].note_zh.endswith(cases[0].tracking_no)
     assert journey.session.identity is None
 
+
+
+def test_nothing_personal_in_the_logs_the_journal_the_outbox_or_the_diagnostics(scripted, caplog, tmp_path):
+    import logging
+    import zipfile
+
+    from kiosk.admin.actions import AdminActions
+    from kiosk.admin.diagnostics import write_bundle
+
+    person = BY_KEY["zhu_dehua"]
+    caplog.set_level(logging.DEBUG)
+    flow = start(scripted)
+    flow.prepare()
+    fill(flow)
+    scan_and_sign(scripted, flow)
+    assert flow.submit().ok
+    scripted.leave()
+    secrets = (person.name, person.id_number, person.phone, person.address, "北街1号")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "application" in logged and flow.answer["application_no"] in logged
+    for secret in secrets:
+        assert secret not in logged, secret
+    stored = scripted.kiosk.outbox.query("SELECT payload FROM outbox") + scripted.kiosk.outbox.query(
+        "SELECT * FROM journal") + scripted.kiosk.outbox.query("SELECT * FROM applications")
+    for secret in secrets:
+        assert secret not in repr(stored), secret
+    bundle = write_bundle(AdminActions(scripted.kiosk), tmp_path)
+    with zipfile.ZipFile(bundle) as zf:
+        text = "".join(zf.read(name).decode("utf-8", "replace") for name in zf.namelist())
+    for secret in secrets:
+        assert secret not in text, secret
