@@ -147,8 +147,7 @@ class ApplyMaterialsScreen(KioskScreen):
         thumbs = self.ids.thumbs
         thumbs.clear_widgets()
         for page in material.pages:
-            w, h = page.thumb_size
-            thumbs.add_widget(PageThumb(page, size_hint=(None, None), size=(thumbs.width, thumbs.width * h / max(w, 1))))
+            thumbs.add_widget(PageThumb(page))
         self.all_done = flow.materials_done()
 
     def capture(self) -> None:

@@ -52,7 +52,7 @@ class CaseCard(BoxLayout):
             row = BoxLayout(size_hint_y=None, spacing=8)
             app = App.get_running_app()
             mark = Icon(text=icons.chrome("time" if last and self.status not in ("posted", "done") else "ok"),
-                        font_size=app.theme.sp("button"))
+                        font_size=app.theme.sp("button"), pos_hint={"top": 1})
             note = "" if zh == "补正" else note  # the reasons have their own banner below
             text = BiLabel(zh=f"{zh}　{when}" + (f"　{note}" if note else ""),
                            en=f"{en}  {when}" + (f"  {note}" if note else ""), role="body")

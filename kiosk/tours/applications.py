@@ -255,7 +255,7 @@ def screenshots(tour: Tour) -> Iterator[Any]:
     """The application screens and the progress screen for the screenshot set (``kiosk
     screenshots``), in the pass's mode, each in Chinese and English. The form is filled and the
     materials completed through the flow here (the ``application`` tour taps through them)."""
-    from kiosk.tours.i18n import SETTLE_S, capture, drawn
+    from kiosk.tours.i18n import SETTLE_S, _home, capture, drawn
 
     kiosk = tour.app.kiosk
     camera = kiosk.hub.emulator("camera")
@@ -299,10 +299,7 @@ def screenshots(tour: Tour) -> Iterator[Any]:
     yield from draw(tour, tour.by_id("pad"), SIGNATURE)
     yield drawn(tour)
     yield from capture(tour, "apply_sign")
-    tour.tap(tour.app.root.ids.home_button)
-    yield Wait(lambda: tour.screen_name() in ("home", "farewell"), "the visit to end")
-    if tour.screen_name() == "farewell":
-        yield from leave(tour)
+    yield from _home(tour)  # the visit ends: back home in the pass's mode
     yield from open_item(tour, item_id="application_progress")
     tour.tap(tour.by_id("start_button"))
     yield tour.until_screen("identify")

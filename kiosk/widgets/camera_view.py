@@ -30,6 +30,8 @@ class CameraView(Widget):
 
     has_picture = BooleanProperty(False)
     still = BooleanProperty(False)
+    #: the layout audit counts it as something a resident sees, like an image
+    draws_ink = True
     #: the last preview shown (its sequence number): a repeated one is not copied again
     seq = NumericProperty(-1)
 
@@ -83,7 +85,9 @@ class CameraView(Widget):
 
 
 class PageThumb(Widget):
-    """A page taken, from its small RGB picture (bottom row first)."""
+    """A page taken, from its small RGB picture (bottom row first), fitted into its box."""
+
+    draws_ink = True
 
     def __init__(self, page, **kwargs) -> None:
         super().__init__(**kwargs)
