@@ -34,6 +34,13 @@ def fill(flow) -> None:
     form.set_delivery("mail_card")
 
 
+def finish(scripted, outcome) -> None:
+    """The result, then the visit ends (the ID card may have left the reader long ago)."""
+    scripted.journey.finish(outcome)
+    scripted.journey.end("done")
+    scripted.leave()
+
+
 SIGNATURE = Signature(strokes=(((0.1, 0.5), (0.2, 0.7), (0.3, 0.4), (0.45, 0.6)), ((0.5, 0.3), (0.8, 0.6))))
 
 
@@ -149,7 +156,7 @@ def test_offline_the_application_is_kept_and_sent_later_then_found_by_card(impat
     slip = "".join(printer.documents[-1].text.split())
     assert "申请凭条" in slip and f"流水号：{flow.key}" in slip and "网络恢复后本终端将自动提交" in slip
     assert list((scripted.kiosk.config.data_dir / "vault").glob("*/*.sealed"))
-    scripted.leave()
+    finish(scripted, outcome)
     reference_backend.start("127.0.0.1", port)
     assert scripted.kiosk.delivery.flush(20) == 0
     scripted.pump(lambda: scripted.journey.backend_online, 10, "the terminal to see the backend again")
@@ -167,9 +174,9 @@ def test_progress_by_the_receipts_qr_code_needs_no_card(scripted, reference_back
     flow.prepare()
     fill(flow)
     scan_and_sign(scripted, flow)
-    flow.submit()
+    outcome = flow.submit()
     url, number = flow.answer["progress_url"], flow.answer["application_no"]
-    scripted.leave()
+    finish(scripted, outcome)
     desk(reference_backend).advance(number, 3)
     journey = scripted.journey
     journey.choose("application_progress")
@@ -196,8 +203,9 @@ def test_nothing_personal_in_the_logs_the_journal_the_outbox_or_the_diagnostics(
     flow.prepare()
     fill(flow)
     scan_and_sign(scripted, flow)
-    assert flow.submit().ok
-    scripted.leave()
+    outcome = flow.submit()
+    assert outcome.ok
+    finish(scripted, outcome)
     secrets = (person.name, person.id_number, person.phone, person.address, "北街1号")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "application" in logged and flow.answer["application_no"] in logged
