@@ -244,6 +244,10 @@ class ApplicationFlow:
         except StoreError as e:
             log.error("application %s not queued: the store refused it: %s", self.reference, e)
             ports.journal.drop_intent(self.reference)
+            try:  # what was sealed before the refusal waits for nothing: away with it now
+                ports.applications.vault.delete(self.key)
+            except OSError as gone:
+                log.warning("application %s: sealed files left for the start-up sweep: %s", self.reference, gone)
             return Outcome.failed(e, self.reference, then=("请到窗口办理。", "Please apply at a window."))
         self.queued = True
         log.info("application %s queued as %s (%d file(s))", self.reference, self.key, len(files))
