@@ -12,6 +12,8 @@ are the benchmark modules beside this file; their own ``main`` prints more detai
 * scanner: scan -> identity on screen and 付款码 scan -> receipt, each with its baseline from
   the same run (``bench_scanner``);
 * outbox: fsynced put latency, delivery throughput to the reference backend (``bench_backend``);
+* apply: capture -> page ready on the emulated document camera, submit -> 办件编号 with three
+  pages, each beside its baseline from the same run (``bench_application``);
 * soak: RSS after 100 sessions and at the end of a short soak, and growth per 1,000 sessions;
   with the 5,000-session report of ``kiosk soak`` when ``out/soak/soak-5000.json`` exists.
 """
@@ -118,6 +120,14 @@ def outbox(quick: bool) -> list[Row]:
             ("outbox: delivery to the backend, loopback", "rows/s", throughput)]
 
 
+def apply(quick: bool) -> list[Row]:
+    from bench.bench_application import measure
+
+    return [(f"apply: {name}", "KiB" if name.startswith("pages") else "ms",
+             _scaled(values, 1 / 1024 if name.startswith("pages") else 1000))
+            for name, values in measure(8 if quick else 20).items()]
+
+
 def soak(quick: bool) -> list[Row]:
     sessions = 150 if quick else 500
     with tempfile.TemporaryDirectory(prefix="bench-soak-", dir=os.environ.get("TMPDIR")) as d:
@@ -151,6 +161,7 @@ def _soak_rows(report: dict, label: str) -> list[Row]:
 
 PARTS: dict[str, Callable[[bool], list[Row]]] = {
     "startup": startup, "touch": touch, "card": card, "scanner": scanner, "receipt": receipt, "outbox": outbox,
+    "apply": apply,
     "soak": soak,
 }
 

@@ -235,8 +235,10 @@ def bootstrap(
     """
     from kiosk.backend.client import BackendClient
     from kiosk.backend.delivery import DeliveryWorker
+    from kiosk.backend.uploads import senders
     from kiosk.hardware import a4printer as cups
     from kiosk.hardware.hub import DeviceHub
+    from kiosk.store.applications import Applications
     from kiosk.store.counters import Counters
     from kiosk.store.journal import Journal
     from kiosk.store.outbox import Outbox
@@ -267,6 +269,8 @@ def bootstrap(
     if journal is None:
         assert store is not None  # built just above
         journal = Journal(store)  # same database: a journal row and its outbox row commit together
+    # applications are sealed in a vault beside the store (none taken without a real store)
+    applications = _applications(Applications, store, data_dir, secret) if store is not None else None
     if devices is None:
         roll = Counters(store).slot("printer_roll") if store is not None else None  # the paper roll's use
         devices = DeviceHub(config.devices, builders=_device_builders(config, roll))
@@ -287,6 +291,7 @@ def bootstrap(
         now=now or dt.datetime.now,
         a4printer=a4printer,
         certificate_copies=certificate_copies,
+        applications=applications,
     )
     kiosk = Kiosk(ports=ports, journey=Journey(ports), delivery=None)
     if store is not None and isinstance(backend, BackendClient):
@@ -296,8 +301,22 @@ def bootstrap(
         kiosk.remote = RemoteCommands(AdminActions(kiosk, Audit(store, config.terminal.id, actor="fleet-console")))
         kiosk.delivery = DeliveryWorker(store, backend, on_online_change=kiosk._online_changed,
                                         heartbeat=kiosk.heartbeat, heartbeat_s=config.backend.heartbeat_s,
-                                        on_command=kiosk.remote)
+                                        on_command=kiosk.remote, senders=senders(applications, backend))
     return kiosk
+
+
+def _applications(cls: Any, outbox: Any, data_dir: Path, secret: bytes) -> Any:
+    """The sealed applications waiting for the backend; bundles nothing waits for are removed
+    now (a crash between sealing and queueing, or between the answer and the deletion)."""
+    from kiosk.errors import StoreError
+
+    applications = cls(outbox, data_dir / "vault", secret)
+    if outbox.lost is None:
+        try:
+            applications.sweep()
+        except (StoreError, OSError) as e:
+            log.error("vault: not swept: %s", e)
+    return applications
 
 
 def _device_builders(config: KioskConfig, roll_store: Any) -> dict[str, Any]:

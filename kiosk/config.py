@@ -255,6 +255,15 @@ class SerialScanner(_Section):
     suffix: Literal["CR", "CRLF", "LF"] = "CR"  # as set on the scanner
     #: longer codes are refused whole (a QR code holds at most 2,953 bytes)
     max_bytes: Annotated[int, Field(ge=16, le=4096)] = 1024
+class UvcCamera(_Section):
+    """A document camera (高拍仪): a UVC camera through V4L2 (``/dev/video0`` or an index), or a
+    network camera's MJPEG stream by URL."""
+
+    driver: Literal["uvc"]
+    device: NonEmpty = "/dev/video0"
+    width: Annotated[int, Field(ge=320, le=8192)] = 1600
+    height: Annotated[int, Field(ge=240, le=8192)] = 1200
+    fps: Annotated[float, Field(ge=1, le=60)] = 10.0
 
 
 IdCardDevice = Annotated[SimulatedDevice | SerialIdCard | NoDevice, Field(discriminator="driver")]
@@ -265,6 +274,7 @@ PrinterDevice = Annotated[
 ]
 RatingPadDevice = Annotated[SimulatedDevice | SerialRatingPad | NoDevice, Field(discriminator="driver")]
 ScannerDevice = Annotated[SimulatedDevice | SerialScanner | NoDevice, Field(discriminator="driver")]
+CameraDevice = Annotated[SimulatedDevice | UvcCamera | NoDevice, Field(discriminator="driver")]
 
 
 class CupsA4Printer(_Section):
@@ -286,6 +296,8 @@ class DevicesConfig(_Section):
     scanner: ScannerDevice = NoDevice(driver="none")
     #: certificates as A4 PDFs through CUPS; "none": in receipt form on the receipt printer
     a4printer: A4PrinterDevice = NoDevice(driver="none")
+    #: the document camera (高拍仪) applications photograph their materials with
+    camera: CameraDevice = NoDevice(driver="none")
 
 
 class CertificatesConfig(_Section):
@@ -293,6 +305,15 @@ class CertificatesConfig(_Section):
     #: name and ID number as a counter's does; true masks them on the paper too. Screens,
     #: other receipts, logs, the journal and the outbox are masked either way.
     mask_personal_data: Annotated[bool, Field(strict=True)] = False  # true or false, never "yes"
+
+
+class ApplicationsConfig(_Section):
+    #: how long the resident waits on screen for the 办件编号 after submitting; after that the
+    #: application stays sealed in the outbox, goes when the network allows, and the resident
+    #: takes a 申请凭条 and follows the progress by ID card
+    wait_for_number_s: Annotated[float, Field(ge=1, le=120)] = 20.0
+    #: how long a capture waits for the page to lie still
+    capture_timeout_s: Annotated[float, Field(ge=2, le=60)] = 8.0
 
 
 class AdminConfig(_Section):
@@ -329,6 +350,7 @@ class KioskConfig(_Section):
     ui: UiConfig = UiConfig()
     admin: AdminConfig = AdminConfig()
     certificates: CertificatesConfig = CertificatesConfig()
+    applications: ApplicationsConfig = ApplicationsConfig()
     logging: LoggingConfig = LoggingConfig()
     devices: DevicesConfig
     service_points: list[ServicePoint] = []
@@ -368,7 +390,7 @@ class KioskConfig(_Section):
 
 
 #: pydantic names the union member it tried in the location; the file has no such key
-_DRIVER_TAGS = ("simulated", "serial", "pcsc", "network", "usb", "none")
+_DRIVER_TAGS = ("simulated", "serial", "pcsc", "network", "usb", "uvc", "none")
 
 
 def read_toml(path: Path) -> dict[str, Any]:

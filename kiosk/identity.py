@@ -60,6 +60,21 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+#: where the part of an address that finds a household begins (after the township or the county)
+_ADDRESS_UNITS = ("街道", "镇", "乡", "县", "区", "市")
+
+
+def mask_address(address: str) -> str:
+    """Keep the regions down to the township and hide the rest: ``山东省泰安市宁阳县葛石镇****``."""
+    address = (address or "").strip()
+    for unit in _ADDRESS_UNITS:
+        end = address.rfind(unit, 0, 20)
+        if end > 0:
+            end += len(unit)
+            return address[:end] + ("*" * 4 if end < len(address) else "")
+    return address[:6] + ("*" * 4 if len(address) > 6 else "")
+
+
 def mask_number(number: str, keep: int = 4) -> str:
     """Any card or account number: only the last ``keep`` characters shown."""
     number = (number or "").strip()

@@ -18,6 +18,7 @@ Resident ID numbers travel only in signed POST bodies, never in URLs (URLs end u
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import logging
@@ -263,6 +264,41 @@ class BackendClient:
             "requested_at": requested_at,
         }
         return self._call("POST", "/v1/help-requests", body, m.Accepted, key=idempotency_key)
+
+    # --- applications (24-hour 自助申办) ------------------------------------------------------
+
+    def licences(self, id_number: str) -> dict:
+        """The 电子证照 the platform holds for the resident (what they are, not their content)."""
+        return self._call("POST", "/v1/residents/licences", {"id_number": id_number}, m.Licences)
+
+    def open_upload(self, application_key: str, blobs: list[dict], idempotency_key: str) -> dict:
+        """Announce an application's files; the answer says how much of each the platform
+        already holds (a resumed upload goes on from there) and the biggest chunk it takes."""
+        body = {"application_key": application_key, "blobs": blobs}
+        return self._call("POST", "/v1/applications/uploads", body, m.UploadStatus, key=idempotency_key)
+
+    def put_chunk(self, upload_id: str, blob: str, offset: int, data: bytes, idempotency_key: str) -> dict:
+        """Send ``data`` of file ``blob`` from ``offset`` (base64 in the signed JSON body)."""
+        body = {"upload_id": upload_id, "blob": blob, "offset": offset,
+                "data": base64.b64encode(data).decode("ascii")}
+        return self._call("POST", "/v1/applications/chunks", body, m.UploadStatus, key=idempotency_key)
+
+    def submit_application(self, application: dict, idempotency_key: str) -> dict:
+        """Submit an uploaded application (``models.ApplicationIn``); the answer carries the
+        办件编号. The same key always gets the same answer: a resend never files it twice."""
+        return self._call("POST", "/v1/applications", application, m.ApplicationAccepted, key=idempotency_key)
+
+    def application_progress(self, id_number: str) -> dict:
+        """办件进度: every application of the resident, newest first, with its steps."""
+        return self._call("POST", "/v1/applications/progress", {"id_number": id_number}, m.ProgressList)
+
+    def application_progress_by_code(self, code: str) -> dict:
+        """办件进度 of the one application a 受理回执's QR code names."""
+        return self._call("POST", "/v1/applications/progress-by-code", {"code": code}, m.ApplicationProgress)
+
+    def point_applications(self, point: str) -> dict:
+        """帮办代办: the applications of a service point (taken at its terminal or collected there)."""
+        return self._call("POST", "/v1/applications/by-point", {"point": point}, m.PointApplications)
 
     def heartbeat(self, status: dict, idempotency_key: str) -> dict:
         """Terminal heartbeat: device status, paper, outbox depth, software version. The answer

@@ -53,11 +53,14 @@ class DeliveryWorker:
         heartbeat_s: float = 60.0,
         keep_done_s: float = 30 * 86400,
         on_command: Callable[[dict], tuple[bool, str]] | None = None,
+        senders: dict[str, Callable[[OutboxItem], object]] | None = None,
     ) -> None:
         """``heartbeat`` builds the heartbeat payload (see ``payloads.heartbeat``); the worker
         sends one every ``heartbeat_s`` directly, not through the outbox (a missed heartbeat
         is just missed; a backlog of stale ones would say nothing). It doubles as the probe that
-        notices the backend is back while rows wait out a back-off."""
+        notices the backend is back while rows wait out a back-off. ``senders`` deliver the
+        kinds that take more than one call (an application's chunked upload, see
+        ``kiosk.backend.uploads``); they fail the way ``BackendClient.deliver`` does."""
         self.outbox = outbox
         self.client = client
         self.on_online_change = on_online_change
@@ -83,6 +86,7 @@ class DeliveryWorker:
         self._acks: list[dict] = []
         self._carried_out: dict[int, dict] = {}
         self._heartbeat_lock = threading.Lock()  # the worker's and a caller's heartbeat
+        self.senders = dict(senders or {})
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -253,7 +257,11 @@ class DeliveryWorker:
 
     def _deliver(self, item: OutboxItem) -> bool:
         try:
-            self.client.deliver(item.kind, item.payload, item.key)
+            sender = self.senders.get(item.kind)
+            if sender is not None:
+                sender(item)
+            else:
+                self.client.deliver(item.kind, item.payload, item.key)
         except BackendError as e:
             status = getattr(e, "status", None)
             if isinstance(e, BackendUnavailableError) or e.retryable or status == 401:

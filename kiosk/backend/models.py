@@ -291,6 +291,226 @@ class DiagnosticsIn(_Request):
     ]
 
 
+# --- applications (24-hour 自助申办): uploaded in chunks, then submitted ---------------------
+
+#: an application's key: made by the terminal, it is the idempotency key of the whole submission
+AppKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{8,64}$")]
+BlobName = Annotated[str, Field(pattern=r"^[a-z0-9_.-]{1,64}$")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+#: a scanned page is at most this big (the terminal re-encodes until it fits)
+MAX_PAGE_BYTES = 300 * 1024
+#: the largest file of an application (a page, the signature picture, its strokes)
+MAX_BLOB_BYTES = 512 * 1024
+#: the largest chunk the terminal sends: its base64 in JSON stays well under a 64 KiB request
+MAX_CHUNK_BYTES = 32 * 1024
+MAX_BLOBS = 40
+
+
+class BlobIn(_Request):
+    """One file of an application, announced before its bytes: what the upload must end with."""
+
+    name: BlobName
+    size: Annotated[int, Field(ge=1, le=MAX_BLOB_BYTES), JSON_INT]
+    sha256: Sha256
+    media_type: Literal["image/jpeg", "image/png", "application/json"]
+
+
+class ApplicationQueued(_Request):
+    """The outbox row of an application: what is sealed on the terminal, never a personal value
+    (the form and the files are in the encrypted vault; see ``kiosk.store.applications``)."""
+
+    application_key: AppKey
+    item_id: ShortText
+    item_name: Text
+    masked_name: Annotated[str, Field(max_length=64)] = ""
+    masked_id: Annotated[str, Field(max_length=32)] = ""
+    blobs: Annotated[list[BlobIn], Field(min_length=1, max_length=MAX_BLOBS)]
+    #: the sealed form (name, size, digest): sent in the submission's body, not uploaded
+    form: BlobIn
+    queued_at: Stamp
+
+
+class UploadOpen(_Request):
+    application_key: AppKey
+    blobs: Annotated[list[BlobIn], Field(min_length=1, max_length=MAX_BLOBS)]
+
+
+class UploadStatus(_Model):
+    upload_id: str
+    #: the biggest chunk the platform takes
+    chunk_bytes: Annotated[int, Field(ge=1024)]
+    #: bytes of each file the platform holds: a resumed upload starts there
+    received: dict[str, int]
+    complete: bool
+
+
+class ChunkIn(_Request):
+    upload_id: Annotated[str, Field(pattern=r"^UP-[A-Za-z0-9-]{4,60}$")]
+    blob: BlobName
+    offset: Annotated[int, Field(ge=0, le=MAX_BLOB_BYTES), JSON_INT]
+    data: Annotated[str, Field(min_length=4, max_length=(MAX_CHUNK_BYTES + 2) // 3 * 4,
+                               pattern=r"^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")]  # base64
+
+
+class Applicant(_Request):
+    """The applicant as the ID card gives them: a form is the one place the full values travel."""
+
+    name: Annotated[str, Field(min_length=1, max_length=30)]
+    id_number: Annotated[str, Field(min_length=5, max_length=36)]
+    sex: Literal["0", "1", "2", "9"]
+    birth_date: Annotated[str, Field(max_length=10)]
+    address: Annotated[str, Field(max_length=70)]
+
+
+class FormField(_Request):
+    kind: Literal["pick", "region", "phone", "number"]
+    value: Annotated[str, Field(min_length=1, max_length=32)]
+    text: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class DeliveryIn(_Request):
+    method: Literal["mail", "pickup"]
+    to: Literal["card", "region"] | None = None
+    region: Annotated[str, Field(pattern=r"^[0-9]{6,12}$")] | None = None
+    house: Annotated[str, Field(pattern=r"^[0-9]{1,4}$")] | None = None
+    address: Annotated[str, Field(max_length=120)] | None = None
+    point: Annotated[str, Field(max_length=64)] | None = None
+
+
+class MaterialIn(_Request):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+    name_zh: Text
+    required: Bool = True
+    source: Literal["scan", "licence", "none"]
+    pages: Annotated[list[BlobName], Field(max_length=6)] = []
+    licence_id: Annotated[str, Field(max_length=40)] | None = None
+
+
+class ApplicationIn(_Request):
+    """The application itself, once its files are uploaded (``upload_id``)."""
+
+    application_key: AppKey
+    upload_id: Annotated[str, Field(pattern=r"^UP-[A-Za-z0-9-]{4,60}$")]
+    area_code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    #: the service point the terminal stands at (its 帮办代办 staff follow it up)
+    point: Annotated[str, Field(max_length=64)]
+    item_id: ShortText
+    item_name: Text
+    applicant: Applicant
+    fields: Annotated[dict[str, FormField], Field(max_length=32)]
+    materials: Annotated[list[MaterialIn], Field(max_length=12)]
+    signature: BlobName
+    signature_strokes: BlobName
+    #: the resident confirmed the item's 承诺 text, and which text (its digest)
+    committed: Literal[True]
+    commitment_sha256: Sha256
+    delivery: DeliveryIn
+    submitted_at: Stamp
+
+
+class ProgressQuery(_Request):
+    id_number: IdNumber
+
+
+class ProgressCodeQuery(_Request):
+    """What the 受理回执's QR code carries: a code for one application, no personal data."""
+
+    code: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{8,32}$")]
+
+
+class LicenceQuery(_Request):
+    id_number: IdNumber
+
+
+class PointQuery(_Request):
+    point: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class MaterialReceived(_Model):
+    key: str
+    name_zh: str
+    source: Literal["scan", "licence", "none"]
+    pages: int
+
+
+class ApplicationAccepted(_Model):
+    application_no: str  # 办件编号
+    item_id: str
+    item_name: str
+    accepted_at: str
+    promised_by: str  # YYYY-MM-DD: 承诺办结时间
+    progress_code: str
+    progress_url: str
+    materials: list[MaterialReceived]
+
+
+StepName = Literal["accepted", "review", "correction", "done", "posted", "ready"]
+
+
+class ProgressStep(_Model):
+    step: StepName
+    name_zh: str
+    at: str
+    note_zh: str = ""
+
+
+class ApplicationProgress(_Model):
+    application_no: str
+    item_id: str
+    item_name: str
+    masked_name: str
+    status: StepName
+    status_zh: str
+    accepted_at: str
+    promised_by: str
+    steps: list[ProgressStep]
+    corrections: list[str] = []  # 补正: what to hand in again, and why
+    delivery_zh: str = ""
+    tracking_no: str | None = None  # 已寄出: the postal tracking number
+
+
+class ProgressList(_Model):
+    masked_id: str
+    applications: list[ApplicationProgress]
+
+
+class Licence(_Model):
+    """An 电子证照 the platform holds for the resident (what it is, not its content)."""
+
+    licence_id: str
+    document: str  # a document kind of ``kiosk.services.application_spec.DOCUMENTS``
+    name_zh: str
+    issuer_zh: str
+    issued_on: str
+
+
+class Licences(_Model):
+    masked_id: str
+    licences: list[Licence]
+
+
+class PointApplication(_Model):
+    application_no: str
+    item_name: str
+    masked_name: str
+    status: StepName
+    status_zh: str
+    accepted_at: str
+    promised_by: str
+    delivery_zh: str
+
+
+class PointApplications(_Model):
+    point: str
+    applications: list[PointApplication]
+
+
+#: outbox kinds a sender of their own delivers (several calls: upload, then submit), with the
+#: endpoint that finally takes them; ``kiosk.backend.uploads`` is that sender
+SENT_BY_UPLOAD: dict[str, tuple[str, type[BaseModel]]] = {"application": ("/v1/applications", ApplicationIn)}
+#: what an outbox row of each such kind holds (checked when it is queued)
+QUEUED: dict[str, type[BaseModel]] = {"application": ApplicationQueued}
+
 #: outbox kind -> (path, request model)
 DELIVERY: dict[str, tuple[str, type[BaseModel]]] = {
     "rating": ("/v1/ratings", RatingIn),
@@ -300,7 +520,7 @@ DELIVERY: dict[str, tuple[str, type[BaseModel]]] = {
     "audit": ("/v1/audit", AuditIn),
     "heartbeat": ("/v1/heartbeat", HeartbeatIn),
 }
-assert set(DELIVERY) == set(OUTBOX_KINDS), "every outbox kind needs an endpoint"
+assert set(DELIVERY) | set(SENT_BY_UPLOAD) == set(OUTBOX_KINDS), "every outbox kind needs an endpoint"
 
 
 # --- answers -------------------------------------------------------------------------------

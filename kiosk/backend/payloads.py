@@ -84,3 +84,37 @@ def heartbeat(
             "at": at or now_iso(),
         },
     )
+
+
+def application_queued(
+    *,
+    application_key: str,
+    item_id: str,
+    item_name: str,
+    masked_name: str,
+    masked_id: str,
+    blobs: list[dict[str, Any]],
+    form: dict[str, Any],
+    queued_at: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row of an application: the manifest of its sealed files, masked names only."""
+    return _checked(
+        m.ApplicationQueued,
+        {
+            "application_key": application_key,
+            "item_id": item_id,
+            "item_name": item_name,
+            "masked_name": masked_name,
+            "masked_id": masked_id,
+            "blobs": blobs,
+            "form": form,
+            "queued_at": queued_at or now_iso(),
+        },
+    )
+
+
+def application(data: dict[str, Any]) -> dict[str, Any]:
+    """An application's body as the backend takes it (``models.ApplicationIn``), checked now so a
+    form the contract refuses never reaches the outbox. ``upload_id`` is added by the sender."""
+    _checked(m.ApplicationIn, {**data, "upload_id": "UP-CHECK"})
+    return data

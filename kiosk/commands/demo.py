@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: in the demo an application moves one step (受理 -> 审核 -> 办结 -> 已寄出) a minute
+DEMO_STEP_S = 60.0
 #: the technicians' PIN of the simulated terminal when its config sets none (never on a real one)
 DEMO_ADMIN_PIN = "24681357"
 
@@ -40,7 +42,7 @@ def simulated(config: KioskConfig, backend_url: str) -> KioskConfig:
     from kiosk.admin.pin import hash_pin
 
     devices = config.devices.model_validate(
-        {name: {"driver": "simulated"} for name in ("idcard", "sscard", "printer", "ratingpad", "scanner")}
+        {name: {"driver": "simulated"} for name in ("idcard", "sscard", "printer", "ratingpad", "scanner", "camera")}
     )
     admin = config.admin
     if not admin.pin_hash:
@@ -103,6 +105,7 @@ def start_reference_backend(config: KioskConfig, secret: bytes):
     host = parsed.hostname if parsed.hostname in ("127.0.0.1", "localhost", "::1") else "127.0.0.1"
     port = parsed.port if parsed.port is not None else 8765
     backend = ReferenceBackend(config.data_dir / "backend", {config.terminal.id: secret})
+    backend.application_step_s = DEMO_STEP_S  # applications move along in minutes, not working days
     url = backend.start(host, port if _free(host, port) else 0)
     return backend, url
 

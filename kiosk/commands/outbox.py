@@ -73,7 +73,9 @@ def _shown(row: dict) -> dict:
 def flush(args: argparse.Namespace) -> int:
     from kiosk.backend.client import BackendClient
     from kiosk.backend.delivery import DeliveryWorker
+    from kiosk.backend.uploads import senders
     from kiosk.config import load_config
+    from kiosk.store.applications import Applications
 
     cfg = load_config(args.config)
     b = cfg.backend
@@ -89,7 +91,9 @@ def flush(args: argparse.Namespace) -> int:
     try:
         if ob.lost is not None:
             raise ob.lost
-        worker = DeliveryWorker(ob, client)
+        # applications are uploaded from the vault in chunks (kiosk.backend.uploads)
+        applications = Applications(ob, cfg.data_dir / "vault", cfg.terminal_secret())
+        worker = DeliveryWorker(ob, client, senders=senders(applications, client))
         before = ob.depth()
         left = worker.flush(args.timeout)
         s = ob.stats()

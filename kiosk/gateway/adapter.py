@@ -15,7 +15,8 @@ Rules an adapter keeps:
   conflict. Raise ``PlatformUnavailable`` when the platform cannot be reached or fails: the
   terminal will try again later.
 * Writes (``report_card_loss``, ``create_order``, ``close_order``, ``issue_certificate``,
-  ``resolve_identity_code``, ``pay_with_code``, ``reverse_code_payment``) get
+  ``resolve_identity_code``, ``pay_with_code``, ``reverse_code_payment``, ``open_upload``,
+  ``put_chunk``, ``submit_application``) get
   ``ctx.key``, the terminal's idempotency key. The gateway answers a resend from its own
   database, but a write interrupted by a crash of the gateway may reach the adapter twice:
   pass the key on as the platform's business serial number (业务流水号) so the platform
@@ -85,6 +86,33 @@ class Platform(Protocol):
     # --- codes on the resident's phone ----------------------------------------------------------
     def resolve_identity_code(self, ctx: Ctx, q: m.IdentityCodeIn) -> dict[str, Any]:
         """The person behind a 电子社保卡 / 电子身份证 code: single use, short-lived."""
+        ...
+
+    # --- applications (24-hour 自助申办) ---------------------------------------------------------
+    def licences(self, ctx: Ctx, q: m.LicenceQuery) -> dict[str, Any]:
+        """The 电子证照 the platform holds for a resident (what they are, not their content)."""
+        ...
+
+    def open_upload(self, ctx: Ctx, q: m.UploadOpen) -> dict[str, Any]:
+        """Open (or, for the same ``application_key``, resume) an upload: what is already held."""
+        ...
+
+    def put_chunk(self, ctx: Ctx, q: m.ChunkIn) -> dict[str, Any]: ...
+
+    def submit_application(self, ctx: Ctx, q: m.ApplicationIn) -> dict[str, Any]:
+        """The application, its files uploaded: the 办件编号 and the promised date."""
+        ...
+
+    def application_progress(self, ctx: Ctx, q: m.ProgressQuery) -> dict[str, Any]: ...
+
+    def application_progress_by_code(self, ctx: Ctx, q: m.ProgressCodeQuery) -> dict[str, Any]: ...
+
+    def point_applications(self, ctx: Ctx, q: m.PointQuery) -> dict[str, Any]:
+        """A service point's applications, for its 帮办代办 staff."""
+        ...
+
+    def track_application(self, code: str) -> dict[str, Any]:
+        """The public progress page the 受理回执's QR code opens (masked; no signature)."""
         ...
 
     # --- certificates ---------------------------------------------------------------------------

@@ -241,6 +241,64 @@ def resolve_identity_code(request: Request, body: m.IdentityCodeIn) -> JSONRespo
     return write(request, "resolve_identity_code", body, m.ResolvedIdentity, status=200)
 
 
+# --- applications (24-hour 自助申办): files in chunks, the application, its progress ------------------
+
+APPLY = "applications"
+
+
+@op("POST", "/v1/residents/licences", "licences", "电子证照目录 / electronic licences held", m.Licences, R)
+def licences(request: Request, body: m.LicenceQuery) -> JSONResponse:
+    return read(request, "licences", body, m.Licences)
+
+
+@op("POST", "/v1/applications/uploads", "openUpload", "申请材料上传（开始或续传）/ open or resume an upload",
+    m.UploadStatus, APPLY, keyed=True, errors=WRITE_ERRORS)
+def open_upload(request: Request, body: m.UploadOpen) -> JSONResponse:
+    # Idempotent by the application's key at the platform (one upload per application), and
+    # the answer is how much it holds *now*: replaying the first answer would make an upload
+    # resumed after a restart send every chunk again. So the key is required, but not replayed.
+    return read(request, "open_upload", body, m.UploadStatus)
+
+
+@op("POST", "/v1/applications/chunks", "putChunk", "上传材料分块 / one chunk of a file", m.UploadStatus, APPLY,
+    keyed=True, errors=WRITE_ERRORS)
+def put_chunk(request: Request, body: m.ChunkIn) -> JSONResponse:
+    return write(request, "put_chunk", body, m.UploadStatus, status=200)
+
+
+@op("POST", "/v1/applications", "submitApplication", "提交申请，返回办件编号 / submit, get the case number",
+    m.ApplicationAccepted, APPLY, status=201, keyed=True, errors=WRITE_ERRORS)
+def submit_application(request: Request, body: m.ApplicationIn) -> JSONResponse:
+    return write(request, "submit_application", body, m.ApplicationAccepted)
+
+
+@op("POST", "/v1/applications/progress", "applicationProgress", "办件进度（本人）/ progress by ID number",
+    m.ProgressList, APPLY)
+def application_progress(request: Request, body: m.ProgressQuery) -> JSONResponse:
+    return read(request, "application_progress", body, m.ProgressList)
+
+
+@op("POST", "/v1/applications/progress-by-code", "applicationProgressByCode",
+    "办件进度（回执二维码）/ progress by the receipt's code", m.ApplicationProgress, APPLY)
+def application_progress_by_code(request: Request, body: m.ProgressCodeQuery) -> JSONResponse:
+    return read(request, "application_progress_by_code", body, m.ApplicationProgress)
+
+
+@op("POST", "/v1/applications/by-point", "pointApplications", "网点办件（帮办代办）/ applications of a point",
+    m.PointApplications, APPLY)
+def point_applications(request: Request, body: m.PointQuery) -> JSONResponse:
+    return read(request, "point_applications", body, m.PointApplications)
+
+
+@op("GET", "/v1/applications/track", "trackApplication", "办件进度公开查询 / public progress page",
+    m.ApplicationProgress, APPLY, signed=False, errors=(404, 422, 500, 502, 503))
+def track_application(
+    request: Request,
+    code: str = Query(max_length=64, description="the code on the 受理回执's QR"),
+) -> JSONResponse:
+    return JSONResponse(checked(m.ApplicationProgress, gw(request).platform.track_application(code), "track"))
+
+
 # --- certificates --------------------------------------------------------------------------------
 
 

@@ -48,6 +48,7 @@ DEFAULT_BUILDERS: dict[str, str] = {
     "printer": "kiosk.hardware.printer:build",
     "ratingpad": "kiosk.hardware.ratingpad:build",
     "scanner": "kiosk.hardware.scanner:build",
+    "camera": "kiosk.hardware.camera:build",
 }
 
 DEVICE_NAMES_ZH = {
@@ -56,6 +57,7 @@ DEVICE_NAMES_ZH = {
     "printer": "打印机",
     "ratingpad": "评价器",
     "scanner": "扫码器",
+    "camera": "高拍仪",
 }
 DEVICE_NAMES_EN = {
     "idcard": "ID card reader",
@@ -63,6 +65,7 @@ DEVICE_NAMES_EN = {
     "printer": "printer",
     "ratingpad": "evaluation pad",
     "scanner": "QR code scanner",
+    "camera": "document camera",
 }
 
 #: longest wait between two attempts to build a device that failed

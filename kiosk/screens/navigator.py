@@ -37,6 +37,11 @@ SCREENS: dict[str, str] = {
     # 帮办代办, 政务服务地图
     "help_request": "kiosk.screens.help_request:HelpRequestScreen",
     "service_map": "kiosk.screens.service_map:ServiceMapScreen",
+    # 24-hour 自助申办, 办件进度查询
+    "apply_form": "kiosk.screens.apply_form:ApplyFormScreen",
+    "apply_materials": "kiosk.screens.apply_materials:ApplyMaterialsScreen",
+    "apply_sign": "kiosk.screens.apply_sign:ApplySignScreen",
+    "progress": "kiosk.screens.progress:ProgressScreen",
     "admin_pin": "kiosk.screens.admin_pin:AdminPinScreen",
     "admin": "kiosk.screens.admin:AdminScreen",
 }
@@ -61,6 +66,8 @@ FLOW_SCREENS: dict[str, str] = {
     "card_pin_change": "card_pin",
     "help_request": "help_request",
     "service_map": "service_map",
+    "application": "apply_form",
+    "application_progress": "progress",
 }
 
 

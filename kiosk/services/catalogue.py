@@ -32,6 +32,7 @@ from pydantic import (
 import kiosk
 from kiosk.config import read_toml
 from kiosk.errors import ConfigError
+from kiosk.services.application_spec import ApplicationSpec, spec_problems
 from kiosk.validation import describe, location
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ _CATEGORY_ORDER = {c: i for i, c in enumerate(Category)}
 
 Kind = Literal["self_service", "guide"]
 Identification = Literal["idcard", "sscard", "keyed", "scan"]
-DeviceName = Literal["idcard", "sscard", "printer", "ratingpad", "scanner"]
+DeviceName = Literal["idcard", "sscard", "printer", "ratingpad", "scanner", "camera"]
 #: a way to identify -> the device it needs ("keyed" needs none); "scan": a 电子社保卡 or
 #: 电子身份证 QR code on the resident's phone, shown to the scanner
 IDENTIFY_DEVICES: dict[str, str] = {"idcard": "idcard", "sscard": "sscard", "scan": "scanner"}
@@ -110,6 +111,8 @@ FlowName = Literal[
     "card_pin_change",
     "help_request",
     "service_map",
+    "application",
+    "application_progress",
 ]
 UTILITIES = ("water", "electricity", "gas")
 
@@ -181,6 +184,8 @@ class ServiceItem(_Frozen):
     #: where the item comes from: seed file and list, for docs/catalogue.md
     source: tuple[Text, ...] = ()
     guide: Guide
+    #: what an ``application`` item asks for: form, materials, 承诺 (kiosk.services.application_spec)
+    application: ApplicationSpec | None = None
 
     def __hash__(self) -> int:
         # params is a dict, which pydantic's field hash would choke on; the id is unique anyway
@@ -217,6 +222,8 @@ class Catalogue(_Frozen):
 
     items: tuple[ServiceItem, ...]
     source: Path | None = None
+    #: the code tables the application items pick from (``kiosk.services.codes.Codes``)
+    codes: Any = None
     _index: dict[str, ServiceItem] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -348,6 +355,10 @@ def _rules(item: ServiceItem) -> list[tuple[str, str]]:
             problems.append(
                 (f"guide.{key}_en", f"has {len(english)} entries, guide.{key} has {len(chinese)}")
             )
+    if item.flow == "application" and item.application is None:
+        problems.append(("application", "missing: an application item needs its [items.application] table"))
+    if item.application is not None and item.flow != "application":
+        problems.append(("application", "only items with flow = \"application\" take applications"))
     if "ratingpad" in item.devices:
         problems.append(("devices", "the rating pad is never required: the screen can always rate"))
     if item.flow == "utility_payment" and item.params.get("utility") not in UTILITIES:
@@ -360,8 +371,10 @@ def _rules(item: ServiceItem) -> list[tuple[str, str]]:
     return problems
 
 
-def parse_catalogue(raw: dict[str, Any], path: Path) -> Catalogue:
-    """Validate already-parsed TOML; raise ``ConfigError`` listing every problem found."""
+def parse_catalogue(raw: dict[str, Any], path: Path, codes: Any = None) -> Catalogue:
+    """Validate already-parsed TOML; raise ``ConfigError`` listing every problem found.
+    Application items are checked against ``codes`` (``kiosk.services.codes.Codes``; the
+    shipped code tables when None)."""
     errors: list[str] = [f"{path}: {key}: unknown key (a typo?)" for key in raw if key != "items"]
     entries = raw.get("items")
     if entries is None:
@@ -391,13 +404,25 @@ def parse_catalogue(raw: dict[str, Any], path: Path) -> Catalogue:
             )
             continue
         errors.extend(f"{path}: {label}.{key}: {what}" for key, what in _rules(item))
+        if item.application is not None:
+            if codes is None:
+                from kiosk.services.codes import load_codes
+
+                codes = load_codes()
+            errors.extend(f"{path}: {label}.{key}: {what}"
+                          for key, what in spec_problems(item.application, codes.tables, item.devices))
         items.append(item)
     if errors:
         raise ConfigError("\n".join(errors))
-    return Catalogue(items=tuple(items), source=path.resolve())
+    return Catalogue(items=tuple(items), source=path.resolve(), codes=codes)
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and check the catalogue (default: ``config/services.toml`` beside ``kiosk.toml``)."""
+    from kiosk.services.codes import load_codes
+
     path = Path(path) if path is not None else DEFAULT_PATH
-    return parse_catalogue(read_toml(path), path)
+    tables, regions = path.parent / "code_tables.toml", path.parent / "regions.toml"
+    # a county's own code tables beside its catalogue; the shipped ones otherwise
+    codes = load_codes(tables, regions) if tables.exists() and regions.exists() else load_codes()
+    return parse_catalogue(read_toml(path), path, codes)

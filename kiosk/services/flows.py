@@ -40,6 +40,9 @@ FLOWS: dict[str, str] = {
     # 帮办代办, 政务服务地图
     "help_request": "kiosk.services.assistance:HelpRequestFlow",
     "service_map": "kiosk.services.assistance:ServiceMapFlow",
+    # 24-hour 自助申办, 办件进度查询
+    "application": "kiosk.services.application:ApplicationFlow",
+    "application_progress": "kiosk.services.progress:ProgressFlow",
 }
 
 

@@ -67,6 +67,9 @@ CHECKED_NUMBERS = (CardType.RESIDENT, CardType.SOCIAL_SECURITY, CardType.KEYED, 
 SAYS_WHY = {"rated", "card_removed", "timeout"}
 #: ends that go straight home: the technician's gesture, and 帮办代办 (which opens its own item)
 NO_FAREWELL = {"admin", "help"}
+#: flows a code scanned at the identify step starts instead of a card: the 受理回执's QR code
+#: opens 办件进度查询 of that one application (the flow reads ``session.data["scanned_code"]``)
+SCANNED_CODE_FLOWS = ("application_progress",)
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ class Ports:
     a4printer: A4Printer | None = None
     #: where a copy of every issued certificate is kept (PDF and PNG), for reviewers; None: nowhere
     certificate_copies: Path | None = None
+    #: applications waiting for the backend, sealed (``kiosk.store.applications``); None: none taken
+    applications: Any = None
 
 
 class Journey:
@@ -479,14 +484,31 @@ class Journey:
         elif event.kind is EventKind.CARD_REMOVED:
             lifted = self._left_over.pop(event.device, None) is not None
             if self.state == "item" and self.session.identified_by == event.device:
-                log.info("card removed during the item; ending session %s", self.session.reference)
-                self.end("card_removed")
+                if getattr(self.flow, "card_may_leave", False):
+                    # the card is a material itself: it goes under the document camera (the idle
+                    # timeout still ends a visit the resident walked away from)
+                    log.info("card lifted during the item of session %s; the item goes on", self.session.reference)
+                else:
+                    log.info("card removed during the item; ending session %s", self.session.reference)
+                    self.end("card_removed")
             elif self.state == "farewell":
                 self.settle_farewell()
             elif lifted and self.state == "identify":
                 self._changed()  # the "take it away first" prompt goes
         elif event.kind is EventKind.RATING and self.state == "rating":
             self.rate(Rating(level=Level(int(event.payload)), source="pad"))
+        elif event.device == "scanner" and isinstance(event.payload, str) and self.state == "identify":
+            self.begin_with_code(event.payload)
+
+    def begin_with_code(self, code: str) -> bool:
+        """A code scanned while the identify screen is up starts an item that accepts one
+        (``SCANNED_CODE_FLOWS``) without a card; the code itself is never logged."""
+        if self.state != "identify" or self.item is None or self.item.flow not in SCANNED_CODE_FLOWS:
+            return False
+        self.session.data["scanned_code"] = code
+        self.session.identified_by = "scanned_code"
+        self._begin()
+        return True
 
     def _card_on(self, name: str) -> Any:
         device = self.ports.devices.device(name)

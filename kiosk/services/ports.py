@@ -73,6 +73,18 @@ class Backend(Protocol):
 
     def report_card_loss(self, id_number: str, phone: str, idempotency_key: str) -> dict: ...
 
+    def licences(self, id_number: str) -> dict:
+        """The 电子证照 the platform holds for the resident (``models.Licences``)."""
+        ...
+
+    def application_progress(self, id_number: str) -> dict:
+        """办件进度: every application of the resident, newest first (``models.ProgressList``)."""
+        ...
+
+    def application_progress_by_code(self, code: str) -> dict:
+        """办件进度 of the one application a 受理回执's QR code names (``models.ApplicationProgress``)."""
+        ...
+
     def resolve_identity_code(self, code: str, idempotency_key: str) -> dict:
         """The person behind a 电子社保卡 / 电子身份证 code. Keyed, because resolving uses the
         code up: a resend after a lost answer gets the same answer. Refusals are ``BackendError``."""

@@ -39,6 +39,9 @@ FLOW_STEPS: dict[str, tuple[Step, ...]] = {
     "card_pin_change": (Step("pin", "修改密码", "Change PIN"),),
     "help_request": (Step("request", "预约帮办", "Request"),),
     "service_map": (Step("view", "查找网点", "Find"),),
+    "application": (Step("form", "填写表单", "Form"), Step("materials", "提交材料", "Materials"),
+                    Step("sign", "签名承诺", "Sign")),
+    "application_progress": (Step("view", "查看进度", "View"),),
 }
 
 #: flow name -> its family above
@@ -61,6 +64,8 @@ FLOW_FAMILY = {
     "card_pin_change": "card_pin_change",
     "help_request": "help_request",
     "service_map": "service_map",
+    "application": "application",
+    "application_progress": "application_progress",
 }
 
 #: screen shown during the item -> the step it is
@@ -73,6 +78,10 @@ SCREEN_STEPS = {
     "card_service": "confirm",
     "help_request": "request",
     "service_map": "view",
+    "apply_form": "form",
+    "apply_materials": "materials",
+    "apply_sign": "sign",
+    "progress": "view",
 }
 
 

@@ -62,6 +62,15 @@ def printer(cfg: Any, *, out_dir: Path | None = None, width_chars: int = 32, **k
     return network_printer(emulator.url, width_chars=width_chars, **kw), emulator
 
 
+def camera(cfg: Any) -> tuple[Any, Any]:
+    """The OpenCV document-camera driver reading the emulated camera's MJPEG stream on loopback."""
+    from kiosk.hardware.camera import DocumentCamera
+    from kiosk.sim.camera_emulator import CameraEmulator
+
+    emulator = CameraEmulator().start()
+    return DocumentCamera(emulator.url, width=emulator.width, height=emulator.height, fps=emulator.fps), emulator
+
+
 #: device name -> builder, for sections with ``driver = "simulated"``
 BUILDERS: dict[str, Callable[..., tuple[Any, Any]]] = {
     "idcard": idcard,
@@ -69,4 +78,5 @@ BUILDERS: dict[str, Callable[..., tuple[Any, Any]]] = {
     "printer": printer,
     "ratingpad": ratingpad,
     "scanner": scanner,
+    "camera": camera,
 }

@@ -129,6 +129,17 @@ def _scanner(panel: SimulatorPanel, box: Any) -> None:
     from kiosk.sim.panel_scanner import fill
 
     fill(panel, box, App.get_running_app().kiosk.hub.emulator("scanner"))
+def _camera(panel: SimulatorPanel, box: Any) -> None:
+    """The document camera's pad: lay a sample document on it (it shakes, then settles), take it
+    away, or keep a hand on it."""
+    camera = App.get_running_app().kiosk.hub.emulator("camera")
+    if camera is None:
+        return
+    for key, zh, en in camera.documents():
+        box.add_widget(panel.button(f"放上：{zh}", f"Lay down: {en}", lambda k=key: camera.show(k)))
+    box.add_widget(panel.button("拿走材料", "Take the page away", lambda: camera.show(None)))
+    box.add_widget(panel.button("手一直按着（画面晃动）", "Keep a hand on it (shaking)", lambda: camera.hold(True)))
+    box.add_widget(panel.button("松手", "Let go", lambda: camera.hold(False)))
 
 
 SECTIONS: list[Section] = [
@@ -137,6 +148,7 @@ SECTIONS: list[Section] = [
     Section("payment", "手机支付", "Phone payment", _payment),
     Section("printer", "打印机", "Printer", _printer),
     Section("scanner", "扫码器", "Scanner", _scanner),
+    Section("camera", "高拍仪", "Document camera", _camera),
 ]
 
 
@@ -211,6 +223,11 @@ class SimulatorPanel(ModalView):
         slot = _card_name(getattr(sscard.card, "label", ""), SPECIAL_SSCARDS) if sscard is not None and sscard.card else None
         self.status_zh = f"读卡区：{reader[0] if reader else '空'}　　社保卡口：{slot[0] if slot else '空'}"
         self.status_en = f"ID card reader: {reader[1] if reader else 'empty'}    SS card slot: {slot[1] if slot else 'empty'}"
+        camera = hub.emulator("camera")
+        if camera is not None:
+            page = next(((zh, en) for key, zh, en in camera.documents() if key == camera.document), ("空", "empty"))
+            self.status_zh += f"　　高拍仪：{page[0]}"
+            self.status_en += f"    Camera: {page[1]}"
 
     # --- actions ------------------------------------------------------------------------------
 

@@ -69,8 +69,9 @@ CREATE TABLE IF NOT EXISTS store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), a
 """
 PENDING = ("ready", "inflight")
 _KEY = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # what the backend accepts in Idempotency-Key
-#: what may be queued; each kind has its endpoint in ``kiosk.backend.models.DELIVERY``
-OUTBOX_KINDS = ("rating", "transaction", "device_event", "help_request", "audit", "heartbeat")
+#: what may be queued; each kind has its endpoint in ``kiosk.backend.models.DELIVERY``, or a
+#: sender of its own for what takes several calls (``models.SENT_BY_UPLOAD``)
+OUTBOX_KINDS = ("rating", "transaction", "device_event", "help_request", "audit", "heartbeat", "application")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ RESIDENT = "wang_jianguo"  # has contributions to print
 CARD_RESIDENT = "feng_wei"  # has a social security card on record
 #: widgets whose content differs between runs, per screen (ids in the screen's kv rule)
 VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",),
-            "payment_code": ("countdown",), "card_pin": ("pinpad",)}  # the PIN keypad is shuffled each time
+            "payment_code": ("countdown",), "card_pin": ("pinpad",),  # the PIN keypad is shuffled each time
+            "apply_materials": ("picture",), "progress": ("cases",)}
 
 
 def _mode(tour: Tour) -> str:
@@ -376,6 +377,11 @@ def one_pass(tour: Tour) -> Iterator[Any]:
         yield from simple(tour, "help_request", "help_request")
     if _screen_exists("service_map"):
         yield from simple(tour, "service_map", "service_map")
+    if _screen_exists("apply_form"):
+        from kiosk.tours.applications import screenshots as application_screens
+
+        yield from application_screens(tour)
+        yield from _home(tour)
     if _screen_exists("admin_pin"):
         yield from technician(tour)
 

@@ -8,6 +8,7 @@ from typing import Any
 from kivy.base import EventLoop
 
 from kiosk.tours import admin as admin_tours
+from kiosk.tours import applications as application_tours
 from kiosk.tours import assist as assist_tours
 from kiosk.tours import certificates as certificate_tours
 from kiosk.tours import i18n as i18n_tours
@@ -227,3 +228,4 @@ TOURS.update(i18n_tours.TOURS)  # "screenshots"
 TOURS.update(visits.TOURS)  # "card_left_behind", "choices_reset"
 TOURS.update(lockdown.TOURS)  # "lockdown"
 TOURS.update(scan_tours.TOURS)  # "scan_identify", "pay_by_code", "card_pin_change"
+TOURS.update(application_tours.TOURS)  # "application", "application_progress"

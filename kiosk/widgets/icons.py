@@ -68,6 +68,11 @@ ITEMS = {
     "job_seeker_registration": "account-search",
     "real_estate_record_query": "home-city",
     "legal_aid": "scale-balance",
+    "resident_pension_enrolment": "file-document-edit-outline",
+    "resident_medical_enrolment": "file-document-edit-outline",
+    "flexible_worker_enrolment": "file-document-edit-outline",
+    "unemployment_registration": "file-document-edit-outline",
+    "application_progress": "progress-clock",
 }
 
 #: the footer and header buttons, results, banners
@@ -99,6 +104,15 @@ CHROME = {
     "paycode": "barcode-scan",  # 付款码: the payer's payment code shown to the scanner
     "pin": "form-textbox-password",
     "time": "clock-outline",
+    "camera": "camera-document",
+    "capture": "camera",
+    "licence": "file-certificate",
+    "sign": "draw",
+    "mail": "truck-delivery",
+    "pickup": "map-marker",
+    "edit": "pencil",
+    "delete": "delete-outline",
+    "submit": "file-upload-outline",
 }
 
 #: 好差评 levels 5..1: faces that differ in shape, not only in colour (and never a hint: all

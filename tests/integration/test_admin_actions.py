@@ -103,7 +103,7 @@ def test_every_action_is_audited_and_reaches_the_backend(scripted, actions, refe
     actions.login("wrong", 4)
     actions.login("ok")
     rows = {r.name: r for r in actions.devices()}
-    assert set(rows) == {"idcard", "sscard", "printer", "ratingpad", "scanner"}
+    assert set(rows) == {"idcard", "sscard", "printer", "ratingpad", "scanner", "camera"}
     assert all(r.status == "online" for r in rows.values()), rows
     assert rows["printer"].paper == "full" and rows["idcard"].paper == ""
 
@@ -266,4 +266,4 @@ def test_the_diagnostics_command_writes_a_bundle(kiosk_config, tmp_path):
         config = json.loads(zf.read("config.json"))
         status = json.loads(zf.read("status.json"))
     assert config["admin"]["pin_hash"] == "(not set)" and config["terminal"]["id"] == "NY-370921-0001"
-    assert {d["name"] for d in status["devices"]} == {"idcard", "sscard", "printer", "ratingpad", "scanner"}
+    assert {d["name"] for d in status["devices"]} == {"idcard", "sscard", "printer", "ratingpad", "scanner", "camera"}

@@ -96,6 +96,8 @@ class FakeBackend:
         self.code_payments: dict[str, dict[str, Any]] = {}  # order_no -> the last code attempt
         self.failing_codes: dict[str, str] = {}  # payment code -> why it fails (insufficient_funds, ...)
         self._code_keys: set[str] = set()
+        #: 办件进度 the platform answers: id_number -> applications, newest first
+        self.applications: dict[str, list[dict[str, Any]]] = {}
 
     # --- switches ----------------------------------------------------------------------------
 
@@ -395,3 +397,26 @@ class FakeBackend:
             return self._code_answer(order_no)
         return self._answer("reverse_code_payment", m.CodePayment, effect, order_no=order_no,
                             idempotency_key=idempotency_key)
+
+    # --- applications (申办) ---------------------------------------------------------------------
+
+    def licences(self, id_number: str) -> dict:
+        from kiosk.sim.backend.applications import licences_of
+
+        def effect() -> dict[str, Any]:
+            return {"masked_id": mask_id_number(id_number), "licences": licences_of(id_number)}
+        return self._answer("licences", m.Licences, effect, id_number=id_number)
+
+    def application_progress(self, id_number: str) -> dict:
+        def effect() -> dict[str, Any]:
+            return {"masked_id": mask_id_number(id_number), "applications": self.applications.get(id_number, [])}
+        return self._answer("application_progress", m.ProgressList, effect, id_number=id_number)
+
+    def application_progress_by_code(self, code: str) -> dict:
+        def effect() -> dict[str, Any]:
+            for applications in self.applications.values():
+                for a in applications:
+                    if a.get("progress_code") == code or a["application_no"] == code:
+                        return {k: v for k, v in a.items() if k != "progress_code"}
+            raise _refusal("application_not_found", "未查询到该办件，请核对回执或凭身份证查询")
+        return self._answer("application_progress_by_code", m.ApplicationProgress, effect, code=code)

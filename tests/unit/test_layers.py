@@ -9,7 +9,7 @@ import kiosk
 ROOT = Path(kiosk.__file__).parent
 UI = {"app.py", "kivy_setup.py", "watchdog.py", "sim/panel.py", "sim/panel_widgets.py"}
 UI_DIRS = {"screens", "widgets", "tours"}
-DEVICE_LIBS = {"serial", "smartcard", "escpos", "requests", "sqlite3", "usb"}
+DEVICE_LIBS = {"serial", "smartcard", "escpos", "requests", "sqlite3", "usb", "cv2"}
 
 
 def full_imports(path: Path) -> set[str]:

@@ -87,6 +87,12 @@ class SimulatedPlatform:
         _status, answer = certificates.verify(Call(self, "", {}, "", {"code": code}))
         return answer
 
+    def track_application(self, code: str) -> dict[str, Any]:
+        from kiosk.sim.backend import applications
+
+        _status, answer = applications.track(Call(self, "", {}, "", {"code": code}))
+        return answer
+
     def forward(self, ctx: Ctx, kind: str, payload: dict[str, Any]) -> None:
         """The simulated platform keeps nothing of deliveries: the gateway has them."""
 

@@ -9,6 +9,8 @@ POST   /sim/orders/{order_no}/pay       the resident "scans and pays"
 GET    /sim/accounts                    demo water/electricity/gas account numbers (for the panel)
 POST   /sim/tokens  {"resident": KEY}   a fresh 电子社保卡 / 电子身份证 code (``tokens.sim_issue``)
 GET    /sim/paycodes                    the demo payment codes and what each does
+GET    /sim/applications                applications received, with their files' digests
+POST   /sim/applications/advance        {"application_no", "steps"}: move an application on
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ def handle(
         from kiosk.sim.backend import paycode
 
         return paycode.sim_codes()
+    if path.startswith("/sim/applications"):
+        from kiosk.sim.backend import applications
+
+        answer = applications.sim_control(backend, method, path, raw)
+        if answer is not None:
+            return answer
     parts = path.strip("/").split("/")
     if (
         method == "POST"

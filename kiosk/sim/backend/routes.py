@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kiosk.sim.backend import certificates, paycode, payments, residents, tokens
+from kiosk.sim.backend import applications, certificates, paycode, payments, residents, tokens
 from kiosk.sim.backend.api import Call
 
 Handler = Callable[[Call], tuple[int, dict]]
@@ -29,4 +29,11 @@ OPERATIONS: dict[str, Handler] = {
     "pay_with_code": paycode.pay,
     "code_payment_status": paycode.status,
     "reverse_code_payment": paycode.reverse,
+    "licences": applications.licences,
+    "open_upload": applications.open_upload,
+    "put_chunk": applications.put_chunk,
+    "submit_application": applications.submit,
+    "application_progress": applications.progress,
+    "application_progress_by_code": applications.progress_by_code,
+    "point_applications": applications.by_point,
 }
