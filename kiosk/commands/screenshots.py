@@ -223,7 +223,11 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.commands.run import start_app
     from kiosk.config import load_config
 
+    from kiosk.logsetup import LIBRARIES
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in LIBRARIES:  # the state machine's "Executed callback" chatter, as in make demo
+        logging.getLogger(name).setLevel(logging.WARNING)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="kiosk-screenshots-"))

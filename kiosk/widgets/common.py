@@ -154,8 +154,23 @@ class StepBar(BoxLayout):
     def _build(self) -> None:
         self.clear_widgets()
         for i, (zh, en) in enumerate(self.steps):
-            self.add_widget(StepMark(number=i + 1, zh=zh, en=en))
+            mark = StepMark(number=i + 1, zh=zh, en=en)
+            mark.bind(minimum_height=self.fit)
+            self.add_widget(mark)
         self.on_current()
+        self.fit()
+
+    def fit(self, *_args) -> None:
+        """As tall as the tallest step (a name that wraps, the other language beneath), never
+        shorter than a touch target and a quarter; no height at all without steps."""
+        from kivy.app import App
+
+        if not self.steps:
+            self.height = 0
+            return
+        theme = App.get_running_app().theme
+        tallest = max((c.minimum_height for c in self.children), default=0)
+        self.height = max(theme.dp("target") * 1.25, tallest + self.padding[1] + self.padding[3])
 
 
 class StepMark(BoxLayout):

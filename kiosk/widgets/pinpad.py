@@ -18,6 +18,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.widgets.common import BigButton
+from kiosk.widgets.keypad import DigitKey
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -29,6 +30,8 @@ class PinPad(BoxLayout):
     count = NumericProperty(0)  # how many digits are typed (what the dots show)
     enabled = BooleanProperty(True)
     display = StringProperty("")
+    #: take the room the screen gives (keys grow, up to 1.8 touch targets) instead of a fixed height
+    expand = BooleanProperty(False)
 
     __events__ = ("on_submit",)
 
@@ -58,9 +61,10 @@ class PinPad(BoxLayout):
                 button.bind(on_release=lambda _b: self.submit())
                 self._ok = button
             else:
-                button = BigButton(zh=key, en=" ", kind="secondary")
+                button = DigitKey(text=key)  # the digit alone, large, the same in both languages
                 button.bind(on_release=lambda b: self.press(b.key))
             button.key = key
+            button.size_hint_y = 1  # as high as its row (the pad sets the rows' height)
             grid.add_widget(button)
         self._update()
 
