@@ -222,7 +222,6 @@ def run(args: argparse.Namespace) -> int:
     )
     from kiosk.commands.run import start_app
     from kiosk.config import load_config
-
     from kiosk.logsetup import LIBRARIES
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

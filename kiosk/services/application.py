@@ -30,6 +30,7 @@ from kiosk.receipt import PrintJob, Receipt
 from kiosk.services.application_form import ApplicationForm
 from kiosk.services.application_spec import DOCUMENTS
 from kiosk.services.journey import Outcome
+from kiosk.services.paper import print_kept
 from kiosk.services.signature import Signature
 
 if TYPE_CHECKING:
@@ -272,23 +273,10 @@ class ApplicationFlow:
     def print_receipt(self) -> str:
         """Print the 受理回执 (or the 申请凭条 while no 办件编号 has come) once; '' when printed,
         else why not (zh). Blocking."""
-        ports, session = self.journey.ports, self.journey.session
-        printer = ports.devices.device("printer")
-        why = ports.devices.unavailable_reason(["printer"])
-        if printer is None or why is not None:
-            return (why or ("本终端未配置打印机", ""))[0]
         kind = "accepted" if self.answer else "queued"
-        job = session.data.get(f"application_receipt_{kind}")
-        if job is None:
-            job = PrintJob(job_id=f"{self.reference}-{kind}", receipt=self.receipt())
-            session.data[f"application_receipt_{kind}"] = job
-        job.attempts += 1
-        try:
-            printer.print_job(job)
-        except KioskError as e:
-            log.warning("application receipt %s not printed: %s", self.reference, e)
-            return e.message_zh
-        return ""
+        return print_kept(self.journey.ports, self.journey.session, f"application_receipt_{kind}",
+                          lambda: PrintJob(job_id=f"{self.reference}-{kind}", receipt=self.receipt()),
+                          "application receipt")
 
     # the result screen retries a failed print through this name
     def print_certificate(self) -> Outcome:

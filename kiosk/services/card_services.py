@@ -22,6 +22,7 @@ from kiosk.errors import BackendError, KioskError, StoreError
 from kiosk.receipt import PrintJob, Receipt
 from kiosk.services.assistance import InvalidPhoneError, is_mobile_number
 from kiosk.services.journey import Outcome
+from kiosk.services.paper import print_kept
 
 if TYPE_CHECKING:
     from kiosk.services.catalogue import ServiceItem
@@ -234,21 +235,9 @@ class CardLossFlow(CardStatusFlow):
     # blocking: run on a worker thread
     def print_receipt(self) -> str:
         """Print the loss receipt once per session; '' when printed, else why not (zh)."""
-        ports, session = self.journey.ports, self.journey.session
-        printer = ports.devices.device("printer")
-        if printer is None or ports.devices.unavailable_reason(["printer"]) is not None:
-            return (ports.devices.unavailable_reason(["printer"]) or ("本终端未配置打印机", ""))[0]
-        job = session.data.get("loss_receipt")
-        if job is None:
-            job = PrintJob(job_id=f"{self.reference}-loss", receipt=self._receipt())
-            session.data["loss_receipt"] = job
-        job.attempts += 1
-        try:
-            printer.print_job(job)
-        except KioskError as e:
-            log.warning("card loss receipt %s not printed: %s", self.reference, e)
-            return e.message_zh
-        return ""
+        return print_kept(self.journey.ports, self.journey.session, "loss_receipt",
+                          lambda: PrintJob(job_id=f"{self.reference}-loss", receipt=self._receipt()),
+                          "card loss receipt")
 
     # the result screen retries a failed print through this name
     def print_certificate(self) -> Outcome:
