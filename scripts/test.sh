@@ -17,6 +17,9 @@ export TMPDIR="$PWD/.tmp" KIVY_HOME="$PWD/.tmp/kivy" KIVY_NO_ARGS=1 KIVY_NO_FILE
 # next run does not compile and assertion-rewrite it all again in each of them
 export PYTHONDONTWRITEBYTECODE=
 mkdir -p "$TMPDIR" "$KIVY_HOME"
+# Kivy makes its folders in KIVY_HOME on its first import; on a fresh clone four workers doing
+# that at once race (FileExistsError on mods/ while collecting): make them once, here
+.venv/bin/python -c "import kivy" >/dev/null 2>&1 || true
 
 workers=${TEST_WORKERS:-4}
 scope=()
