@@ -246,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             raw = work / "raw"
             code = start_app(simulated(config, url), fullscreen=False, headless=True, tour=_tour, out_dir=raw,
-                             options=simulated_options(backend, fixed_clock=FIXED_CLOCK),
+                             options=simulated_options(backend, fixed_clock=FIXED_CLOCK, animate=False),
                              tour_options={"admin_pin": DEMO_ADMIN_PIN})
         finally:
             backend.stop()

@@ -25,7 +25,8 @@ DEVICES = ["idcard", "sscard", "printer", "ratingpad", "scanner"]
 RESIDENT = "wang_jianguo"  # has contributions to print
 CARD_RESIDENT = "feng_wei"  # has a social security card on record
 #: widgets whose content differs between runs, per screen (ids in the screen's kv rule)
-VOLATILE = {"result": ("reference",), "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",),
+VOLATILE = {"result": ("ref_label", "done_button"),  # the number has the time; the button counts down
+            "payment_qr": ("qr", "countdown", "order_line"), "rating": ("qr",),
             "payment_code": ("countdown",), "card_pin": ("pinpad",),  # the PIN keypad is shuffled each time
             "apply_materials": ("picture",), "progress": ("cases",)}
 
