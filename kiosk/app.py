@@ -32,6 +32,7 @@ from kiosk.errors import KioskError
 from kiosk.fonts import cjk_font_path
 from kiosk.hardware.base import DeviceEvent
 from kiosk.heap import IdleSettler
+from kiosk.heap import tune as tune_collector
 from kiosk.i18n import normalise, say_in
 from kiosk.kivy_setup import guard_kv_handlers
 from kiosk.screens.navigator import Navigator
@@ -122,6 +123,7 @@ class KioskApp(App):
         self.navigator: Navigator | None = None
         self.last_touch = time.monotonic()
         self.heap = IdleSettler()  # full garbage collections while idle at home, not mid-touch
+        self._journey_state = kiosk.journey.state
         self.first_frame_at: float | None = None
         self.lang = normalise(kiosk.journey.session.locale)
 
@@ -166,8 +168,13 @@ class KioskApp(App):
         log.info("serving: the first %s frame is drawn", self.navigator.current)
         # the start-up heap, settled before anyone can touch the screen (see kiosk.heap)
         self.heap.settle_now()
+        tune_collector()
         if self.options.on_first_frame is not None:
             self.options.on_first_frame(self, self.first_frame_at)
+
+    def _visit_over(self, *_args) -> None:
+        Window.unbind(on_flip=self._visit_over)
+        self.heap.visit_over()
 
     def on_stop(self) -> None:
         started = time.monotonic()
@@ -240,6 +247,9 @@ class KioskApp(App):
 
     def _journey_changed(self, journey) -> None:
         self.touched()
+        if journey.state == "home" and self._journey_state != "home":
+            Window.bind(on_flip=self._visit_over)  # once home is drawn (see kiosk.heap)
+        self._journey_state = journey.state
         self.lang = normalise(journey.session.locale)
         if journey.session.elder_mode != self.theme.elder:  # a new session: the terminal's default
             self.theme = UiTheme(ELDER if journey.session.elder_mode else STANDARD, journey.session.elder_mode)
