@@ -34,7 +34,7 @@ from kiosk.hardware.base import DeviceEvent
 from kiosk.heap import IdleSettler
 from kiosk.heap import tune as tune_collector
 from kiosk.i18n import normalise, say_in
-from kiosk.kivy_setup import guard_kv_handlers
+from kiosk.kivy_setup import fresh_label_textures, guard_kv_handlers
 from kiosk.screens.navigator import Navigator
 from kiosk.screens.worker import UiWorker
 from kiosk.services.steps import current_step, steps_for
@@ -43,6 +43,7 @@ from kiosk.widgets import icons
 from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
 
 guard_kv_handlers()  # before any widget exists: see its docstring
+fresh_label_textures()  # before any label exists: see its docstring
 
 log = logging.getLogger(__name__)
 
