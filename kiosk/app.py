@@ -119,6 +119,7 @@ class KioskApp(App):
         self.theme = UiTheme(ELDER if kiosk.config.ui.elder_mode_default else STANDARD,
                              kiosk.config.ui.elder_mode_default)
         self.worker = UiWorker(on_busy=lambda b: setattr(self, "busy", b))
+        kiosk.journey.ports.write_behind = self.worker.submit  # the rating's fsync: never on a tap
         ui = kiosk.config.ui
         self.voice = Voice(enabled=ui.voice, output=ui.voice_output, folder=kiosk.config.data_dir / "voice")
         self.navigator: Navigator | None = None
