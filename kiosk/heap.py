@@ -76,6 +76,7 @@ class IdleSettler:
     def __init__(self, idle_s: float = IDLE_BEFORE_SETTLE_S) -> None:
         self.idle_s = idle_s
         self.pending = True  # the start-up heap is the first thing to settle
+        self.visits = 0  # visits whose end was collected
         self.last: Settled | None = None
 
     def activity(self) -> None:
@@ -84,6 +85,7 @@ class IdleSettler:
 
     def visit_over(self) -> Settled:
         """A visit has ended and home is drawn: collect what was made since the last freeze."""
+        self.visits += 1
         self.last = collect_unfrozen()
         return self.last
 
