@@ -14,6 +14,8 @@ are the benchmark modules beside this file; their own ``main`` prints more detai
 * outbox: fsynced put latency, delivery throughput to the reference backend (``bench_backend``);
 * apply: capture -> page ready on the emulated document camera, submit -> 办件编号 with three
   pages, each beside its baseline from the same run (``bench_application``);
+* floor: the kiosk's taps, 大字版 and language switches, first visits, full GC pauses and cold
+  start as ratios (p50, p95) to a minimal Kivy app run alternately in the same run (``bench_floor``);
 * soak: RSS after 100 sessions and at the end of a short soak, and growth per 1,000 sessions;
   with the 5,000-session report of ``kiosk soak`` when ``out/soak/soak-5000.json`` exists.
 """
@@ -128,6 +130,17 @@ def apply(quick: bool) -> list[Row]:
             for name, values in measure(8 if quick else 20).items()]
 
 
+def floor(quick: bool) -> list[Row]:
+    from bench.bench_floor import measure, rows
+
+    floor_figures, kiosk_figures = measure(1 if quick else 3, 3 if quick else 5)
+    out: list[Row] = [(f"floor: {name}", "ms", _scaled(values, 1000)) for name, values in floor_figures.items()]
+    for name, _n, _p50, _p95, ref, r50, r95 in rows(floor_figures, kiosk_figures):
+        out += [(f"kiosk / floor ({ref}): {name}, p50", "x", [r50]),
+                (f"kiosk / floor ({ref}): {name}, p95", "x", [r95])]
+    return out
+
+
 def soak(quick: bool) -> list[Row]:
     sessions = 150 if quick else 500
     with tempfile.TemporaryDirectory(prefix="bench-soak-", dir=os.environ.get("TMPDIR")) as d:
@@ -161,7 +174,7 @@ def _soak_rows(report: dict, label: str) -> list[Row]:
 
 PARTS: dict[str, Callable[[bool], list[Row]]] = {
     "startup": startup, "touch": touch, "card": card, "scanner": scanner, "receipt": receipt, "outbox": outbox,
-    "apply": apply,
+    "apply": apply, "floor": floor,
     "soak": soak,
 }
 

@@ -5,7 +5,10 @@ simulated devices, and walks 个人参保缴费证明查询打印 ``--sessions``
 events posted into Kivy's input queue. For each tap that changes the screen the clock starts
 when the finger is lifted (buttons act on release) and stops at the first frame drawn on the new
 screen, after ``glFinish``: offscreen, the buffer swap returns before the frame is rasterised.
-Every full garbage collection during the sessions is timed too: the UI stands still for it.
+At home, each session also switches 大字版 on and off and English and back (the first frame
+showing the switch). The first session's taps are reported apart: a screen's first visit.
+Every full garbage collection during the sessions is timed too: the UI stands still for it;
+the ones the kiosk runs itself at a visit's end, once home is drawn, are reported apart.
 
     .venv/bin/python -m bench.bench_touch [--sessions 10]
 """
@@ -25,10 +28,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-#: what is measured, in the order of a session
-FIGURES = ("tile -> guide", "start -> identify", "card placed -> record shown", "done -> rating", "rating -> farewell")
+#: what is measured, in the order of a session; each also " (first visit)": the first session's
+#: tap shows a screen (or 大字版, English) for the first time in the process
+FIGURES = ("大字版 on", "大字版 off", "中文 -> English", "English -> 中文", "tile -> guide", "start -> identify",
+           "card placed -> record shown", "done -> rating", "rating -> farewell")
+FIRST = " (first visit)"
 #: every full (generation 2) garbage collection during the sessions: the UI stands still for it
 GC_FIGURE = "full GC pause during sessions"
+#: the ones the kiosk runs itself once a visit is over and home is drawn (``kiosk.heap``)
+GC_END_FIGURE = "full GC pause at a visit's end"
+
+
+def _in_visit_end() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "visit_over":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _script(sessions: int, results: dict[str, list[float]]):
@@ -46,25 +63,42 @@ def _script(sessions: int, results: dict[str, list[float]]):
         item = next(i for i in kiosk.catalogue.items if i.flow == "contribution_certificate")
         pending: dict = {}
 
+        seen: set[str] = set()
+
+        def shown() -> bool:  # the change the tap asked for is in the frame being flipped
+            return tour.screen_name() == pending["screen"] and pending.get("done", lambda: True)()
+
         def on_flip(*_args):
-            if pending.get("t") and tour.screen_name() == pending["screen"]:
+            if pending.get("t") and shown():
                 glFinish()
-                results[pending["what"]].append(time.perf_counter() - pending["t"])
+                what = pending["what"]
+                results[what + ("" if what in seen else FIRST)].append(time.perf_counter() - pending["t"])
+                seen.add(what)
                 pending.clear()
 
         Window.bind(on_flip=on_flip)
 
-        def tap_to(widget, screen: str, what: str) -> Wait:
+        def tap_to(widget, screen: str, what: str, done=None) -> Wait:
             x, y = widget.to_window(*widget.center)
             touch = TourTouch(x, y)
             EventLoop.post_dispatch_input("begin", touch)
 
             def lift(_dt):
-                pending.update(screen=screen, what=what, t=time.perf_counter())
+                pending.update(screen=screen, what=what, t=time.perf_counter(), **({"done": done} if done else {}))
                 EventLoop.post_dispatch_input("end", touch)
 
             Clock.schedule_once(lift, 0.06)
             return Wait(lambda: not pending and tour.screen_name() == screen, screen, 20)
+
+        def switches():
+            """大字版 on and off, English and back, at home: every label of the window changes."""
+            for what, button, done in (
+                    ("大字版 on", "elder_button", lambda: tour.app.theme.elder),
+                    ("大字版 off", "elder_button", lambda: not tour.app.theme.elder),
+                    ("中文 -> English", "lang_button", lambda: tour.app.lang == "en"),
+                    ("English -> 中文", "lang_button", lambda: tour.app.lang == "zh")):
+                yield SETTLE_S
+                yield tap_to(tour.app.root.ids[button], "home", what, done)
 
         def place(resident: str) -> None:
             pending.update(screen="record", what="card placed -> record shown", t=time.perf_counter())
@@ -78,18 +112,19 @@ def _script(sessions: int, results: dict[str, list[float]]):
             if info["generation"] == 2 and phase == "start":
                 started["t"] = time.perf_counter()
             elif info["generation"] == 2 and "t" in started:
-                results[GC_FIGURE].append(time.perf_counter() - started.pop("t"))
+                figure = GC_END_FIGURE if _in_visit_end() else GC_FIGURE
+                results[figure].append(time.perf_counter() - started.pop("t"))
 
         gc.callbacks.append(on_gc)
-        yield from open_item(tour, item_id=item.id)  # the first time: the category, the tile (not timed)
-        for n in range(sessions):
-            if n:
-                yield SETTLE_S
-                tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
-                if tiles:  # home shows the item's category still: the tile tap is timed
-                    yield tap_to(tiles[0], "guide", "tile -> guide")
-                else:
-                    yield from open_item(tour, item_id=item.id)
+        for _n in range(sessions):
+            yield from switches()
+            yield SETTLE_S
+            tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
+            if tiles:  # home shows the item's category: the tile tap is timed
+                yield tap_to(tiles[0], "guide", "tile -> guide")
+            else:  # its category first, or paging to it (not timed)
+                yield from open_item(tour, item_id=item.id)
+                seen.add("tile -> guide")
             yield SETTLE_S
             yield tap_to(tour.by_id("start_button"), "identify", "start -> identify")
             yield SETTLE_S
@@ -112,7 +147,9 @@ def child(config_path: str, sessions: int, out: str) -> int:
     from kiosk.commands.run import start_app
     from kiosk.config import load_config
 
-    results: dict[str, list[float]] = {name: [] for name in (*FIGURES, GC_FIGURE)}
+    results: dict[str, list[float]] = {name + first: [] for name in FIGURES for first in (FIRST, "")}
+    results[GC_FIGURE] = []
+    results[GC_END_FIGURE] = []
     config = load_config(config_path)
     code = start_app(config, fullscreen=False, headless=True, tour=_script(sessions, results),
                      out_dir=Path(out).parent / "tour")

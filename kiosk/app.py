@@ -32,16 +32,18 @@ from kiosk.errors import KioskError
 from kiosk.fonts import cjk_font_path
 from kiosk.hardware.base import DeviceEvent
 from kiosk.heap import IdleSettler
+from kiosk.heap import tune as tune_collector
 from kiosk.i18n import normalise, say_in
-from kiosk.kivy_setup import guard_kv_handlers
+from kiosk.kivy_setup import fresh_label_textures, guard_kv_handlers
 from kiosk.screens.navigator import Navigator
-from kiosk.screens.worker import UiWorker
+from kiosk.screens.worker import UiWorker, WriteBehind
 from kiosk.services.steps import current_step, steps_for
 from kiosk.voice import Voice
 from kiosk.widgets import icons
 from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
 
 guard_kv_handlers()  # before any widget exists: see its docstring
+fresh_label_textures()  # before any label exists: see its docstring
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +119,14 @@ class KioskApp(App):
         self.theme = UiTheme(ELDER if kiosk.config.ui.elder_mode_default else STANDARD,
                              kiosk.config.ui.elder_mode_default)
         self.worker = UiWorker(on_busy=lambda b: setattr(self, "busy", b))
+        self.writes = WriteBehind()  # the rating's fsync: never on a tap, never dropped at stop
+        kiosk.journey.ports.write_behind = self.writes
         ui = kiosk.config.ui
         self.voice = Voice(enabled=ui.voice, output=ui.voice_output, folder=kiosk.config.data_dir / "voice")
         self.navigator: Navigator | None = None
         self.last_touch = time.monotonic()
         self.heap = IdleSettler()  # full garbage collections while idle at home, not mid-touch
+        self._journey_state = kiosk.journey.state
         self.first_frame_at: float | None = None
         self.lang = normalise(kiosk.journey.session.locale)
 
@@ -166,13 +171,19 @@ class KioskApp(App):
         log.info("serving: the first %s frame is drawn", self.navigator.current)
         # the start-up heap, settled before anyone can touch the screen (see kiosk.heap)
         self.heap.settle_now()
+        tune_collector()
         if self.options.on_first_frame is not None:
             self.options.on_first_frame(self, self.first_frame_at)
+
+    def _visit_over(self, *_args) -> None:
+        Window.unbind(on_flip=self._visit_over)
+        self.heap.visit_over()
 
     def on_stop(self) -> None:
         started = time.monotonic()
         self.voice.stop()
         self.worker.shutdown(timeout_s=2.0)  # a print under way finishes; a hung call is left
+        self.writes.drain()  # every rating queued reaches the outbox before it closes
         self.kiosk.stop(timeout_s=2.0)
         log.info("stopped in %.1f s", time.monotonic() - started)
 
@@ -240,6 +251,9 @@ class KioskApp(App):
 
     def _journey_changed(self, journey) -> None:
         self.touched()
+        if journey.state == "home" and self._journey_state != "home":
+            Window.bind(on_flip=self._visit_over)  # once home is drawn (see kiosk.heap)
+        self._journey_state = journey.state
         self.lang = normalise(journey.session.locale)
         if journey.session.elder_mode != self.theme.elder:  # a new session: the terminal's default
             self.theme = UiTheme(ELDER if journey.session.elder_mode else STANDARD, journey.session.elder_mode)

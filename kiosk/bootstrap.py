@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -201,6 +202,20 @@ class Kiosk:
             self._store_watch.join(timeout=5)
 
 
+def escpos_profiles_cache(folder: Path) -> None:
+    """Where python-escpos keeps its parsed printer profiles. At import it parses its profile
+    file (YAML: ~250 ms of CPU holding the GIL, on the printer's thread beside the first frame)
+    unless it finds the pickle it wrote before, which by default it looks for in a new temp
+    folder of each process: every start paid the parse and left a folder behind. Kept in the
+    data folder, the parse happens at the first start only. Call before escpos is imported."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a read-only data folder: escpos parses at each start, as before
+        log.warning("no cache folder for the printer profiles (%s): parsed at each start", e)
+        return
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(folder))
+
+
 def ensure_secret(config: KioskConfig) -> bytes:
     """In simulated set-ups create the terminal secret file on first start."""
     if config.backend.secret_file is not None:
@@ -248,6 +263,7 @@ def bootstrap(
     data_dir = config.data_dir
     if outbox is None or devices is None:  # the store, and what simulated devices keep
         data_dir.mkdir(parents=True, exist_ok=True)
+    escpos_profiles_cache(data_dir / "cache" / "escpos")
     secret = config.terminal_secret() if secret is None else secret
     catalogue = load_catalogue(catalogue_path) if catalogue is None else catalogue
     if backend is None:

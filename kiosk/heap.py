@@ -8,6 +8,15 @@ So when the terminal is idle at home (nobody has touched it for a while), the ki
 walk itself, and then freezes what survived (``gc.freeze``): the collections that happen while
 a resident is being served walk only what was made since. Every idle pass first unfreezes, so a
 cycle that became garbage after a freeze is still found at the next idle pass: nothing leaks.
+
+A busy terminal may not sit idle for long between residents. So at each visit's end (the home
+screen drawn again) the kiosk collects once, without unfreezing: a walk of what was made since
+the last freeze (screens built on their first visit, the visit's own objects), not of the frozen
+heap, while nobody waits on a tap. Inside a visit, a full collection waits for ``FULL_AFTER``
+middle-generation collections (CPython's default is 10): the visit's garbage is walked at its
+end, not under a resident's finger, and the collector still runs when a visit makes far more
+than usual. Nothing is frozen at a visit's end: what a visit leaves behind and a later one drops
+(a screen's widgets, rebuilt on its next visit) is found by the next visit's collection.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: how long nobody must have touched the terminal before the idle pass runs
 IDLE_BEFORE_SETTLE_S = 20.0
+#: middle-generation collections before a full one (CPython's default: 10)
+FULL_AFTER = 100
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,21 @@ class Settled:
     collected: int  # unreachable objects found
     frozen: int  # objects the collector will skip until the next pass
     ms: float
+
+
+def tune() -> None:
+    """The collector's thresholds for a kiosk: full collections between visits, not in them."""
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_AFTER)
+
+
+def collect_unfrozen() -> Settled:
+    """A full collection of what was made since the last freeze (the frozen heap is not walked)."""
+    t0 = time.perf_counter()
+    collected = gc.collect()
+    done = Settled(collected, gc.get_freeze_count(), (time.perf_counter() - t0) * 1000)
+    log.debug("visit collected: %d unreachable, %d frozen, %.0f ms", done.collected, done.frozen, done.ms)
+    return done
 
 
 def settle() -> Settled:
@@ -44,16 +70,24 @@ def settle() -> Settled:
 
 class IdleSettler:
     """Runs ``settle`` once per idle spell: after the first frame, then after each session,
-    once the terminal has sat untouched at home for ``idle_s``."""
+    once the terminal has sat untouched at home for ``idle_s``; and ``collect_unfrozen`` at
+    the end of each visit."""
 
     def __init__(self, idle_s: float = IDLE_BEFORE_SETTLE_S) -> None:
         self.idle_s = idle_s
         self.pending = True  # the start-up heap is the first thing to settle
+        self.visits = 0  # visits whose end was collected
         self.last: Settled | None = None
 
     def activity(self) -> None:
         """A resident is using the terminal: settle again when they are gone."""
         self.pending = True
+
+    def visit_over(self) -> Settled:
+        """A visit has ended and home is drawn: collect what was made since the last freeze."""
+        self.visits += 1
+        self.last = collect_unfrozen()
+        return self.last
 
     def tick(self, at_home: bool, idle_for_s: float) -> Settled | None:
         if not (self.pending and at_home and idle_for_s >= self.idle_s):

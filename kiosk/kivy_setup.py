@@ -81,3 +81,28 @@ def guard_kv_handlers() -> None:
 
     call_fn.kiosk_guarded = True  # type: ignore[attr-defined]
     builder.call_fn = call_fn
+
+
+def fresh_label_textures() -> None:
+    """A label whose text is drawn again gets a new texture instead of overwriting the one the
+    last frames drew (same pixels either way).
+
+    Kivy refills a label's texture in place when its size is unchanged (a step of the step bar
+    turning bold, a heading switching language). With a software renderer (Mesa llvmpipe, a
+    terminal without a GPU) writing into a texture that frames still queued for drawing read
+    waits for those frames to be rasterised first: measured 50-590 ms inside one tap on the
+    development machine, for a 204x28 label. A new texture waits for nothing; the old one is
+    freed once no frame uses it. Call after importing kivy, before any label is made.
+    """
+    from kivy.core.text import LabelBase  # noqa: PLC0415 - kivy must be configured first
+
+    original = LabelBase.refresh
+    if getattr(original, "kiosk_fresh", False):
+        return
+
+    def refresh(self) -> None:
+        self.texture = None  # LabelBase.refresh then makes a new one of the size needed
+        original(self)
+
+    refresh.kiosk_fresh = True  # type: ignore[attr-defined]
+    LabelBase.refresh = refresh

@@ -130,3 +130,30 @@ class UiWorker:
         if left:
             log.warning("stopping with %d background call(s) still running: abandoned", left)
         return left == 0
+
+
+class WriteBehind:
+    """Writes the resident need not wait for (the rating's fsynced outbox row), run one at a
+    time, in order, on their own thread. Unlike ``UiWorker`` calls they are never dropped:
+    ``drain`` (the app's stop, before the stores close) waits until every queued write is
+    done, so a SIGTERM right after a rating still leaves the rating in the outbox."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind")
+
+    def __call__(self, write: Callable[[], Any]) -> Future:
+        future = self._pool.submit(write)
+        future.add_done_callback(self._report)
+        return future
+
+    @staticmethod
+    def _report(future: Future) -> None:
+        error = future.exception()
+        if error is not None:
+            log.error("a write behind the resident's tap failed: %s", error)
+
+    def drain(self) -> None:
+        """Take no more writes; return once every queued one has run."""
+        self._pool.shutdown(wait=True)

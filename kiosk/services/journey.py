@@ -156,6 +156,10 @@ class Ports:
     certificate_copies: Path | None = None
     #: applications waiting for the backend, sealed (``kiosk.store.applications``); None: none taken
     applications: Any = None
+    #: runs a write the resident need not wait for (the rating's fsynced outbox row) off the
+    #: caller's thread: the app hands it to its worker, so a tap never waits on the disk. By
+    #: default at once, on the caller's thread (scripted runs, tests).
+    write_behind: Callable[[Callable[[], Any]], Any] = field(default=lambda write: write())
 
 
 class Journey:
@@ -555,4 +559,5 @@ class Journey:
             evaluator_masked=s.identity.masked_name if s.identity else "",
             at=self.ports.now(),
         )
-        self.ports.outbox.put("rating", payload, idempotency_key=f"rating-{payload['transaction_no']}")
+        key = f"rating-{payload['transaction_no']}"
+        self.ports.write_behind(lambda: self.ports.outbox.put("rating", payload, idempotency_key=key))

@@ -11,6 +11,7 @@ screen asks for the cards, beeps, and gives up after ``take_card_timeout_s``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,6 +139,7 @@ def choices_reset(tour: Tour) -> Iterator[Any]:
     yield 0.5
     tour.shot("home-after")
     tour.facts["after"] = {"lang": app.lang, "elder": app.theme.elder, "category": tour.screen().category}
+    tour.facts["heap"] = {"full_after": gc.get_threshold()[2], "visits_collected": app.heap.visits}
 
 
 def printer_known_down(tour: Tour) -> Iterator[Any]:

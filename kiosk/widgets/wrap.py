@@ -28,8 +28,11 @@ def _width(ch: str, size: float, bold: bool, font: str) -> float:
     return CoreLabel(font_size=size, bold=bold, font_name=font).get_extents(ch)[0]
 
 
+@lru_cache(maxsize=4096)
 def lines(text: str, width: float, size: float, bold: bool = False, font: str = "Roboto") -> str:
-    """``text`` with line breaks where it must break to fit ``width`` (pixels)."""
+    """``text`` with line breaks where it must break to fit ``width`` (pixels). Kept: the same
+    label is laid out again at the same width on every visit and at every 大字版 or language
+    switch (of every screen built, shown or not), and the answer cannot change."""
     if not text or width <= size:
         return text
     room = width * MARGIN

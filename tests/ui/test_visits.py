@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.heap import FULL_AFTER
 from tests.support import run_tour, step
 
 pytestmark = pytest.mark.ui
@@ -79,6 +80,12 @@ def test_a_residents_language_mode_and_category_do_not_reach_the_next(reset):
 @pytest.fixture(scope="module")
 def printer_down(tmp_path_factory):
     return run_tour(tmp_path_factory.mktemp("printer"), "printer_known_down")
+
+
+def test_full_collections_wait_for_the_visit_s_end(reset):
+    heap = reset["result"]["facts"]["heap"]
+    assert heap["full_after"] == FULL_AFTER  # tuned once the first frame was drawn
+    assert heap["visits_collected"] >= 1  # the timed-out visit's garbage, collected once home was drawn
 
 
 def test_a_printer_known_to_be_out_of_paper_cannot_be_pressed_into_and_says_why(printer_down):

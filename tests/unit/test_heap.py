@@ -67,3 +67,29 @@ def test_settling_at_start_up_counts_as_this_spell_s_pass():
     assert settler.tick(at_home=True, idle_for_s=300) is None  # nothing new since: no second walk
     settler.activity()
     assert settler.tick(at_home=True, idle_for_s=25) is not None
+
+
+def test_a_visit_s_end_collects_what_it_left_without_unfreezing():
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    old = weakref.ref(a)
+    heap.settle()  # a and b alive: frozen
+    del a, b  # garbage now, but frozen
+    settler = heap.IdleSettler(idle_s=20)
+    gone = cycle()  # garbage the visit left
+    done = settler.visit_over()
+    assert gone() is None and done.collected >= 2 and settler.last is done and settler.visits == 1
+    assert old() is not None  # the frozen heap was neither walked nor thawed: the idle pass's job
+    heap.settle()
+    assert old() is None
+
+
+def test_tuning_puts_full_collections_between_visits():
+    saved = gc.get_threshold()
+    try:
+        heap.tune()
+        young, middle, full = gc.get_threshold()
+        assert (young, middle) == saved[:2] and full == heap.FULL_AFTER > saved[2]
+        assert gc.isenabled()  # never off: only rarer inside a visit
+    finally:
+        gc.set_threshold(*saved)

@@ -166,3 +166,14 @@ def test_the_rating_names_the_matter_and_hides_the_resident(t):
     assert sent["evaluator_masked"] == "王**" and len(sent["evaluator_hash"]) == 64
     resident = BY_KEY["wang_jianguo"]
     assert resident.name not in str(sent) and resident.id_number not in str(sent)
+
+
+def test_the_rating_is_written_behind_the_tap_and_still_lands(t):
+    writes = []
+    t.journey.ports.write_behind = writes.append  # the app's worker, held back
+    to_rating(t)
+    assert t.journey.rate(Rating(Level.SATISFIED))
+    assert t.journey.farewell.reason == "rated" and ratings(t) == []  # the tap did not wait on the disk
+    (write,) = writes
+    write()  # the worker's turn
+    assert ratings(t) == [(4, "screen")]
