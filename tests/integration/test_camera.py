@@ -13,6 +13,7 @@ import pytest
 from kiosk.hardware.base import DeviceStatus
 from kiosk.hardware.camera import DocumentCamera, NoPageError, NotStillError
 from kiosk.sim.camera_emulator import SHAKE_S, CameraEmulator
+from tests.support import wait_for
 
 
 def until(condition, what: str, timeout: float = 10.0) -> None:
@@ -86,6 +87,9 @@ def test_a_hand_that_never_lets_go_is_told_to(rig):
     emulator.show("separation")
     emulator.hold(True)
     camera.acquire()
+    # frames are coming before the 2 s start: a loaded machine may take that long to open the
+    # stream, and a camera with no frames at all is another error (DeviceError)
+    wait_for(lambda: camera.preview() is not None, 20, "the first preview")
     with pytest.raises(NotStillError) as caught:
         camera.capture(timeout_s=2)
     assert "保持静止" in caught.value.message_zh
