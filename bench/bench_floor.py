@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.windowed import percentile  # noqa: E402 - after the path above
+
 FLOOR_TAP = "tap -> other page"
 FLOOR_FIRST = "tap -> other page (first visit)"
 FLOOR_GC = "full GC pause"
@@ -81,10 +83,6 @@ def measure(rounds: int, sessions: int) -> tuple[dict[str, list[float]], dict[st
             add(kiosk, {KIOSK_START: kiosk_start(1)["cold start to first home frame (s)"]})
     return floor, kiosk
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def reference(name: str) -> str:

@@ -24,14 +24,14 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.windowed import percentile, run_child  # noqa: E402 - after the path above
 
 SCAN, CARD = "scan -> identity on screen", "card placed -> identity on screen"
 CODE, QR = "付款码 scan -> receipt", "QR paid -> receipt"
@@ -170,30 +170,9 @@ def child(config_path: str, sessions: int, out: str) -> int:
 
 
 def measure(sessions: int) -> dict[str, list[float]]:
-    from kiosk.sim.backend.server import ReferenceBackend
-    from kiosk.sim.terminal import TERMINALS, write_config
-
-    folder = Path(tempfile.mkdtemp(prefix="bench-scanner-", dir=os.environ.get("TMPDIR")))
-    backend = ReferenceBackend(folder / "backend", TERMINALS)
-    url = backend.start("127.0.0.1", 0)
     scanner = 'driver = "simulated"        # the QR code scanner'
-    config = write_config(folder / "terminal", url, **{scanner: "pace_baud = 9600\n" + scanner})
-    out = folder / "scanner.json"
-    env = dict(os.environ)
-    env.pop("DISPLAY", None)
-    try:
-        proc = subprocess.run([sys.executable, "-m", "bench.bench_scanner", "--child", str(config),
-                               "--sessions", str(sessions), "--out", str(out)],
-                              capture_output=True, text=True, timeout=120 + 90 * sessions, env=env)
-    finally:
-        backend.close()
-    if not out.exists():
-        raise SystemExit(f"bench_scanner: the app reported nothing:\n{proc.stderr[-3000:]}")
-    data = json.loads(out.read_text())
-    if data["code"] != 0:
-        tour = json.loads((folder / "tour" / "tour.json").read_text())
-        raise SystemExit(f"bench_scanner: the tour failed: {tour.get('failure')}")
-    return data["results"]
+    return run_child("bench.bench_scanner", sessions, 120 + 90 * sessions,
+                     **{scanner: "pace_baud = 9600\n" + scanner})
 
 
 def driver_latency(runs: int) -> list[float]:
@@ -220,10 +199,6 @@ def driver_latency(runs: int) -> list[float]:
             scanner.stop()
     return times
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:

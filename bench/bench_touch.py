@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.windowed import percentile, run_child  # noqa: E402 - after the path above
 
 #: what is measured, in the order of a session; each also " (first visit)": the first session's
 #: tap shows a screen (or 大字版, English) for the first time in the process
@@ -158,34 +157,8 @@ def child(config_path: str, sessions: int, out: str) -> int:
 
 
 def measure(sessions: int) -> dict[str, list[float]]:
-    from kiosk.sim.backend.server import ReferenceBackend
-    from kiosk.sim.terminal import TERMINALS, write_config
+    return run_child("bench.bench_touch", sessions, 60 + 30 * sessions)
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-touch-", dir=os.environ.get("TMPDIR")))
-    backend = ReferenceBackend(folder / "backend", TERMINALS)
-    url = backend.start("127.0.0.1", 0)
-    config = write_config(folder / "terminal", url)
-    out = folder / "touch.json"
-    env = dict(os.environ)
-    env.pop("DISPLAY", None)
-    try:
-        proc = subprocess.run([sys.executable, "-m", "bench.bench_touch", "--child", str(config),
-                               "--sessions", str(sessions), "--out", str(out)],
-                              capture_output=True, text=True, timeout=60 + 30 * sessions, env=env)
-    finally:
-        backend.close()
-    if not out.exists():
-        raise SystemExit(f"bench_touch: the app reported nothing:\n{proc.stderr[-3000:]}")
-    data = json.loads(out.read_text())
-    if data["code"] != 0:
-        tour = json.loads((folder / "tour" / "tour.json").read_text())
-        raise SystemExit(f"bench_touch: the tour failed: {tour.get('failure')}")
-    return data["results"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,46 @@
+"""What the benches that drive the real window share: a kiosk process of its own (offscreen,
+one Kivy window per process) against a reference backend on loopback, whose script writes
+its figures to a JSON file; and the percentile they report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_child(module: str, sessions: int, timeout_s: float, **config_lines: str) -> dict[str, list[float]]:
+    """Run ``python -m module --child CONFIG --sessions N --out JSON`` against a fresh reference
+    backend and return its ``results``; ``config_lines`` replace lines of the terminal's config
+    (as ``kiosk.sim.terminal.write_config`` does). Exits with the child's own words on failure."""
+    from kiosk.sim.backend.server import ReferenceBackend
+    from kiosk.sim.terminal import TERMINALS, write_config
+
+    name = module.rsplit(".", 1)[-1]
+    folder = Path(tempfile.mkdtemp(prefix=f"{name.replace('_', '-')}-", dir=os.environ.get("TMPDIR")))
+    backend = ReferenceBackend(folder / "backend", TERMINALS)
+    url = backend.start("127.0.0.1", 0)
+    config = write_config(folder / "terminal", url, **config_lines)
+    out = folder / f"{name}.json"
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)  # offscreen
+    try:
+        proc = subprocess.run([sys.executable, "-m", module, "--child", str(config), "--sessions", str(sessions),
+                               "--out", str(out)], capture_output=True, text=True, timeout=timeout_s, env=env)
+    finally:
+        backend.close()
+    if not out.exists():
+        raise SystemExit(f"{name}: the app reported nothing:\n{proc.stderr[-3000:]}")
+    data = json.loads(out.read_text())
+    if data["code"] != 0:
+        tour = json.loads((folder / "tour" / "tour.json").read_text())
+        raise SystemExit(f"{name}: the tour failed: {tour.get('failure')}")
+    return data["results"]
