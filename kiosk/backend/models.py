@@ -225,7 +225,7 @@ class TransactionIn(_Request):
     item_name: Text
     masked_name: Annotated[str, Field(max_length=64)] = ""
     masked_id: Annotated[str, Field(max_length=32)] = ""
-    amount_fen: Annotated[int, Field(ge=0), JSON_INT] | None = None
+    amount_fen: Annotated[int, Field(ge=0, le=2**53), JSON_INT] | None = None
     order_no: Annotated[str, Field(max_length=64)] | None = None
     status: Literal["completed", "failed", "cancelled", "paid_unconfirmed"]
     completed_at: Stamp
