@@ -20,7 +20,6 @@ ratio says what the scanner path costs against the path residents already have:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -31,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.windowed import percentile, run_child  # noqa: E402 - after the path above
+from bench.windowed import child_app, percentile, run_child  # noqa: E402 - after the path above
 
 SCAN, CARD = "scan -> identity on screen", "card placed -> identity on screen"
 CODE, QR = "付款码 scan -> receipt", "QR paid -> receipt"
@@ -158,15 +157,8 @@ def _script(sessions: int, results: dict[str, list[float]]):
 
 
 def child(config_path: str, sessions: int, out: str) -> int:
-    from kiosk.commands.run import start_app
-    from kiosk.config import load_config
-
     results: dict[str, list[float]] = {name: [] for name in FIGURES}
-    config = load_config(config_path)
-    code = start_app(config, fullscreen=False, headless=True, tour=_script(sessions, results),
-                     out_dir=Path(out).parent / "tour")
-    Path(out).write_text(json.dumps({"code": code, "results": results}))
-    return code
+    return child_app(config_path, out, _script(sessions, results), results)
 
 
 def measure(sessions: int) -> dict[str, list[float]]:
@@ -198,7 +190,6 @@ def driver_latency(runs: int) -> list[float]:
         finally:
             scanner.stop()
     return times
-
 
 
 def main(argv: list[str] | None = None) -> int:

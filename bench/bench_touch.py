@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.windowed import percentile, run_child  # noqa: E402 - after the path above
+from bench.windowed import child_app, percentile, run_child  # noqa: E402 - after the path above
 
 #: what is measured, in the order of a session; each also " (first visit)": the first session's
 #: tap shows a screen (or 大字版, English) for the first time in the process
@@ -143,22 +142,14 @@ def _script(sessions: int, results: dict[str, list[float]]):
 
 
 def child(config_path: str, sessions: int, out: str) -> int:
-    from kiosk.commands.run import start_app
-    from kiosk.config import load_config
-
     results: dict[str, list[float]] = {name + first: [] for name in FIGURES for first in (FIRST, "")}
     results[GC_FIGURE] = []
     results[GC_END_FIGURE] = []
-    config = load_config(config_path)
-    code = start_app(config, fullscreen=False, headless=True, tour=_script(sessions, results),
-                     out_dir=Path(out).parent / "tour")
-    Path(out).write_text(json.dumps({"code": code, "results": results}))
-    return code
+    return child_app(config_path, out, _script(sessions, results), results)
 
 
 def measure(sessions: int) -> dict[str, list[float]]:
     return run_child("bench.bench_touch", sessions, 60 + 30 * sessions)
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,3 +44,15 @@ def run_child(module: str, sessions: int, timeout_s: float, **config_lines: str)
         tour = json.loads((folder / "tour" / "tour.json").read_text())
         raise SystemExit(f"{name}: the tour failed: {tour.get('failure')}")
     return data["results"]
+
+
+def child_app(config_path: str, out: str, tour, results: dict[str, list[float]]) -> int:
+    """The child's side: the kiosk from ``config_path`` in an offscreen window, driven by
+    ``tour`` (which fills ``results``); its exit code and the figures go to ``out``."""
+    from kiosk.commands.run import start_app
+    from kiosk.config import load_config
+
+    code = start_app(load_config(config_path), fullscreen=False, headless=True, tour=tour,
+                     out_dir=Path(out).parent / "tour")
+    Path(out).write_text(json.dumps({"code": code, "results": results}))
+    return code
