@@ -159,6 +159,9 @@ class UiConfig(_Section):
     fullscreen: bool = True
     width: Annotated[int, Field(ge=320, le=8192)] = 1080
     height: Annotated[int, Field(ge=320, le=8192)] = 1920
+    #: pixels per dp: 1.0 lays the screens out for a 1080x1920 panel; another panel of the same
+    #: shape gets the same layout with its width / 1080 (a 768x1366 one: 0.71)
+    scale: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
     elder_mode_default: bool = False
     voice: bool = True
     voice_output: Literal["speaker", "file"] = "speaker"  # file: WAVs in data_dir/voice (no sound card)

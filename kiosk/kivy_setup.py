@@ -17,8 +17,11 @@ import sys
 from pathlib import Path
 
 
-def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool, home: Path) -> None:
-    """Environment and config for a kiosk window. Call once, before importing kivy."""
+def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool, home: Path,
+                   scale: float = 1.0) -> None:
+    """Environment and config for a kiosk window. Call once, before importing kivy. ``scale``
+    is pixels per dp (``[ui] scale``): every size in the screens is in dp, so a panel of the
+    kiosk's shape at ``scale`` x 1080 pixels wide shows the same layout."""
     if "kivy" in sys.modules:
         raise RuntimeError("kivy was imported before configure_kivy(): import it only afterwards")
     detail = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
@@ -35,6 +38,8 @@ def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool,
     os.environ.setdefault("KIVY_NO_CONFIG", "1")
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KIVY_HOME", str(home))
+    if scale != 1.0:
+        os.environ["KIVY_METRICS_DENSITY"] = repr(float(scale))  # read by kivy.metrics
     if headless or not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
         fullscreen = False

@@ -53,7 +53,7 @@ def start_app(config, *, fullscreen: bool, headless: bool, tour=None, out_dir=No
     from kiosk.kivy_setup import configure_kivy
 
     configure_kivy(width=config.ui.width, height=config.ui.height, fullscreen=fullscreen,
-                   headless=headless, home=config.data_dir / "kivy")
+                   headless=headless, home=config.data_dir / "kivy", scale=config.ui.scale)
     from kiosk.admin.logs import install_log_ring
     from kiosk.app import KioskApp  # noqa: PLC0415 - kivy only after configure_kivy
     from kiosk.bootstrap import bootstrap

@@ -16,7 +16,7 @@ from PIL import Image, ImageStat
 
 from kiosk.fonts import cjk_font_path
 from kiosk.sim.demo_data import BY_KEY
-from tests.support import run_tour, step
+from tests.support import TOUR_WINDOW, run_tour, step
 
 pytestmark = pytest.mark.ui
 
@@ -145,7 +145,7 @@ def test_screens_and_receipts_are_real_images_with_glyphs(water, pension):
     for tour in (water, pension):
         for s in tour["result"]["steps"]:
             image = Image.open(tour["out"] / s["png"]).convert("L")
-            assert image.size == (1080, 1920)
+            assert image.size == TOUR_WINDOW
             assert ImageStat.Stat(image).stddev[0] > 10, f"{s['png']} looks blank"
         receipt = Image.open(tour["out"] / "receipt.png").convert("L")
         assert receipt.size[1] > 300 and ImageStat.Stat(receipt).stddev[0] > 10

@@ -14,7 +14,7 @@ from PIL import Image, ImageStat
 
 from kiosk.fonts import cjk_font_path
 from kiosk.sim.demo_data import BY_KEY
-from tests.support import run_tour, step
+from tests.support import TOUR_WINDOW, run_tour, step
 from tests.unit.test_certificate_pdf import pdf_text
 
 pytestmark = pytest.mark.ui
@@ -89,7 +89,7 @@ def test_every_character_shown_has_a_glyph_in_the_font(tour):
 def test_screenshots_are_real_images(tour):
     for s in tour["result"]["steps"]:
         image = Image.open(tour["out"] / s["png"]).convert("L")
-        assert image.size == (1080, 1920)
+        assert image.size == TOUR_WINDOW
         assert ImageStat.Stat(image).stddev[0] > 10, f"{s['png']} looks blank"
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import write_config
+from tests.support import HALF_SIZE, write_config
 
 pytestmark = pytest.mark.ui
 
@@ -82,7 +82,7 @@ def outbox_ok(folder: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_stops_the_demo_within_5_s_with_exit_0_and_close_and_escape_stay_refused(tmp_path, sig):
-    config = write_config(tmp_path / "terminal", "http://127.0.0.1:0")
+    config = write_config(tmp_path / "terminal", "http://127.0.0.1:0", **HALF_SIZE)
     proc, lines = start(["demo", "--config", str(config), "--headless", "--tour", "lockdown",
                          "--out", str(tmp_path / "out")])
     seen: list[str] = []
@@ -104,7 +104,7 @@ def test_a_signal_stops_the_demo_within_5_s_with_exit_0_and_close_and_escape_sta
 
 
 def test_the_kiosk_run_command_stops_on_sigterm_too(tmp_path, reference_backend):
-    config = write_config(tmp_path / "terminal", reference_backend.url)
+    config = write_config(tmp_path / "terminal", reference_backend.url, **HALF_SIZE)
     proc, lines = start(["run", "--config", str(config), "--windowed"])
     seen: list[str] = []
     wait_line(lines, "serving: the first", 120, seen)
@@ -115,7 +115,7 @@ def test_the_kiosk_run_command_stops_on_sigterm_too(tmp_path, reference_backend)
 
 def test_the_demo_gives_the_same_result_when_run_twice(tmp_path):
     """The first run pays the demo water bill; the second starts from fresh demo data."""
-    config = write_config(tmp_path / "terminal", "http://127.0.0.1:0")
+    config = write_config(tmp_path / "terminal", "http://127.0.0.1:0", **HALF_SIZE)
     for run in (1, 2):
         out = tmp_path / f"out{run}"
         done = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--config", str(config), "--headless",

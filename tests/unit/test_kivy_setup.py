@@ -68,3 +68,27 @@ def test_a_kv_binding_whose_widget_died_does_not_end_the_app(mode, tmp_path):
         assert "survived" in run.stdout
     else:  # Kivy's own: the dispatch is aborted by the dead proxy (why the guard exists)
         assert run.returncode != 0 and "ReferenceError" in run.stderr
+
+
+SCALE_SCRIPT = r"""
+import sys
+from pathlib import Path
+from kiosk.kivy_setup import configure_kivy
+configure_kivy(width=540, height=960, fullscreen=False, headless=True, home=Path(sys.argv[2]),
+               scale=float(sys.argv[1]))
+from kivy.metrics import dp, sp
+print(dp(60), sp(20))
+"""
+
+
+@pytest.mark.parametrize(("scale", "sizes"), [(1.0, "60.0 20.0"), (0.5, "30.0 10.0")])
+def test_the_ui_scale_is_pixels_per_dp_and_sp(scale, sizes, tmp_path):
+    """``[ui] scale``: every size in the screens is in dp or sp, so the layout scales with it."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "KIVY_METRICS_DENSITY"}
+    done = subprocess.run([sys.executable, "-c", SCALE_SCRIPT, str(scale), str(tmp_path / "kivy")],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == sizes.split()
