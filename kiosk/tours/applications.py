@@ -120,11 +120,22 @@ def draw(tour: Tour, widget, strokes) -> Iterator[Any]:
         yield 0.05
 
 
+def lay_page(tour: Tour, document: str) -> Wait:
+    """Lay a sample document on the emulated camera; the wait ends as a resident's would before
+    tapping 拍摄: once the picture on screen shows the page found and keeping still (on a loaded
+    machine the camera's reader can be a second behind the pad)."""
+    camera = tour.app.kiosk.hub.device("camera")
+    shown = camera.preview()
+    after = shown.seq if shown is not None else -1
+    tour.app.kiosk.hub.emulator("camera").show(document)
+    return Wait(lambda: (p := camera.preview()) is not None and p.seq > after and bool(p.outline) and p.still,
+                f"the {document} page outlined and still on screen", 20)
+
+
 def capture(tour: Tour, document: str, count: int) -> Iterator[Any]:
     """Lay a sample document on the emulated camera, tap 拍摄这一页, wait for the page."""
-    tour.app.kiosk.hub.emulator("camera").show(document)
     material = tour.screen().current
-    yield 0.2
+    yield lay_page(tour, document)
     tour.tap(tour.by_id("capture_button"))
     yield Wait(lambda: not tour.screen().capturing, f"the {document} page to be taken", 20)
     if tour.screen().message_level == "error":
@@ -280,14 +291,14 @@ def screenshots(tour: Tour) -> Iterator[Any]:
     yield 0.3
     tour.tap(tour.by_id("next_button"))
     yield tour.until_screen("apply_materials")
-    camera.show("id_card_front")
+    yield lay_page(tour, "id_card_front")
     yield Wait(lambda: tour.screen().ids.picture.has_picture, "the camera's picture", 15)
     tour.tap(tour.by_id("capture_button"))
     yield Wait(lambda: not tour.screen().capturing, "the page to be taken", 20)
     yield Wait(lambda: tour.screen().ids.picture.still, "a still picture")
     yield SETTLE_S
     yield from capture(tour, "apply_materials")
-    camera.show("id_card_back")
+    yield lay_page(tour, "id_card_back")
     yield tour.run_off_thread(lambda: flow.capture("id_card"), "the back of the card", 20)
     flow.use_licence("hukou")
     flow.hand_in_later("bank_card")
