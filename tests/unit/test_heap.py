@@ -84,6 +84,39 @@ def test_a_visit_s_end_collects_what_it_left_without_unfreezing():
     assert old() is None
 
 
+def test_a_visit_s_end_freezes_what_it_left_so_the_next_walks_only_its_own():
+    settler = heap.IdleSettler(idle_s=20)
+    heap.settle()
+    kept = [Node() for _ in range(5000)]  # a screen built during the visit, kept for the next
+    frozen_before = gc.get_freeze_count()
+    settler.visit_over()
+    assert gc.get_freeze_count() >= frozen_before + 5000
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    dropped = weakref.ref(a)
+    settler.visit_over()  # a and b alive: frozen with the rest
+    del a, b
+    settler.visit_over()
+    assert dropped() is not None  # frozen garbage waits for a whole pass ...
+    settler.settle_now()
+    assert dropped() is None and len(kept) == 5000  # ... which finds it
+
+
+def test_a_terminal_never_idle_gets_a_whole_pass_every_settle_every_visits():
+    settler = heap.IdleSettler(idle_s=20)
+    settler.settle_now()
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    dropped = weakref.ref(a)
+    settler.visit_over()
+    del a, b
+    for _ in range(heap.SETTLE_EVERY - 2):
+        settler.visit_over()
+    assert dropped() is not None and settler.since_settled == heap.SETTLE_EVERY - 1
+    settler.visit_over()  # the SETTLE_EVERY-th end since the last whole pass
+    assert dropped() is None and settler.since_settled == 0
+
+
 def test_tuning_puts_full_collections_between_visits():
     saved = gc.get_threshold()
     try:
