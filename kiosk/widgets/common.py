@@ -59,6 +59,12 @@ class BigButton(ButtonBehavior, BoxLayout):
     enabled = BooleanProperty(True)
     icon = StringProperty("")
     icon_top = BooleanProperty(False)
+    #: height wanted (0: the theme's target); words that need more get more
+    tall = NumericProperty(0)
+    #: takes no room at all (height 0)
+    collapsed = BooleanProperty(False)
+    #: drawn (False: invisible, its place kept); screens use it instead of opacity
+    shown = BooleanProperty(True)
     #: the fill as drawn (the layout audit checks a disabled button's contrast against it)
     fill_rgba = ListProperty([1, 1, 1, 1])
 
