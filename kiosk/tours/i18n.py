@@ -387,14 +387,17 @@ def one_pass(tour: Tour) -> Iterator[Any]:
         yield from technician(tour)
 
 
+MODES = ("standard", "elder")
+
+
 def screenshots(tour: Tour) -> Iterator[Any]:
-    """Every screen, standard mode then elder mode, each in Chinese and English."""
+    """Every screen, standard mode then elder mode (``options["modes"]``: one of them, or
+    both), each in Chinese and English."""
     yield tour.until_screen("home")
     yield 0.5
-    tour.options["elder_pass"] = False
-    yield from one_pass(tour)
-    tour.options["elder_pass"] = True
-    yield from one_pass(tour)
+    for mode in tour.options.get("modes") or MODES:
+        tour.options["elder_pass"] = mode == "elder"
+        yield from one_pass(tour)
     tour.app.voice.wait_idle(10)
     tour.facts["spoken"] = [[s.text, s.lang] for s in tour.app.voice.spoken]
 

@@ -2,7 +2,8 @@
 
 - Tests that share an expensive module-scoped fixture (a tour through the window, a soak, a
   reference backend) stay on one worker, so the fixture is built once: each connected set of
-  such tests is one ``xdist_group``.
+  such tests is one ``xdist_group``. Each parameter of a parametrized fixture is a set of its
+  own (the screenshot tour's two modes run on two workers at once).
 - The PC/SC tests (marker ``pcsc``) are one group: pcscd serves a whole machine, so only one
   worker may run one (``kiosk.sim.pcscd`` also holds a machine-wide lock).
 - Windowed tests (marker ``ui``, or anything in tests/ui/) rasterise with llvmpipe and keep a core busy; the tours in
@@ -41,11 +42,14 @@ def _shared_fixtures(item: pytest.Item) -> list[str]:
     if info is None:
         return []
     module = item.nodeid.split("::", 1)[0]
+    params = getattr(getattr(item, "callspec", None), "params", {})
     keys = []
     for name, defs in info.name2fixturedefs.items():
         scope = defs[-1].scope if defs else "function"
         if scope in ("module", "class"):
-            keys.append(f"{_short(module)}:{name}")
+            # each parameter of a parametrized fixture is an instance of its own
+            # (no brackets in a group's name: xdist reads "...]" at the end as a parameter, not a group)
+            keys.append(f"{_short(module)}:{name}" + (f"={params[name]}" if name in params else ""))
         elif scope == "package":
             keys.append(f"{defs[-1].baseid or '.'}:{name}")
     return keys

@@ -29,6 +29,15 @@ def test_window_alone(): pass
 def test_card(): pass
 @pytest.mark.pcsc
 def test_other_card(): pass
+
+@pytest.fixture(scope="module", params=["standard", "elder"])
+def shots(request):
+    return request.param
+
+@pytest.mark.ui
+def test_shots(shots): pass
+@pytest.mark.ui
+def test_shots_again(shots): pass
 """
 
 
@@ -42,6 +51,15 @@ def groups(pytester: pytest.Pytester) -> dict:
     pytester.makepyfile(test_mod=MODULE)
     items, _ = pytester.inline_genitems()
     return {i.name: (m.args[0] if (m := i.get_closest_marker("xdist_group")) else None) for i in items}
+
+
+def test_each_parameter_of_a_module_fixture_is_a_group_of_its_own(groups):
+    assert groups["test_shots[standard]"] == groups["test_shots_again[standard]"]
+    assert groups["test_shots[elder]"] == groups["test_shots_again[elder]"]
+    assert groups["test_shots[standard]"] != groups["test_shots[elder]"]
+    assert groups["test_shots[elder]"].startswith(WINDOW)
+    # xdist takes a node id ending in "]" for a parameter, and the group would be lost
+    assert not groups["test_shots[elder]"].endswith("]")
 
 
 def test_tests_sharing_a_module_fixture_are_one_group_and_a_window_if_one_is(groups):

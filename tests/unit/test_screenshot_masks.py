@@ -20,3 +20,19 @@ def test_every_masked_widget_is_an_id_of_its_screen():
         missing += [f"{screen}:{name}" for name in names if name not in ids]
     assert not missing
     assert {"result", "payment_qr", "rating"} <= set(VOLATILE)
+
+
+def test_overlapping_masks_are_left_out_once(tmp_path):
+    """The reviewed and the new shot each mask the same large widget: the area compared is what
+    neither covers, counted once (subtracting each box made it negative, and any change 100 %)."""
+    from PIL import Image
+
+    from kiosk.commands.screenshots import changed_fraction
+
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    Image.new("RGB", (100, 100), "white").save(a)
+    moved = Image.new("RGB", (100, 100), "white")
+    moved.paste((0, 0, 0), (0, 90, 10, 100))  # 100 pixels changed below the masks
+    moved.save(b)
+    box = [0, 0, 100, 80]  # 80 % of the picture, masked twice
+    assert changed_fraction(a, b, [box, box]) == 100 / 2000
