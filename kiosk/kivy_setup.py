@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool, home: Path,
@@ -111,3 +112,63 @@ def fresh_label_textures() -> None:
 
     refresh.kiosk_fresh = True  # type: ignore[attr-defined]
     LabelBase.refresh = refresh
+
+
+_stale_labels: Any = None  # WeakSet of labels whose texture waits for their screen to be shown
+
+
+def defer_hidden_labels() -> None:
+    """A label on a screen that is not shown draws its text again only when that screen is.
+
+    A 大字版 or language switch changes the size or the words of every label of every screen
+    built, and each of them rasterises its text at once (Kivy's ``texture_update``), though
+    only the shown screen's are seen: on a terminal that has served for a while, every screen.
+    Now a label that has been drawn before and whose screen is not shown (it has no window) is
+    marked stale instead; ``show_deferred_labels`` draws the stale ones of a screen when the
+    navigator shows it, before its first frame (the layout then has their new sizes).
+    A label that was never drawn, or is not on a screen (a panel, the chrome), is drawn as
+    before. Call after importing kivy, before any label is made.
+    """
+    global _stale_labels
+    from weakref import WeakSet  # noqa: PLC0415
+
+    from kivy.uix.label import Label  # noqa: PLC0415 - kivy must be configured first
+
+    original = Label.texture_update
+    if getattr(original, "kiosk_deferred", False):
+        return
+    _stale_labels = WeakSet()
+
+    def texture_update(self, *largs) -> None:
+        if self.texture is not None and _on_hidden_screen(self):
+            _stale_labels.add(self)
+            return
+        original(self, *largs)
+
+    texture_update.kiosk_deferred = True  # type: ignore[attr-defined]
+    texture_update.original = original  # type: ignore[attr-defined]
+    Label.texture_update = texture_update
+
+
+def _on_hidden_screen(widget: Any) -> bool:
+    from kivy.uix.screenmanager import Screen  # noqa: PLC0415
+
+    top = widget
+    while top.parent is not None and top.parent is not top:
+        top = top.parent
+    return isinstance(top, Screen) and top.manager is not None and top.manager.current_screen is not top
+
+
+def show_deferred_labels() -> int:
+    """Draw the stale labels that are on screen now (the navigator calls it after a switch).
+    Returns how many were drawn."""
+    if not _stale_labels:
+        return 0
+    from kivy.uix.label import Label  # noqa: PLC0415
+
+    original = Label.texture_update.original
+    shown = [label for label in list(_stale_labels) if not _on_hidden_screen(label)]
+    for label in shown:
+        _stale_labels.discard(label)
+        original(label)
+    return len(shown)

@@ -11,6 +11,8 @@ import logging
 
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.kivy_setup import show_deferred_labels
+
 log = logging.getLogger(__name__)
 
 #: screen name -> "module:Class"
@@ -96,6 +98,8 @@ class Navigator:
             screen.refresh()
         else:
             self.manager.current = name
+            # its labels that a 大字版 or language switch left stale while it was hidden
+            show_deferred_labels()
             if self.on_show is not None:
                 self.on_show(screen)
         log.debug("screen %s", name)
