@@ -6,11 +6,14 @@
   own (the screenshot tour's two modes run on two workers at once).
 - The PC/SC tests (marker ``pcsc``) are one group: pcscd serves a whole machine, so only one
   worker may run one (``kiosk.sim.pcscd`` also holds a machine-wide lock).
-- Windowed tests (marker ``ui``, or anything in tests/ui/) rasterise with llvmpipe and keep a core busy; the tours in
+- Windowed tests (marker ``ui``, or anything in tests/ui/) rasterise with llvmpipe; the tours in
   them have their own clocks (a result screen moves on to the rating after 8 s), so they must
   not starve each other. ``WindowScheduling`` lets at most ``TEST_WINDOWS`` workers (default:
-  one per core) hold windowed work at a time; the other workers take the tests that mostly
-  wait (devices on ptys, loopback HTTP, SQLite), which is most of the rest.
+  two per core) hold windowed work at a time; the other workers take the tests that mostly
+  wait (devices on ptys, loopback HTTP, SQLite), which is most of the rest. Two per core since
+  the tours draw a half-size window (``tests/support/tours.py``): a tour mostly waits on its
+  own clocks, and one per core left the cores idle a third of the time (measured on the
+  2-core machine: 617 s with one window per core, 505 s with two).
 - The longest units go first (the screenshot tour alone takes minutes), so that no worker
   starts one near the end while the others sit idle; unit tests fill the gaps.
 """
@@ -110,7 +113,7 @@ def window_scheduler(config: pytest.Config, log: Any) -> Any:
     class WindowScheduling(LoadGroupScheduling):
         def __init__(self, config: pytest.Config, log: Any = None) -> None:
             super().__init__(config, log)
-            self.windows = int(os.environ.get("TEST_WINDOWS") or len(os.sched_getaffinity(0)))
+            self.windows = int(os.environ.get("TEST_WINDOWS") or 2 * len(os.sched_getaffinity(0)))
 
         def _windows_open(self, besides: Any) -> int:
             return sum(
