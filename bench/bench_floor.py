@@ -9,7 +9,7 @@ are divided by the floor's tap -> other page, the kiosk's first visits by the fl
 visit, full GC pauses by the floor's tap (a pause is a tap the resident waits twice for), cold
 start by the floor's spawn -> first frame.
 
-    .venv/bin/python -m bench.bench_floor [--rounds 3] [--sessions 5] [--json OUT]
+    .venv/bin/python -m bench.bench_floor [--rounds 3] [--sessions 5] [--built-ahead] [--json OUT]
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def floor_start() -> float:
     return float(line.split()[1]) - started
 
 
-def measure(rounds: int, sessions: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def measure(rounds: int, sessions: int, built_ahead: bool = False) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """(floor, kiosk) figures in seconds, each pooled over ``rounds`` alternating rounds."""
     from bench.bench_startup import measure as kiosk_start
     from bench.bench_touch import measure as kiosk_touch
@@ -77,7 +77,7 @@ def measure(rounds: int, sessions: int) -> tuple[dict[str, list[float]], dict[st
     for n in range(rounds):
         print(f"bench_floor: round {n + 1} of {rounds}", file=sys.stderr, flush=True)
         add(floor, floor_taps(TAPS_PER_ROUND))
-        add(kiosk, kiosk_touch(sessions))
+        add(kiosk, kiosk_touch(sessions, built_ahead))
         for _ in range(2):
             add(floor, {FLOOR_START: [floor_start()]})
             add(kiosk, {KIOSK_START: kiosk_start(1)["cold start to first home frame (s)"]})
@@ -122,14 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3, help="floor and kiosk alternately, this many times")
     ap.add_argument("--sessions", type=int, default=5, help="kiosk sessions through the window per round")
+    ap.add_argument("--built-ahead", action="store_true",
+                    help="the kiosk's sessions start once it has built every screen while idle at home")
     ap.add_argument("--json", type=Path, help="also write the raw figures (seconds) here")
     args = ap.parse_args(argv)
     os.environ.setdefault("TMPDIR", str(ROOT / ".tmp"))
-    floor, kiosk = measure(args.rounds, args.sessions)
+    floor, kiosk = measure(args.rounds, args.sessions, args.built_ahead)
     if args.json:
         args.json.write_text(json.dumps({"floor": floor, "kiosk": kiosk}, ensure_ascii=False, indent=1))
     print(f"kiosk / floor, {args.rounds} rounds of {TAPS_PER_ROUND} floor taps and {args.sessions} kiosk sessions, "
-          "offscreen llvmpipe 1080x1920")
+          "offscreen llvmpipe 1080x1920" + (", sessions after every screen was built while idle" if args.built_ahead else ""))
     print(table(floor, kiosk))
     return 0
 

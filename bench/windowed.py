@@ -17,10 +17,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_child(module: str, sessions: int, timeout_s: float, **config_lines: str) -> dict[str, list[float]]:
-    """Run ``python -m module --child CONFIG --sessions N --out JSON`` against a fresh reference
-    backend and return its ``results``; ``config_lines`` replace lines of the terminal's config
-    (as ``kiosk.sim.terminal.write_config`` does). Exits with the child's own words on failure."""
+def run_child(module: str, sessions: int, timeout_s: float, *, args: tuple[str, ...] = (),
+              **config_lines: str) -> dict[str, list[float]]:
+    """Run ``python -m module --child CONFIG --sessions N --out JSON [ARGS]`` against a fresh
+    reference backend and return its ``results``; ``config_lines`` replace lines of the
+    terminal's config (as ``kiosk.sim.terminal.write_config`` does). Exits with the child's own
+    words on failure."""
     from kiosk.sim.backend.server import ReferenceBackend
     from kiosk.sim.terminal import TERMINALS, write_config
 
@@ -34,7 +36,7 @@ def run_child(module: str, sessions: int, timeout_s: float, **config_lines: str)
     env.pop("DISPLAY", None)  # offscreen
     try:
         proc = subprocess.run([sys.executable, "-m", module, "--child", str(config), "--sessions", str(sessions),
-                               "--out", str(out)], capture_output=True, text=True, timeout=timeout_s, env=env)
+                               "--out", str(out), *args], capture_output=True, text=True, timeout=timeout_s, env=env)
     finally:
         backend.close()
     if not out.exists():

@@ -129,6 +129,7 @@ class KioskApp(App):
         self.heap = IdleSettler()  # full garbage collections while idle at home, not mid-touch
         self._journey_state = kiosk.journey.state
         self.first_frame_at: float | None = None
+        self._all_built = False  # every screen built ahead of its first visit (see _build_ahead)
         self.lang = normalise(kiosk.journey.session.locale)
 
     # --- building ---------------------------------------------------------------------------
@@ -213,7 +214,10 @@ class KioskApp(App):
             if idle >= cfg.idle_timeout_s and not self._at_defaults():
                 journey.end("timeout")  # 中文/大字版/category chosen by someone who walked away
             self._show_closed_or_home()
-            self.heap.tick(self.navigator is not None and self.navigator.current in ("home", "closed"), idle)
+            at_home = self.navigator is not None and self.navigator.current in ("home", "closed")
+            if at_home and idle >= self.heap.idle_s and self._build_ahead():
+                return
+            self.heap.tick(at_home, idle)
             return
         if journey.state == "farewell":
             self.idle_left = 0
@@ -231,6 +235,19 @@ class KioskApp(App):
             self.idle_left = int(left + 0.999)
         else:
             self.idle_left = 0
+
+    def _build_ahead(self) -> bool:
+        """Idle at home: build one more screen (one a second, so a touch waits for at most one);
+        True while there was one to build. The idle pass then settles them with the rest."""
+        if self._all_built or self.navigator is None:
+            return False
+        name = self.navigator.build_next()
+        if name is None:
+            self._all_built = True
+            log.info("every screen built ahead")
+            return False
+        self.heap.activity()  # the idle pass waits until they are all built
+        return True
 
     def _at_defaults(self) -> bool:
         """The idle home screen is as the terminal's config sets it (no one's choices left)."""

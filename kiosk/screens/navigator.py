@@ -1,6 +1,7 @@
 """The one navigator: maps the journey's state to a screen and switches to it.
 
-Screens are registered by name and built on first use (their module loads its kv file once).
+Screens are registered by name and built on first use (their module loads its kv file once),
+or ahead of it while the terminal sits idle at home (``build_next``).
 Nothing else changes the current screen, so the UI can never disagree with the journey.
 """
 
@@ -91,6 +92,22 @@ class Navigator:
             widget.pos, widget.size = self.manager.pos, self.manager.size
             self.manager.add_widget(widget)
         return self.manager.get_screen(name)
+
+    def build_next(self, skip: tuple[str, ...] = ("admin", "admin_pin")) -> str | None:
+        """Build one screen not built yet (the app calls it while the terminal sits idle at
+        home, so a resident's first visit of a screen costs what a later one does). Returns its
+        name, or None when every screen is built."""
+        for name in SCREENS:
+            if name in skip or self.manager.has_screen(name):
+                continue
+            try:
+                self.screen(name)
+            except Exception:  # noqa: BLE001 - a screen that cannot be built now is built on its visit
+                log.exception("screen %s could not be built ahead", name)
+                skip = (*skip, name)
+                continue
+            return name
+        return None
 
     def go(self, name: str) -> None:
         screen = self.screen(name)

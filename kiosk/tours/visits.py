@@ -215,5 +215,44 @@ def account_typo(tour: Tour, unknown: str = "99999999") -> Iterator[Any]:
     yield tour.until_screen("home")
 
 
+def _rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return round(kb / 1024, 1)
+
+
+def built_ahead(tour: Tour) -> Iterator[Any]:
+    """Left alone at home, the terminal builds every resident's screen ahead of its first visit,
+    then settles its heap; a resident then goes through screens that were built while idle."""
+    import time
+
+    from kiosk.screens.navigator import SCREENS
+
+    app = tour.app
+    manager = app.navigator.manager
+    yield tour.until_screen("home")
+    tour.facts["at_start"] = sorted(manager.screen_names)
+    started = time.monotonic()
+    yield Wait(lambda: app.first_frame_at is not None, "the first frame")
+    at_start = app.heap.last  # the start-up settle
+    tour.facts["rss_mib_before"] = _rss_mib()
+    yield Wait(lambda: app._all_built, "every screen built ahead", 120)
+    yield Wait(lambda: app.heap.last is not at_start and not app.heap.pending, "the idle pass after them", 30)
+    tour.facts["built"] = sorted(manager.screen_names)
+    tour.facts["expected"] = sorted(n for n in SCREENS if not n.startswith("admin"))
+    tour.facts["built_after_s"] = round(time.monotonic() - started, 1)
+    tour.facts["frozen"] = app.heap.last.frozen
+    tour.facts["rss_mib_after"] = _rss_mib()
+    # a visit through screens built while idle: they show the visit's own content
+    yield from open_item(tour, "contribution_certificate")
+    tour.facts["guide_title"] = tour.screen().title_zh
+    tour.tap(tour.by_id("start_button"))
+    yield tour.until_screen("identify")
+    tour.shot("identify-built-ahead")
+    tour.tap(app.root.ids.home_button)
+    yield Wait(lambda: tour.screen_name() in ("home", "farewell"), "home")
+
+
 TOURS = {"card_left_behind": card_left_behind, "choices_reset": choices_reset,
-         "printer_known_down": printer_known_down, "account_typo": account_typo}
+         "printer_known_down": printer_known_down, "account_typo": account_typo,
+         "built_ahead": built_ahead}

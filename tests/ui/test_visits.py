@@ -108,3 +108,15 @@ def test_an_unknown_account_keeps_the_number_and_nothing_moves(tmp_path):
     assert facts["after_error"]["value"] == "99999999" and facts["after_error"]["message"]
     assert facts["after_key"] == {"value": "9999999", "message": "", "keypad_y": facts["keypad_y_before"]}
     assert facts["after_error"]["keypad_y"] == facts["keypad_y_before"]
+
+
+def test_left_alone_at_home_the_terminal_builds_every_screen_ahead_then_settles(tmp_path):
+    tour = run_tour(tmp_path, "built_ahead", timeout=300)
+    result = tour["result"]
+    assert tour["proc"].returncode == 0 and result.get("ok"), (result.get("failure"), tour["proc"].stderr[-3000:])
+    facts = result["facts"]
+    assert "guide" not in facts["at_start"]  # nothing but home at first
+    assert facts["built"] == facts["expected"]  # every resident's screen, none of the technicians'
+    assert facts["frozen"] > 0  # the idle pass ran after them
+    assert facts["guide_title"] == "个人参保缴费证明查询打印"  # a screen built ahead shows the visit's item
+    assert "请核验身份" in step(tour, "identify-built-ahead")["texts"]
