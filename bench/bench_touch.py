@@ -110,7 +110,7 @@ def _script(sessions: int, results: dict[str, list[float]], built_ahead: bool = 
         yield Wait(lambda: kiosk.hub.unavailable_reason(["idcard", "printer"]) is None, "the devices", 30)
         if built_ahead:
             app = tour.app
-            yield Wait(lambda: app._all_built and not app.heap.pending, "every screen built ahead, then settled", 180)
+            yield Wait(lambda: app.all_built and not app.heap.pending, "every screen built ahead, then settled", 180)
         started: dict[str, float] = {}
 
         def on_gc(phase: str, info: dict) -> None:

@@ -129,7 +129,7 @@ class KioskApp(App):
         self.heap = IdleSettler()  # full garbage collections while idle at home, not mid-touch
         self._journey_state = kiosk.journey.state
         self.first_frame_at: float | None = None
-        self._all_built = False  # every screen built ahead of its first visit (see _build_ahead)
+        self.all_built = False  # every screen built ahead of its first visit (see _build_ahead)
         self.lang = normalise(kiosk.journey.session.locale)
 
     # --- building ---------------------------------------------------------------------------
@@ -239,11 +239,11 @@ class KioskApp(App):
     def _build_ahead(self) -> bool:
         """Idle at home: build one more screen (one a second, so a touch waits for at most one);
         True while there was one to build. The idle pass then settles them with the rest."""
-        if self._all_built or self.navigator is None:
+        if self.all_built or self.navigator is None:
             return False
         name = self.navigator.build_next()
         if name is None:
-            self._all_built = True
+            self.all_built = True
             log.info("every screen built ahead")
             return False
         self.heap.activity()  # the idle pass waits until they are all built

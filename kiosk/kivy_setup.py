@@ -39,8 +39,7 @@ def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool,
     os.environ.setdefault("KIVY_NO_CONFIG", "1")
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KIVY_HOME", str(home))
-    if scale != 1.0:
-        os.environ["KIVY_METRICS_DENSITY"] = repr(float(scale))  # read by kivy.metrics
+    os.environ["KIVY_METRICS_DENSITY"] = repr(float(scale))  # read by kivy.metrics; the config decides
     if headless or not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
         fullscreen = False
@@ -154,7 +153,7 @@ def _on_hidden_screen(widget: Any) -> bool:
     from kivy.uix.screenmanager import Screen  # noqa: PLC0415
 
     top = widget
-    while top.parent is not None and top.parent is not top:
+    while top.parent is not None and top.parent is not top:  # the Window is its own parent
         top = top.parent
     return isinstance(top, Screen) and top.manager is not None and top.manager.current_screen is not top
 

@@ -79,6 +79,7 @@ class Navigator:
         self.manager = manager
         self.manager.transition = NoTransition()
         self.on_show = on_show  # called with each screen shown (voice prompt, help text)
+        self._failed_ahead: set[str] = set()  # screens build_next could not build
 
     @property
     def current(self) -> str:
@@ -96,15 +97,16 @@ class Navigator:
     def build_next(self, skip: tuple[str, ...] = ("admin", "admin_pin")) -> str | None:
         """Build one screen not built yet (the app calls it while the terminal sits idle at
         home, so a resident's first visit of a screen costs what a later one does). Returns its
-        name, or None when every screen is built."""
+        name, or None when every screen is built. A screen that fails is tried again only on
+        its visit."""
         for name in SCREENS:
-            if name in skip or self.manager.has_screen(name):
+            if name in skip or name in self._failed_ahead or self.manager.has_screen(name):
                 continue
             try:
                 self.screen(name)
             except Exception:  # noqa: BLE001 - a screen that cannot be built now is built on its visit
                 log.exception("screen %s could not be built ahead", name)
-                skip = (*skip, name)
+                self._failed_ahead.add(name)
                 continue
             return name
         return None

@@ -216,9 +216,9 @@ def account_typo(tour: Tour, unknown: str = "99999999") -> Iterator[Any]:
 
 
 def _rss_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    return round(kb / 1024, 1)
+    from kiosk.tours.soak import read_process
+
+    return round(read_process()[0] / 1024, 1)
 
 
 def built_ahead(tour: Tour) -> Iterator[Any]:
@@ -236,7 +236,7 @@ def built_ahead(tour: Tour) -> Iterator[Any]:
     yield Wait(lambda: app.first_frame_at is not None, "the first frame")
     at_start = app.heap.last  # the start-up settle
     tour.facts["rss_mib_before"] = _rss_mib()
-    yield Wait(lambda: app._all_built, "every screen built ahead", 120)
+    yield Wait(lambda: app.all_built, "every screen built ahead", 120)
     yield Wait(lambda: app.heap.last is not at_start and not app.heap.pending, "the idle pass after them", 30)
     tour.facts["built"] = sorted(manager.screen_names)
     tour.facts["expected"] = sorted(n for n in SCREENS if not n.startswith("admin"))

@@ -61,7 +61,7 @@ class BigButton(ButtonBehavior, BoxLayout):
     icon_top = BooleanProperty(False)
     #: height wanted (0: the theme's target); words that need more get more
     tall = NumericProperty(0)
-    #: takes no room at all (height 0)
+    #: takes no room at all (height 0) and is not drawn
     collapsed = BooleanProperty(False)
     #: drawn (False: invisible, its place kept); screens use it instead of opacity
     shown = BooleanProperty(True)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from kiosk.sim.terminal import write_config
 
+#: the size of a tour's window, and so of its screenshots
+TOUR_WINDOW = (540, 960)
 #: the window at half size with the same layout (``[ui] scale``: every size is in dp): a quarter
 #: of the pixels for llvmpipe to rasterise, which is most of a tour's CPU time. What residents
 #: see at full size is the screenshot tour's job (tests/ui/test_screenshots.py), not the tours'.
-HALF_SIZE = {"width = 1080": "width = 540", "height = 1920": "height = 960", "scale = 1.0": "scale = 0.5"}
-#: the size of a tour's window, and so of its screenshots
-TOUR_WINDOW = (540, 960)
+HALF_SIZE = {"width = 1080": f"width = {TOUR_WINDOW[0]}", "height = 1920": f"height = {TOUR_WINDOW[1]}",
+             "scale = 1.0": f"scale = {TOUR_WINDOW[0] / 1080}"}
 
 
 def run_tour(folder: Path, name: str, timeout: float = 300, *, args: Sequence[str] = (),
