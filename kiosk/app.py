@@ -34,7 +34,7 @@ from kiosk.hardware.base import DeviceEvent
 from kiosk.heap import IdleSettler
 from kiosk.heap import tune as tune_collector
 from kiosk.i18n import normalise, say_in
-from kiosk.kivy_setup import defer_hidden_labels, fresh_label_textures, guard_kv_handlers
+from kiosk.kivy_setup import fresh_label_textures, guard_kv_handlers, sleep_hidden_screens
 from kiosk.screens.navigator import Navigator
 from kiosk.screens.worker import UiWorker, WriteBehind
 from kiosk.services.steps import current_step, steps_for
@@ -44,7 +44,7 @@ from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
 
 guard_kv_handlers()  # before any widget exists: see its docstring
 fresh_label_textures()  # before any label exists: see its docstring
-defer_hidden_labels()  # likewise
+sleep_hidden_screens()  # likewise
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,8 @@ def configure_kivy(*, width: int, height: int, fullscreen: bool, headless: bool,
 
 
 def guard_kv_handlers() -> None:
-    """A kv rule whose widget has just died must not take the app down with it.
+    """A kv rule whose widget has just died must not take the app down with it; a kv rule of a
+    screen that sleeps (see ``sleep_hidden_screens``) waits for the screen to be shown.
 
     Kivy runs a kv binding (``color: rgba((app.theme).colour("text"))``) through a weak proxy
     of the widget it sets. A widget that dies in the middle of a dispatch (a list rebuilt by an
@@ -67,18 +68,31 @@ def guard_kv_handlers() -> None:
     a proxy that raises ``ReferenceError``: Kivy already ignores that for its delayed (canvas)
     bindings in ``Builder.sync``, not for the immediate ones, where it aborts the whole
     dispatch: switching to 大字版 after some screens crashed the kiosk. The immediate path gets
-    the same treatment, and says which rule it was at DEBUG. Call after importing kivy, before
-    any widget is made (a binding keeps the function it was made with).
+    the same treatment, and says which rule it was at DEBUG.
+
+    The function replaces Kivy's ``kivy.lang.builder.call_fn`` (every kv binding and
+    ``Builder.sync`` call it): the same three steps, without the two trace lines Kivy formats on
+    every call whether or not anyone logs at TRACE (a third of its time on a 大字版 switch).
+    Call after importing kivy, before any widget is made (a binding keeps the function it was
+    made with).
     """
     from kivy.lang import builder  # noqa: PLC0415 - kivy must be configured first
 
-    original = builder.call_fn
-    if getattr(original, "kiosk_guarded", False):
+    if getattr(builder.call_fn, "kiosk_guarded", False):
         return
 
     def call_fn(args, instance, value):
+        # args: (element, key, compiled value, rule, idmap) as kivy.lang.builder makes them;
+        # idmap["self"] is the widget whose rule it is (element may be a canvas instruction)
         try:
-            original(args, instance, value)
+            if _sleeping:
+                screen = _asleep_screen(args[4].get("self"))
+                if screen is not None:
+                    screen.kiosk_pending[(id(args[0]), args[1])] = args[:5]
+                    return
+            element, key, expression, rule, idmap = args[:5]
+            rule.count += 1
+            setattr(element, key, eval(expression, idmap))  # noqa: S307 - Kivy's compiled kv rule
         except ReferenceError:
             rule = args[3]
             logging.getLogger(__name__).debug("kv rule outlived its widget: %s:%s %s",
@@ -113,33 +127,39 @@ def fresh_label_textures() -> None:
     LabelBase.refresh = refresh
 
 
+_sleeping = False  # sleep_hidden_screens() was called
 _stale_labels: Any = None  # WeakSet of labels whose texture waits for their screen to be shown
 
 
-def defer_hidden_labels() -> None:
-    """A label on a screen that is not shown draws its text again only when that screen is.
+def sleep_hidden_screens() -> None:
+    """A screen that is not shown sleeps: its kv rules and its labels' text wait until the
+    navigator wakes it, just before it is shown (``put_to_sleep`` / ``wake``).
 
-    A 大字版 or language switch changes the size or the words of every label of every screen
-    built, and each of them rasterises its text at once (Kivy's ``texture_update``), though
-    only the shown screen's are seen: on a terminal that has served for a while, every screen.
-    Now a label that has been drawn before and whose screen is not shown (it has no window) is
-    marked stale instead; ``show_deferred_labels`` draws the stale ones of a screen when the
-    navigator shows it, before its first frame (the layout then has their new sizes).
-    A label that was never drawn, or is not on a screen (a panel, the chrome), is drawn as
-    before. Call after importing kivy, before any label is made.
+    A 大字版 or language switch changes ``app.theme`` or ``app.lang``, which every kv rule of
+    every screen built reads: on a terminal that has served for a while (or built its screens
+    ahead while idle) that was every rule of 24 screens re-run, each size it set re-laid out and
+    each label's text rasterised again, though only the shown screen is seen (12.7x the floor's
+    tap for 大字版 on with every screen built). Now, while a screen sleeps, a kv rule of one of
+    its widgets that should run is kept, the latest per widget property, and a label that has
+    been drawn before and would draw its text again is marked stale; ``wake`` runs the kept
+    rules and draws the stale labels before the screen's first frame, so the layout has their
+    new values. A widget that is not on a sleeping screen (a panel, the header and footer, a
+    screen being built) runs its rules as before. Call after ``guard_kv_handlers`` (whose
+    ``call_fn`` keeps the rules), before any label is made.
     """
-    global _stale_labels
+    global _sleeping, _stale_labels
     from weakref import WeakSet  # noqa: PLC0415
 
     from kivy.uix.label import Label  # noqa: PLC0415 - kivy must be configured first
 
+    _sleeping = True
     original = Label.texture_update
     if getattr(original, "kiosk_deferred", False):
         return
     _stale_labels = WeakSet()
 
     def texture_update(self, *largs) -> None:
-        if self.texture is not None and _on_hidden_screen(self):
+        if self.texture is not None and _asleep_screen(self) is not None:
             _stale_labels.add(self)
             return
         original(self, *largs)
@@ -149,24 +169,73 @@ def defer_hidden_labels() -> None:
     Label.texture_update = texture_update
 
 
-def _on_hidden_screen(widget: Any) -> bool:
-    from kivy.uix.screenmanager import Screen  # noqa: PLC0415
+def _asleep_screen(widget: Any) -> Any:
+    """The sleeping screen ``widget`` is on, or None. Where a widget is (a screen, or the
+    window itself: the header, the footer, a panel) is looked up by its parents once, then kept
+    on the widget: a widget never moves from one screen to another, or from the window to one."""
+    if widget is None:
+        return None
+    try:
+        top = widget.kiosk_top
+    except AttributeError:
+        from kivy.uix.screenmanager import Screen  # noqa: PLC0415 - once per widget
 
-    top = widget
-    while top.parent is not None and top.parent is not top:  # the Window is its own parent
-        top = top.parent
-    return isinstance(top, Screen) and top.manager is not None and top.manager.current_screen is not top
+        top = widget
+        while not isinstance(top, Screen) and top.parent is not None and top.parent is not top:
+            top = top.parent  # up to its screen, or to the Window (which is its own parent)
+        if top.parent is top or isinstance(top, Screen):
+            widget.kiosk_top = top  # not before: a widget being built is put on one later
+    return top if getattr(top, "kiosk_asleep", False) else None
+
+
+def put_to_sleep(screen: Any) -> None:
+    """``screen`` is no longer shown: its rules and labels wait for ``wake``."""
+    if not getattr(screen, "kiosk_asleep", False):
+        screen.kiosk_pending = {}
+        screen.kiosk_asleep = True
+
+
+def wake(screen: Any) -> int:
+    """``screen`` is about to be shown: run the kv rules it kept while asleep (in the order they
+    first came) and draw its stale labels. Returns how many rules and labels that was."""
+    if not getattr(screen, "kiosk_asleep", False):
+        return 0
+    screen.kiosk_asleep = False
+    pending, screen.kiosk_pending = screen.kiosk_pending, {}
+    call_fn = _call_fn()
+    for entry in pending.values():
+        if callable(entry):
+            entry()
+        else:
+            call_fn(entry, None, None)
+    return len(pending) + show_deferred_labels()
+
+
+def run_awake(widget: Any, key: str, fn: Any) -> None:
+    """Call ``fn`` now, or, when ``widget`` is on a sleeping screen, when that screen wakes
+    (once, however often it was asked for meanwhile): for what a widget does in Python on a
+    theme or language change, as its kv rules do by themselves."""
+    screen = _asleep_screen(widget) if _sleeping else None
+    if screen is None:
+        fn()
+    else:
+        screen.kiosk_pending[(id(widget), key)] = fn
+
+
+def _call_fn() -> Any:
+    from kivy.lang import builder  # noqa: PLC0415
+
+    return builder.call_fn
 
 
 def show_deferred_labels() -> int:
-    """Draw the stale labels that are on screen now (the navigator calls it after a switch).
-    Returns how many were drawn."""
+    """Draw the stale labels that are not on a sleeping screen. Returns how many were drawn."""
     if not _stale_labels:
         return 0
     from kivy.uix.label import Label  # noqa: PLC0415
 
     original = Label.texture_update.original
-    shown = [label for label in list(_stale_labels) if not _on_hidden_screen(label)]
+    shown = [label for label in list(_stale_labels) if _asleep_screen(label) is None]
     for label in shown:
         _stale_labels.discard(label)
         original(label)

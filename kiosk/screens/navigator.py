@@ -12,7 +12,7 @@ import logging
 
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.kivy_setup import show_deferred_labels
+from kiosk.kivy_setup import put_to_sleep, wake
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ class Navigator:
             # keep a never-shown screen where the manager is, or its first frame lands at (0, 0)
             widget.pos, widget.size = self.manager.pos, self.manager.size
             self.manager.add_widget(widget)
+            if self.manager.current_screen is not widget:
+                put_to_sleep(widget)  # until shown: see kiosk.kivy_setup.sleep_hidden_screens
         return self.manager.get_screen(name)
 
     def build_next(self, skip: tuple[str, ...] = ("admin", "admin_pin")) -> str | None:
@@ -113,12 +115,14 @@ class Navigator:
 
     def go(self, name: str) -> None:
         screen = self.screen(name)
+        wake(screen)  # what a 大字版 or language switch changed while it was hidden, before it is shown
         if self.manager.current == name:
             screen.refresh()
         else:
+            shown = self.manager.current_screen
             self.manager.current = name
-            # its labels that a 大字版 or language switch left stale while it was hidden
-            show_deferred_labels()
+            if shown is not None:
+                put_to_sleep(shown)
             if self.on_show is not None:
                 self.on_show(screen)
         log.debug("screen %s", name)

@@ -25,6 +25,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
 from kiosk.i18n import both
+from kiosk.kivy_setup import run_awake
 from kiosk.widgets.theme import COLOURS, hex_rgba
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -198,7 +199,7 @@ class Table(GridLayout):
 
         app = App.get_running_app()
         if app is not None and hasattr(app, "lang"):
-            app.fbind("lang", lambda *_: self._rebuild())
+            app.fbind("lang", lambda *_: run_awake(self, "lang", self._rebuild))
 
     def on_header(self, *_):
         self._rebuild()
