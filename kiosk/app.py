@@ -40,7 +40,7 @@ from kiosk.screens.worker import UiWorker, WriteBehind
 from kiosk.services.steps import current_step, steps_for
 from kiosk.voice import Voice
 from kiosk.widgets import icons
-from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes
+from kiosk.widgets.theme import COLOURS, ELDER, STANDARD, Sizes, hex_rgba
 
 guard_kv_handlers()  # before any widget exists: see its docstring
 fresh_label_textures()  # before any label exists: see its docstring
@@ -140,7 +140,7 @@ class KioskApp(App):
         Builder.load_file(str(Path(__file__).with_name("app.kv")))
         import kiosk.widgets.common  # noqa: F401 - loads the widgets' kv rules
 
-        Window.clearcolor = (0.957, 0.965, 0.98, 1)
+        Window.clearcolor = hex_rgba(COLOURS["background"])  # the whole window's background
         Window.bind(on_request_close=lambda *_: True)  # no way out but the admin screen
         Window.bind(on_keyboard=self._on_keyboard)
         root = KioskRoot()
