@@ -15,7 +15,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen
-from kiosk.services.rating import INDICATORS, REASONS, Level, Rating, online_rating_url
+from kiosk.services.rating import INDICATORS, REASONS, Level, Rating
 from kiosk.widgets import icons
 from kiosk.widgets.common import BigButton, RatingChoice
 
@@ -54,14 +54,7 @@ class RatingScreen(KioskScreen):
         self.ids.indicators.clear_widgets()
         self.ids.reasons.clear_widgets()
         self.needs_reason = False
-        journey = self.journey
-        cfg = journey.ports.config
-        self.online_url = online_rating_url(
-            cfg.terminal.online_rating_url or cfg.backend.url,
-            transaction_no=journey.session.matter_no,
-            area_code=cfg.terminal.area_code,
-            item_id=journey.item.id if journey.item else "",
-        )
+        self.online_url = self.journey.online_rating_url()
         self._update()
 
     def on_enter(self, *args):

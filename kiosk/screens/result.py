@@ -16,6 +16,7 @@ import kiosk.widgets.pictures  # noqa: F401 - CardPicture in the kv rule
 from kiosk.errors import KioskError
 from kiosk.screens.base import KioskScreen
 from kiosk.services.journey import Outcome
+from kiosk.widgets import qr
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -64,6 +65,7 @@ class ResultScreen(KioskScreen):
 
     def on_enter(self, *args):
         self.ids.paper.start()
+        qr.prepare(self.journey.online_rating_url())  # the rating screen's code, while the resident reads
 
     def on_leave(self, *args):
         self._cancel_auto()

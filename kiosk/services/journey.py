@@ -38,7 +38,14 @@ from kiosk.errors import IdentityError, JourneyError, KioskError
 from kiosk.hardware.base import DeviceEvent, EventKind
 from kiosk.identity import CardType, Identity, SocialSecurityCard, is_valid_id_number
 from kiosk.services.catalogue import IDENTIFY_DEVICES
-from kiosk.services.rating import Level, Rating, RatingArbiter, evaluator_token, rating_payload
+from kiosk.services.rating import (
+    Level,
+    Rating,
+    RatingArbiter,
+    evaluator_token,
+    online_rating_url,
+    rating_payload,
+)
 from kiosk.services.session import Session
 
 if TYPE_CHECKING:
@@ -391,6 +398,13 @@ class Journey:
 
     def to_rating(self) -> None:
         self._trigger("_t_rate")
+
+    def online_rating_url(self) -> str:
+        """The rating screen's QR code: this matter rated online later (一事一评)."""
+        cfg = self.ports.config
+        return online_rating_url(cfg.terminal.online_rating_url or cfg.backend.url,
+                                 transaction_no=self.session.matter_no, area_code=cfg.terminal.area_code,
+                                 item_id=self.item.id if self.item else "")
 
     def rate(self, rating: Rating) -> bool:
         """Record the rating if it is the first answer; return whether it counted."""
