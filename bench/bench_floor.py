@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.windowed import percentile  # noqa: E402 - after the path above
+from bench.windowed import REDRAWN, percentile  # noqa: E402 - after the path above
 
 FLOOR_TAP = "tap -> other page"
 FLOOR_FIRST = "tap -> other page (first visit)"
@@ -89,6 +89,8 @@ def reference(name: str) -> str:
     """The floor figure a kiosk figure is divided by."""
     if name == KIOSK_START:
         return FLOOR_START
+    if name == REDRAWN:
+        return REDRAWN
     if name.endswith("(first visit)"):
         return FLOOR_FIRST
     return FLOOR_TAP

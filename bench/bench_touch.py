@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.windowed import child_app, percentile, run_child  # noqa: E402 - after the path above
+from bench.windowed import REDRAWN, child_app, percentile, redraw_times, run_child  # noqa: E402 - after the path above
 
 #: what is measured, in the order of a session; each also " (first visit)": the first session's
 #: tap shows a screen (or 大字版, English) for the first time in the process
@@ -122,6 +122,8 @@ def _script(sessions: int, results: dict[str, list[float]], built_ahead: bool = 
 
         gc.callbacks.append(on_gc)
         for _n in range(sessions):
+            yield SETTLE_S
+            results[REDRAWN].extend(redraw_times(3))
             yield from switches()
             yield SETTLE_S
             tiles = [w for w in tour.screen().ids.tiles.children if getattr(w, "item_id", "") == item.id]
@@ -151,6 +153,7 @@ def _script(sessions: int, results: dict[str, list[float]], built_ahead: bool = 
 def child(config_path: str, sessions: int, out: str, built_ahead: bool = False) -> int:
     results: dict[str, list[float]] = {name + first: [] for name in FIGURES for first in (FIRST, "")}
     results[GC_FIGURE] = []
+    results[REDRAWN] = []
     results[GC_END_FIGURE] = []
     return child_app(config_path, out, _script(sessions, results, built_ahead), results)
 

@@ -99,9 +99,15 @@ def run(mode: str, taps: int = 0, out: str = "") -> int:
                 print(f"FLOOR_FIRST_FRAME {at:.6f} {_rss_kib()}", flush=True)
                 self.stop()
                 return
+            Clock.schedule_once(self.redrawn, 0.3)
+
+        def redrawn(self, _dt):
+            from bench.windowed import REDRAWN, redraw_times
+
+            results[REDRAWN] = redraw_times(5)
             Window.bind(on_flip=self.flipped)
             gc.callbacks.append(self.on_gc)
-            Clock.schedule_once(lambda _dt: self.tap(), 0.5)
+            Clock.schedule_once(lambda _dt: self.tap(), 0.3)
 
         def on_gc(self, phase: str, info: dict) -> None:
             if info["generation"] == 2 and phase == "start":

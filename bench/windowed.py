@@ -17,6 +17,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+#: a figure both the floor and the kiosk report: the home page drawn again with nothing changed
+#: (``Window`` drawn and the frame rasterised, glFinish): what every tap pays for the picture itself
+REDRAWN = "home redrawn, nothing changed (draw + raster)"
+
+
+def redraw_times(n: int) -> list[float]:
+    """Draw the window ``n`` times as it is, each timed to the end of its rasterisation."""
+    import time
+
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import glFinish
+
+    times = []
+    for _ in range(n):
+        glFinish()
+        started = time.perf_counter()
+        Window.canvas.ask_update()
+        Window.dispatch("on_draw")
+        Window.flip()
+        glFinish()
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def run_child(module: str, sessions: int, timeout_s: float, *, args: tuple[str, ...] = (),
               **config_lines: str) -> dict[str, list[float]]:
     """Run ``python -m module --child CONFIG --sessions N --out JSON [ARGS]`` against a fresh
