@@ -67,13 +67,14 @@ class GuideScreen(KioskScreen):
 
     def _fill_facts(self, item) -> None:
         grid = self.ids.facts
-        grid.clear_widgets()
+        if not grid.children:  # the same facts for every item: made once, given each item's words
+            for _name, icon, head_zh, head_en in FACTS:
+                grid.add_widget(GuideFact(icon=icon, head_zh=head_zh, head_en=head_en))
         english = {name: value for name, _label, value in item.guide.sections("en")}
-        for name, icon, head_zh, head_en in FACTS:
+        for fact, (name, _icon, _head_zh, _head_en) in zip(reversed(grid.children), FACTS, strict=True):
             zh = _as_text(name, getattr(item.guide, name))
             en = _as_text(name, english.get(name, ""))
-            grid.add_widget(GuideFact(icon=icon, head_zh=head_zh, head_en=head_en, body_zh=zh,
-                                      body_en="" if en == zh else en))
+            fact.body_zh, fact.body_en = zh, "" if en == zh else en
 
     def toggle_full(self) -> None:
         self.full = not self.full

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
@@ -151,6 +152,10 @@ class StepBar(BoxLayout):
     steps = ListProperty([])
     current = NumericProperty(-1)
 
+    def __init__(self, **kw) -> None:
+        self._marks: list[StepMark] = []  # made once, given new words (see _build)
+        super().__init__(**kw)
+
     def on_steps(self, *_args) -> None:
         self._build()
 
@@ -159,11 +164,20 @@ class StepBar(BoxLayout):
             step.state_name = "done" if i < self.current else ("now" if i == self.current else "next")
 
     def _build(self) -> None:
-        self.clear_widgets()
-        for i, (zh, en) in enumerate(self.steps):
-            mark = StepMark(number=i + 1, zh=zh, en=en)
+        # the marks are made once and given new words: an item's steps change on every visit,
+        # and widgets made on every tap are both the tap's time and the collector's work
+        pool = self._marks
+        while len(pool) < len(self.steps):
+            mark = StepMark(number=len(pool) + 1)
             mark.bind(minimum_height=self.fit)
-            self.add_widget(mark)
+            pool.append(mark)
+        for mark, (zh, en) in zip(pool, self.steps, strict=False):
+            mark.zh, mark.en = zh, en
+        wanted = pool[: len(self.steps)]
+        if list(reversed(self.children)) != wanted:
+            self.clear_widgets()
+            for mark in wanted:
+                self.add_widget(mark)
         self.on_current()
         self.fit()
 
@@ -194,36 +208,54 @@ class Table(GridLayout):
     body = ListProperty([])  # list of rows (GridLayout already owns the name ``rows``)
     font_scale = NumericProperty(1.0)
 
+    def __init__(self, **kw) -> None:
+        # cells are made once and given new words; new header, body and language in one tap
+        # (a screen's refresh sets both, a woken screen its language) lay the table out once,
+        # before the next frame
+        self._cells: list[TableCell] = []
+        self._trigger_rebuild = Clock.create_trigger(lambda _dt: self._rebuild(), -1)
+        super().__init__(**kw)
+
     def on_kv_post(self, base_widget):
         from kivy.app import App
 
         app = App.get_running_app()
         if app is not None and hasattr(app, "lang"):
-            app.fbind("lang", lambda *_: run_awake(self, "lang", self._rebuild))
+            # a method, which Kivy's bind holds weakly: the query and admin screens make new
+            # tables on each visit, and a lambda would keep every one of them alive for good
+            app.bind(lang=self._lang_changed)
+
+    def _lang_changed(self, *_args) -> None:
+        run_awake(self, "lang", self._trigger_rebuild)
 
     def on_header(self, *_):
-        self._rebuild()
+        self._trigger_rebuild()
 
     def on_body(self, *_):
-        self._rebuild()
+        self._trigger_rebuild()
 
     def _rebuild(self) -> None:
         from kivy.app import App
 
         app = App.get_running_app()
         theme, lang = app.theme, getattr(app, "lang", "zh")
-        self.clear_widgets()
-        self.cols = max(1, len(self.header) or (len(self.body[0]) if self.body else 1))
         # column names and status words are catalogue strings, shown in both languages like
         # every label (the other one beneath a column name, beside a status word); values the
         # catalogue does not know (amounts, months, names) are shown as they are
-        for text in self.header:
-            self.add_widget(TableCell(text=both(str(text), "", lang, "\n"), bold=True, font_size=theme.sp("body")))
-        for row in self.body:
-            for text in row:
-                self.add_widget(TableCell(text=both(str(text), "", lang, " "), font_size=theme.sp("body")))
-        for cell in self.children:
+        texts = [(both(str(text), "", lang, "\n"), True) for text in self.header]
+        texts += [(both(str(text), "", lang, " "), False) for row in self.body for text in row]
+        while len(self._cells) < len(texts):
+            cell = TableCell()
             cell.bind(texture_size=self._fit_rows)  # a cell that wraps makes its whole row taller
+            self._cells.append(cell)
+        cells = self._cells[: len(texts)]
+        for cell, (text, bold) in zip(cells, texts, strict=True):
+            cell.text, cell.bold, cell.font_size = text, bold, theme.sp("body")
+        self.cols = max(1, len(self.header) or (len(self.body[0]) if self.body else 1))
+        if list(reversed(self.children)) != cells:
+            self.clear_widgets()
+            for cell in cells:
+                self.add_widget(cell)
         self._fit_rows()
 
     def _fit_rows(self, *_args) -> None:
