@@ -27,15 +27,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import cv2
-import numpy as np
-
 from kiosk.errors import ConfigError, DeviceError, DeviceTimeoutError
-from kiosk.hardware import page_scan
 from kiosk.hardware.base import DeviceEvent, DeviceStatus, EventKind, EventSink
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from kiosk import config
+    from kiosk.hardware import page_scan
+
+# OpenCV (cv2 and numpy, ~0.45 s of CPU to import) is imported on the camera's thread the first
+# time a screen looks (``_open``), not at start, where it competed with the first frame; an idle
+# camera only has its presence checked, which needs none of it
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +183,8 @@ class DocumentCamera:
                                       message_zh="高拍仪没有画面，请联系工作人员",
                                       message_en="The document camera shows nothing; please ask staff")
                 self._lock.wait(min(left, 0.2))
+        from kiosk.hardware import page_scan
+
         page = page_scan.scan(frame)
         if page is None:
             raise NoPageError("no page on the pad")
@@ -213,6 +218,8 @@ class DocumentCamera:
             self._take(frame)
 
     def _take(self, frame: np.ndarray) -> None:
+        from kiosk.hardware import page_scan
+
         small = page_scan.small_grey(frame)
         now = time.monotonic()
         with self._lock:
@@ -231,6 +238,10 @@ class DocumentCamera:
             self._preview = self._make_preview(frame, seq, still)
 
     def _make_preview(self, frame: np.ndarray, seq: int, still: bool) -> Preview:
+        import cv2
+
+        from kiosk.hardware import page_scan
+
         h, w = frame.shape[:2]
         pw = min(self.preview_width, w)
         ph = round(h * pw / w)
@@ -249,6 +260,8 @@ class DocumentCamera:
         return urlsplit(self.source)._replace(query="").geturl() if self._is_url() else self.source
 
     def _open(self) -> bool:
+        import cv2
+
         ms = int(self.open_timeout_s * 1000)
         try:
             if self._is_url():

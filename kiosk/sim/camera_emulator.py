@@ -17,12 +17,15 @@ import random
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from kiosk.sim.sample_documents import SAMPLES, sample
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# OpenCV and numpy (~0.45 s to import) are imported when the first frame is drawn, not when the
+# terminal starts: as the driver does (kiosk.hardware.camera)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ class CameraEmulator:
         self._shown_at = 0.0
         self._holding = False
         self._rng = random.Random(seed)
-        self._pad = self._draw_pad()
+        self._pad: np.ndarray | None = None  # drawn with the first frame
         self._cache: dict[str, np.ndarray] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -77,6 +80,9 @@ class CameraEmulator:
     # --- drawing -----------------------------------------------------------------------------
 
     def _draw_pad(self) -> np.ndarray:
+        import cv2
+        import numpy as np
+
         rng = np.random.default_rng(7)
         pad = np.full((self.height, self.width, 3), (52, 48, 46), dtype=np.uint8)
         grain = rng.integers(0, 10, size=(self.height // 8, self.width // 8, 1), dtype=np.uint8)
@@ -84,6 +90,9 @@ class CameraEmulator:
         return pad
 
     def _document_bgr(self, key: str) -> np.ndarray:
+        import cv2
+        import numpy as np
+
         if key not in self._cache:
             self._cache[key] = cv2.cvtColor(np.asarray(sample(key)), cv2.COLOR_RGB2BGR)
         return self._cache[key]
@@ -100,6 +109,11 @@ class CameraEmulator:
 
     def frame(self, now: float | None = None) -> np.ndarray:
         """What the camera sees now (BGR)."""
+        import cv2
+        import numpy as np
+
+        if self._pad is None:
+            self._pad = self._draw_pad()
         with self._lock:
             key, shake = self._document, self._offset(time.monotonic() if now is None else now)
         out = self._pad.copy()
@@ -122,6 +136,8 @@ class CameraEmulator:
         return out
 
     def jpeg(self) -> bytes:
+        import cv2
+
         ok, data = cv2.imencode(".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, 88])
         assert ok
         return data.tobytes()
