@@ -81,7 +81,8 @@ class ScreenStack(ScreenManager):
     the whole area per frame, and a stencil test on every pixel drawn inside), so that a screen
     sliding in stays inside it. The kiosk switches screens without a transition and lays each
     screen out inside the manager, so there is nothing to mask: ``app.kv`` drops that rule
-    (``<-ScreenStack>``). Measured on a software renderer: a sixth of a frame's raster time.
+    (``<-ScreenStack>``). On a software renderer this and the root's second background were a
+    quarter of the home screen's frame (52 -> 38-40 ms redrawn, 1080x1920).
     """
 
 
