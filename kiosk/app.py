@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 
 class UiTheme:
     """Theme tokens in Kivy units. The app swaps the whole object to switch elder mode,
-    which re-evaluates every kv rule that reads ``app.theme``."""
+    which re-evaluates every kv rule that reads ``app.theme``: at once on the screen shown,
+    when it is next shown on the others (``kiosk.kivy_setup.sleep_hidden_screens``)."""
 
     def __init__(self, sizes: Sizes, elder: bool) -> None:
         self.sizes = sizes
