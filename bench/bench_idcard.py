@@ -3,7 +3,7 @@
 The emulator runs behind a real pty, paced at a real baud rate (115200 by default), and the
 shipped driver polls it as it does in a hall. Two figures per run:
 
-* placed -> CARD_PLACED: what a resident waits, poll interval included (0.3 s by default);
+* placed -> CARD_PLACED: what a resident waits, poll interval included (0.1 s by default);
 * find -> select -> read: one read cycle on the wire, what the poll interval adds to.
 
 Usage: ``.venv/bin/python bench/bench_idcard.py [--runs N] [--baud B] [--poll S]``.
@@ -21,7 +21,7 @@ import time
 
 from kiosk.hardware import idcard_frame as f
 from kiosk.hardware.base import DeviceEvent, EventKind
-from kiosk.hardware.idcard import SerialIdCardReader
+from kiosk.hardware.idcard import POLL_INTERVAL_S, SerialIdCardReader
 from kiosk.sim.idcard_emulator import IdCardEmulator
 
 KEYS = ("zhang_xiuying", "liu_yan", "hmt_permit", "foreigner_2023")
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--baud", type=int, default=115200)
-    ap.add_argument("--poll", type=float, default=0.3)
+    ap.add_argument("--poll", type=float, default=POLL_INTERVAL_S, help="seconds between polls (the driver's default)")
     args = ap.parse_args(argv)
     results = run(args.runs, args.baud, args.poll)
     print(f"ID-card read over a pty, emulator paced at {args.baud} baud, {args.runs} runs")

@@ -197,7 +197,7 @@ class SerialIdCard(_Section):
     driver: Literal["serial"]
     port: NonEmpty
     baud: Literal[9600, 19200, 38400, 57600, 115200] = 115200
-    poll_interval_s: Annotated[float, Field(ge=0.05, le=5)] = 0.3
+    poll_interval_s: Annotated[float, Field(ge=0.05, le=5)] = 0.1  # kiosk.hardware.idcard.POLL_INTERVAL_S
     timeout_s: Annotated[float, Field(ge=0.1, le=10)] = 1.0
 
 

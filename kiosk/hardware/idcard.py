@@ -2,7 +2,8 @@
 
 A reader thread owns the pyserial port and polls find (20 01) -> select (20 02) -> read (30 01)
 every ``poll_interval_s``. It emits CARD_PLACED once per card, CARD_REMOVED when the card has
-been missing for ``miss_limit`` polls, and STATUS whenever the device status changes. Damaged
+been missing for ``miss_limit`` polls (by default as many as make ``REMOVED_AFTER_S``), and
+STATUS whenever the device status changes. Damaged
 or cut-off replies are re-requested; a port that disappears is reopened until it comes back
 (status NO_DEVICE meanwhile): the thread never dies of a device fault.
 
@@ -13,6 +14,7 @@ the transport and the state machine.
 from __future__ import annotations
 
 import logging
+import math
 import termios
 import threading
 import time
@@ -40,6 +42,12 @@ _PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 #: worth asking again at once: the bytes were damaged on the line, not refused
 _RETRYABLE = (f.FrameChecksumError, f.FrameTooShortError, f.FrameFormatError, f.SamRejectedFrameError)
 _READ_SLICE_S = 0.1  # a blocking read never outlasts this, so stop() and deadlines stay prompt
+#: how often an empty reader asks for a card: what a resident waits at most beyond the read
+#: itself (a find on the wire is ~2 ms at 115200 baud; 0.3 s made the poll the largest part)
+POLL_INTERVAL_S = 0.1
+#: a card missing this long is gone (a hand that lifts it for less is not a removal): what two
+#: misses at the former 0.3 s poll gave, kept when the poll got faster
+REMOVED_AFTER_S = 0.6
 
 
 def _same_card(a: Identity, b: Identity) -> bool:
@@ -56,10 +64,10 @@ class SerialIdCardReader:
         port: str,
         *,
         baud: int = 115200,
-        poll_interval_s: float = 0.3,
+        poll_interval_s: float = POLL_INTERVAL_S,
         timeout_s: float = 1.0,
         retries: int = 2,
-        miss_limit: int = 2,
+        miss_limit: int | None = None,
         reopen_interval_s: float = 1.0,
         photo_decoder: PhotoDecoder | None = None,
     ) -> None:
@@ -68,6 +76,8 @@ class SerialIdCardReader:
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s
         self.retries = retries
+        if miss_limit is None:
+            miss_limit = max(2, math.ceil(REMOVED_AFTER_S / poll_interval_s - 1e-9))
         self.miss_limit = max(1, miss_limit)
         self.reopen_interval_s = reopen_interval_s
         self.photo_decoder = photo_decoder

@@ -280,6 +280,30 @@ def test_build_serial_takes_the_configured_port_and_timing():
     assert (reader.port, reader.baud, reader.poll_interval_s, reader.timeout_s) == ("/dev/ttyUSB7", 57600, 0.5, 2)
 
 
+def test_a_faster_poll_keeps_the_time_a_card_must_be_missing_before_it_is_removed():
+    assert SerialIdCard(driver="serial", port="/dev/ttyUSB0").poll_interval_s == 0.1  # the config's default
+    for poll, misses in ((0.1, 6), (0.05, 12), (0.3, 2), (0.5, 2)):  # never fewer than two
+        assert SerialIdCardReader("/dev/ttyUSB0", poll_interval_s=poll).miss_limit == misses
+    assert SerialIdCardReader("/dev/ttyUSB0", miss_limit=3).miss_limit == 3  # asked for: as asked
+
+
+def test_a_card_lifted_for_less_than_the_removal_time_is_not_removed(emulator):
+    ev = Events()
+    reader = SerialIdCardReader(emulator.port, poll_interval_s=0.05, timeout_s=0.3)
+    reader.start(ev)
+    try:
+        emulator.place("liu_yan")
+        ev.wait(EventKind.CARD_PLACED)
+        emulator.remove()
+        time.sleep(0.25)  # five misses of the twelve that make 0.6 s
+        emulator.place("liu_yan")
+        later = ev.drain(0.5)
+        assert [e.kind for e in later if e.kind in (EventKind.CARD_PLACED, EventKind.CARD_REMOVED)] == []
+        assert reader.current() == emulator.identity("liu_yan")
+    finally:
+        reader.stop()
+
+
 # --- the command -------------------------------------------------------------------------------
 
 
