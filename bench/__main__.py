@@ -51,7 +51,8 @@ def startup(quick: bool) -> list[Row]:
 
     figures = measure(3 if quick else 5)
     return [("cold start -> first home frame", "s", figures["cold start to first home frame (s)"]),
-            ("RSS at the first home frame", "MiB", figures["RSS at first frame (MiB)"])]
+            ("RSS at the first home frame", "MiB", figures["RSS at first frame (MiB)"]),
+            ("first start of a new terminal -> first home frame", "s", figures["first start in a new data folder (s)"])]
 
 
 def touch(quick: bool) -> list[Row]:
