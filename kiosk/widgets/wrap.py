@@ -36,9 +36,18 @@ def lines(text: str, width: float, size: float, bold: bool = False, font: str = 
     if not text or width <= size:
         return text
     room = width * MARGIN
+    # a line's width, kept: the wrap asks for each line again grown by one character, and
+    # summing it afresh each time made a long paragraph quadratic (a guide's first visit: 80 ms)
+    known: dict[str, float] = {"": 0.0}
+
+    def measure(line: str) -> float:
+        w = known.get(line)
+        if w is None:
+            w = known[line] = measure(line[:-1]) + _width(line[-1], size, bold, font)
+        return w
 
     def fits(line: str) -> bool:
-        return sum(_width(ch, size, bold, font) for ch in line) <= room
+        return measure(line) <= room
 
     return "\n".join("\n".join(wrap(para, fits)) for para in text.split("\n"))
 
