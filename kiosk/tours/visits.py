@@ -232,6 +232,9 @@ def built_ahead(tour: Tour) -> Iterator[Any]:
     manager = app.navigator.manager
     yield tour.until_screen("home")
     tour.facts["at_start"] = sorted(manager.screen_names)
+    # what the screens' area draws around them (Kivy's own ScreenManager rule: a stencil mask)
+    tour.facts["around_screens"] = [type(i).__name__ for c in (manager.canvas.before, manager.canvas.after)
+                                    for i in c.children]
     started = time.monotonic()
     yield Wait(lambda: app.first_frame_at is not None, "the first frame")
     at_start = app.heap.last  # the start-up settle

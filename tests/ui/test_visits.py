@@ -116,6 +116,7 @@ def test_left_alone_at_home_the_terminal_builds_every_screen_ahead_then_settles(
     assert tour["proc"].returncode == 0 and result.get("ok"), (result.get("failure"), tour["proc"].stderr[-3000:])
     facts = result["facts"]
     assert "guide" not in facts["at_start"]  # nothing but home at first
+    assert facts["around_screens"] == []  # no stencil fills around the screens on every frame
     assert facts["built"] == facts["expected"]  # every resident's screen, none of the technicians'
     assert facts["frozen"] > 0  # the idle pass ran after them
     assert facts["guide_title"] == "个人参保缴费证明查询打印"  # a screen built ahead shows the visit's item
