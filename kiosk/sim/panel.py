@@ -23,7 +23,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
 from kiosk.hardware.base import PaperStatus
@@ -153,6 +153,7 @@ SECTIONS: list[Section] = [
 
 
 class SimulatorPanel(ModalView):
+    _anim_duration = NumericProperty(0)  # no fade, as the help panel (kiosk.widgets.help)
     #: what lies on each reader now, in words (names of fictional residents, never a number)
     status_zh = StringProperty("")
     status_en = StringProperty("")

@@ -88,16 +88,23 @@ class Tour:
     _shots: int = 0
     _taps: list[Widget] = field(default_factory=list)
     _since: float = field(default_factory=time.monotonic)  # when the last step ended
+    #: frames the window has drawn since the tour began (Clock.frames_displayed counts ticks,
+    #: drawn or not; this counts the frames actually rasterised and shown)
+    frames_drawn: int = 0
 
     # --- running ----------------------------------------------------------------------------
 
     def start(self, delay: float = 0.5) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._since = time.monotonic()
+        EventLoop.window.fbind("on_flip", self._count_frame)
         self._loops = _LayoutLoops()
         logging.getLogger("kivy").addHandler(self._loops)
         self._gen = self.script(self)
         Clock.schedule_once(lambda _dt: self._advance(None), delay)
+
+    def _count_frame(self, *_args: Any) -> None:
+        self.frames_drawn += 1
 
     def _advance(self, _value: Any) -> None:
         assert self._gen is not None

@@ -149,6 +149,16 @@ def elder_sizes(tour: Tour) -> Iterator[Any]:
     tour.facts["elder_guide"] = measure_sizes(tour)
     tour.shot("guide-elder")
     tour.facts["elder_mode_kept"] = tour.app.theme.elder
+    # what a switch costs the window after it has answered: frames drawn in the next 1.5 s
+    # (each one a whole window rasterised; a fading scroll bar once made ~40)
+    frames = tour.facts["frames_after"] = {}
+    for name, button in (("english", "lang_button"), ("chinese", "lang_button"), ("standard", "elder_button"),
+                         ("help", "help_button")):
+        before = tour.frames_drawn
+        tour.tap(tour.app.root.ids[button])
+        yield 1.5
+        frames[name] = tour.frames_drawn - before
+    tour.tap(tour.button("关闭"))
 
 
 def keyed_card_status(tour: Tour, resident: str = "zhao_li") -> Iterator[Any]:

@@ -24,6 +24,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
 
 from kiosk.i18n import both
 from kiosk.kivy_setup import run_awake
@@ -130,6 +131,21 @@ class Reveal(BoxLayout):
 
     def on_touch_up(self, touch):
         return super().on_touch_up(touch) if self.shown else False
+
+
+class Scroller(ScrollView):
+    """A list that scrolls up and down, its bar always shown the same (the theme's border colour).
+
+    Kivy's ScrollView lights its bar up on every scroll, and on every change of its content's
+    size, then fades it over half a second: each step of the fade is a frame of the whole
+    window, ~40 frames after every language or 大字版 switch on a screen with a list, hidden
+    lists included. A steady bar costs no frame and tells a resident all the time that there
+    is more below."""
+
+    def _bind_inactive_bar_color(self, *_args) -> None:
+        # Kivy's fade to ``bar_inactive_color`` (an Animation, scheduled 0.5 s after a scroll):
+        # even to the same colour it redraws, as its interpolation is not exact. Not started.
+        return
 
 
 class Pager(Reveal):

@@ -32,3 +32,12 @@ def test_standard_mode_targets_and_elder_mode_shows_fewer_bigger_items(facts):
     assert elder["min_body_text_dp"] > standard["min_body_text_dp"]
     assert 0 < elder["tiles_on_page"] < standard["tiles_on_page"]
     assert facts["elder_mode_kept"] is True  # it stays on while the resident moves on
+
+
+def test_a_switch_or_a_panel_draws_a_few_frames_and_no_more(facts):
+    """Every frame is the whole window rasterised by the CPU: a tap draws its press, its answer
+    and what settles after; nothing fades on for half a second (Kivy's scroll bar fade and panel
+    fade did: 40-50 frames after each language or 大字版 switch on the guide)."""
+    frames = facts["frames_after"]
+    assert set(frames) == {"english", "chinese", "standard", "help"}
+    assert all(1 <= n <= 4 for n in frames.values()), frames
