@@ -8,7 +8,9 @@
 #
 # Most tests wait far more than they compute (devices, loopback HTTP, the window's own pace),
 # so there are more workers than the two cores; the windowed tests rasterise with llvmpipe and
-# are what the cores are busy with. TEST_WORKERS overrides the count (0: no workers at all).
+# are what the cores are busy with. Six: with four, the cores were ~65 % busy once the windows
+# drew fewer frames (pytest 460 s; six: 375-397 s on the 2-core machine; eight: 473 s, the
+# cores oversubscribed). TEST_WORKERS overrides the count (0: no workers at all).
 # Which tests share a worker, and in what order, is in tests/support/scheduling.py.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ mkdir -p "$TMPDIR" "$KIVY_HOME"
 # that at once race (FileExistsError on mods/ while collecting): make them once, here
 .venv/bin/python -c "import kivy" >/dev/null 2>&1 || true
 
-workers=${TEST_WORKERS:-4}
+workers=${TEST_WORKERS:-6}
 scope=()
 if [ "${1:-}" = "--check" ]; then
   shift

@@ -30,7 +30,12 @@ PCSC_GROUP = "pcscd"
 #: groups of windowed tests are named with this prefix; the scheduler only sees names
 WINDOW = "window:"
 #: where the long units are, longest first; everything else (the unit tests) comes after
-LONGEST_FIRST = ("tests/ui/test_screenshots.py", "tests/e2e/", "tests/ui/", "tests/integration/")
+LONGEST_FIRST = ("tests/ui/test_screenshots.py", "tests/e2e/",
+                 # the tours that wait out real timeouts (45-90 s each): taken late, one of them
+                 # alone kept the suite running a minute and a half after the rest had finished
+                 "tests/ui/test_visits.py", "tests/ui/test_application_tours.py", "tests/ui/test_admin_ui.py",
+                 "tests/ui/test_demo_tour.py", "tests/ui/test_stop.py",
+                 "tests/ui/", "tests/integration/")
 
 
 def _short(module: str) -> str:
