@@ -24,7 +24,8 @@ def run_terminal_child(config_path: Path, sessions: int, seed: int) -> int:
 
     config = load_config(config_path)
     rng = random.Random(seed)
-    with ScriptedKiosk(bootstrap(config)) as sk:  # starting re-queues rows in flight at the kill
+    # starting re-queues rows in flight at the kill; no reviewers' copies, as in run_scripted
+    with ScriptedKiosk(bootstrap(config, certificate_copies=None)) as sk:
         runner = ScriptedSessions(sk, None, rng)
         for _ in range(sessions):
             runner.run(rng.choice(PRINTABLE), None)
