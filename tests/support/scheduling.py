@@ -31,6 +31,7 @@ PCSC_GROUP = "pcscd"
 WINDOW = "window:"
 #: where the long units are, longest first; everything else (the unit tests) comes after
 LONGEST_FIRST = ("tests/ui/test_screenshots.py", "tests/e2e/",
+                 "tests/integration/test_backend_contract.py",  # one test of 35 operations: ~40-50 s
                  # the tours that wait out real timeouts (45-90 s each): taken late, one of them
                  # alone kept the suite running a minute and a half after the rest had finished
                  "tests/ui/test_visits.py", "tests/ui/test_application_tours.py", "tests/ui/test_admin_ui.py",
