@@ -34,7 +34,8 @@ fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing the kiosk and its test tools into .venv"
-  .venv/bin/pip install -q --upgrade pip
+  # the venv's own pip (23.x) installs the project editable from pyproject.toml; upgrading it
+  # first cost every fresh clone a download and an install
   .venv/bin/pip install -q -e '.[test]'
   touch "$stamp"
 fi
