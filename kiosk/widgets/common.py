@@ -28,6 +28,7 @@ from kivy.uix.scrollview import ScrollView
 
 from kiosk.i18n import both
 from kiosk.kivy_setup import run_awake
+from kiosk.widgets.card import CardShape  # noqa: F401 - registered for the kv rules
 from kiosk.widgets.theme import COLOURS, hex_rgba
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

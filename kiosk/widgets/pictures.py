@@ -15,11 +15,12 @@ import math
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.graphics import Color, Line, Rectangle, RoundedRectangle, Triangle
+from kivy.graphics import Color, Line, Rectangle, Triangle
 from kivy.metrics import dp
 from kivy.properties import NumericProperty, OptionProperty
 from kivy.uix.widget import Widget
 
+from kiosk.widgets.card import CardShape
 from kiosk.widgets.theme import COLOURS, hex_rgba
 
 FPS = 12  # smooth enough for a card sliding, cheap enough on a CPU-rendered screen
@@ -124,11 +125,8 @@ class CardPicture(Widget):
         pad_h = pad_w * 0.28
         px, py = x + (w - pad_w) / 2, y + h * 0.08
         with self.canvas:
-            Color(*hex_rgba(_READER))
-            RoundedRectangle(pos=(px, py), size=(pad_w, pad_h), radius=[dp(10)])
-            Color(*hex_rgba(_READER_TOP))
-            RoundedRectangle(pos=(px + pad_w * 0.06, py + pad_h * 0.55), size=(pad_w * 0.88, pad_h * 0.32),
-                             radius=[dp(6)])
+            CardShape(pos=(px, py), size=(pad_w, pad_h), radius=dp(10), fill=hex_rgba(_READER))
+            CardShape(pos=(px + pad_w * 0.06, py + pad_h * 0.55), size=(pad_w * 0.88, pad_h * 0.32), radius=dp(6), fill=hex_rgba(_READER_TOP))
             Color(*hex_rgba(COLOURS["success"]))
             Rectangle(pos=(px + pad_w * 0.82, py + pad_h * 0.18), size=(pad_w * 0.06, pad_h * 0.14))
         # the card: lies flat, photo side up, comes down onto the reading surface
@@ -158,10 +156,8 @@ class CardPicture(Widget):
         cy = slot_y - inside + (inside + travel) * self._moved()
         self._card(cx, cy, card_w, card_h, _SSCARD, _SSCARD_EDGE, chip=True)
         with self.canvas:
-            Color(*hex_rgba(_READER))
-            RoundedRectangle(pos=(px, py), size=(panel_w, slot_y - py), radius=[dp(10)])
-            Color(0.08, 0.09, 0.12, 1)
-            RoundedRectangle(pos=(sx, slot_y - dp(5)), size=(slot_w, dp(10)), radius=[dp(4)])
+            CardShape(pos=(px, py), size=(panel_w, slot_y - py), radius=dp(10), fill=hex_rgba(_READER))
+            CardShape(pos=(sx, slot_y - dp(5)), size=(slot_w, dp(10)), radius=dp(4), fill=(0.08, 0.09, 0.12, 1))
 
     def _draw_paper(self) -> None:
         x, y, w, h = self._box()
@@ -169,8 +165,7 @@ class CardPicture(Widget):
         sx = x + (w - slot_w) / 2
         top = y + h * 0.92
         with self.canvas:
-            Color(*hex_rgba(_READER))
-            RoundedRectangle(pos=(sx - dp(12), top - dp(36)), size=(slot_w + dp(24), dp(36)), radius=[dp(8)])
+            CardShape(pos=(sx - dp(12), top - dp(36)), size=(slot_w + dp(24), dp(36)), radius=dp(8), fill=hex_rgba(_READER))
         paper_w = slot_w * 0.8
         length = (h * 0.75) * (0.35 + 0.65 * self.progress)
         px = x + (w - paper_w) / 2
@@ -185,22 +180,17 @@ class CardPicture(Widget):
 
     def _card(self, cx: float, cy: float, cw: float, ch: float, fill: str, edge: str, *, chip: bool) -> None:
         with self.canvas:
-            Color(0, 0, 0, 0.18)
-            RoundedRectangle(pos=(cx + dp(5), cy - dp(5)), size=(cw, ch), radius=[dp(12)])
-            Color(*hex_rgba(fill))
-            RoundedRectangle(pos=(cx, cy), size=(cw, ch), radius=[dp(12)])
-            Color(*hex_rgba(edge))
-            Line(rounded_rectangle=(cx, cy, cw, ch, dp(12)), width=2)
+            CardShape(pos=(cx + dp(5), cy - dp(5)), size=(cw, ch), radius=dp(12), fill=(0, 0, 0, 0.18))
+            CardShape(pos=(cx, cy), size=(cw, ch), radius=dp(12), fill=hex_rgba(fill), line=hex_rgba(edge),
+                      line_width=4)
             if chip:  # the chip sits near the lower edge: that end goes in first
-                Color(*hex_rgba(_CHIP))
-                RoundedRectangle(pos=(cx + cw * 0.12, cy + ch * 0.14), size=(cw * 0.16, ch * 0.2), radius=[dp(4)])
+                CardShape(pos=(cx + cw * 0.12, cy + ch * 0.14), size=(cw * 0.16, ch * 0.2), radius=dp(4), fill=hex_rgba(_CHIP))
                 Color(*hex_rgba(edge))
                 for i in range(4):
                     ly = cy + ch * (0.55 + 0.09 * i)
                     Line(points=[cx + cw * 0.12, ly, cx + cw * (0.85 - 0.12 * (i % 2)), ly], width=1.6)
             else:  # a photo on the right, lines of text on the left, as on the ID card's face
-                Color(*hex_rgba(edge, 0.35))
-                RoundedRectangle(pos=(cx + cw * 0.66, cy + ch * 0.22), size=(cw * 0.24, ch * 0.56), radius=[dp(6)])
+                CardShape(pos=(cx + cw * 0.66, cy + ch * 0.22), size=(cw * 0.24, ch * 0.56), radius=dp(6), fill=hex_rgba(edge, 0.35))
                 Color(*hex_rgba(edge))
                 for i in range(5):
                     ly = cy + ch * (0.2 + 0.14 * i)

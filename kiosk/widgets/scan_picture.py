@@ -9,10 +9,11 @@ a QR code under a card-coloured band) or a payment code (a barcode above a QR co
 
 from __future__ import annotations
 
-from kivy.graphics import Color, Line, Rectangle, RoundedRectangle
+from kivy.graphics import Color, Line, Rectangle
 from kivy.metrics import dp
 from kivy.properties import OptionProperty
 
+from kiosk.widgets.card import CardShape
 from kiosk.widgets.pictures import CardPicture
 from kiosk.widgets.theme import COLOURS, hex_rgba
 
@@ -47,10 +48,8 @@ class ScanPicture(CardPicture):
         win_w, win_h = base_w * 0.6, base_h * 0.42
         wx, wy = bx + (base_w - win_w) / 2, by + base_h * 0.45
         with self.canvas:
-            Color(*hex_rgba(_SCANNER))
-            RoundedRectangle(pos=(bx, by), size=(base_w, base_h), radius=[dp(10)])
-            Color(0.1, 0.12, 0.16, 1)
-            RoundedRectangle(pos=(wx, wy), size=(win_w, win_h), radius=[dp(6)])
+            CardShape(pos=(bx, by), size=(base_w, base_h), radius=dp(10), fill=hex_rgba(_SCANNER))
+            CardShape(pos=(wx, wy), size=(win_w, win_h), radius=dp(6), fill=(0.1, 0.12, 0.16, 1))
             Color(*hex_rgba(COLOURS["error"], 0.35 + 0.65 * self.progress))
             Rectangle(pos=(wx + win_w * 0.08, wy + win_h * 0.45), size=(win_w * 0.84, max(dp(2), win_h * 0.1)))
         # the phone: upright, screen towards the window, coming down onto it
@@ -62,13 +61,10 @@ class ScanPicture(CardPicture):
         px = x + (w - ph_w) / 2
         py = rest_y + travel * self._moved()
         with self.canvas:
-            Color(0, 0, 0, 0.18)
-            RoundedRectangle(pos=(px + dp(5), py - dp(5)), size=(ph_w, ph_h), radius=[dp(16)])
-            Color(*hex_rgba(_PHONE))
-            RoundedRectangle(pos=(px, py), size=(ph_w, ph_h), radius=[dp(16)])
+            CardShape(pos=(px + dp(5), py - dp(5)), size=(ph_w, ph_h), radius=dp(16), fill=(0, 0, 0, 0.18))
+            CardShape(pos=(px, py), size=(ph_w, ph_h), radius=dp(16), fill=hex_rgba(_PHONE))
             sx, sy, sw, sh = px + ph_w * 0.07, py + ph_h * 0.06, ph_w * 0.86, ph_h * 0.86
-            Color(*hex_rgba(_SCREEN))
-            RoundedRectangle(pos=(sx, sy), size=(sw, sh), radius=[dp(8)])
+            CardShape(pos=(sx, sy), size=(sw, sh), radius=dp(8), fill=hex_rgba(_SCREEN))
             Color(*hex_rgba(_BAND[self.shows]))
             Rectangle(pos=(sx, sy + sh * 0.8), size=(sw, sh * 0.2))
         if self.shows == "payment":
