@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--modes", default="standard,elder",
                    help="which passes: standard, elder or both (default standard,elder); two processes "
                         "with one mode each draw the set in about half the time on two cores")
-    p.add_argument("--keep-raw", action="store_true", help="keep the tour's full-size shots in DIR/raw")
+    p.add_argument("--keep-raw", action="store_true", help="keep the tour's shots (at --size, before the palette) in DIR/raw")
     p.add_argument("--gallery", type=Path, metavar="MARKDOWN",
                    help="also write a Markdown page showing the set (e.g. docs/screenshots.md)")
     p.add_argument("--compare", type=Path, metavar="REVIEWED",
@@ -71,11 +71,14 @@ def collect(raw: Path, out: Path, size: tuple[int, int] | None) -> dict:
             continue
         source = raw / step["png"]
         scale = 1.0
-        if size is not None:
-            from PIL import Image
+        if size is not None:  # masks are in the window's pixels
+            window = step.get("window")
+            if window is None:
+                from PIL import Image
 
-            with Image.open(source) as image:
-                scale = size[0] / image.size[0]
+                with Image.open(source) as image:
+                    window = image.size
+            scale = size[0] / window[0]
         save_png(source, out / f"{name}.png", size)
         screens[name] = {
             "screen": step["screen"],
@@ -266,7 +269,8 @@ def run(args: argparse.Namespace) -> int:
             raw = work / "raw"
             code = start_app(simulated(config, url), fullscreen=False, headless=True, tour=_tour, out_dir=raw,
                              options=simulated_options(backend, fixed_clock=FIXED_CLOCK, animate=False),
-                             tour_options={"admin_pin": DEMO_ADMIN_PIN, "modes": modes})
+                             tour_options={"admin_pin": DEMO_ADMIN_PIN, "modes": modes,
+                                           "shot_size": _size(args.size)})
         finally:
             backend.stop()
         if not (raw / "tour.json").exists():
