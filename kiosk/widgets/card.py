@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from functools import lru_cache
 
 from kivy.clock import Clock
 from kivy.factory import Factory
@@ -187,8 +188,10 @@ def _rgba(value) -> RGBA:
     return (v[0], v[1], v[2], v[3] if len(v) > 3 else 1.0)
 
 
+@lru_cache(maxsize=512)
 def _quantise(colour: RGBA) -> RGBA:
-    """Colours to the 8 bits the picture keeps: the same look is one cache entry."""
+    """Colours to the 8 bits the picture keeps: the same look is one cache entry. (A layout
+    places every card again; the theme has a few dozen colours, so this is a lookup.)"""
     return tuple(_byte(c) / 255 for c in colour)  # type: ignore[return-value]
 
 
