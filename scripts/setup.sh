@@ -35,10 +35,8 @@ stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing the kiosk and its test tools into .venv"
   # the venv's own pip (23.x) installs the project editable from pyproject.toml; upgrading it
-  # first cost every fresh clone a download and an install. --no-compile: Python writes the
-  # bytecode of the modules it imports when it first imports them; compiling every file of
-  # every package at install was 13 of the 42 s this step took on a fresh clone
-  .venv/bin/pip install -q --no-compile -e '.[test]'
+  # first cost every fresh clone a download and an install
+  .venv/bin/pip install -q -e '.[test]'
   touch "$stamp"
 fi
 echo "setup: ready (.venv/bin/kiosk)"
