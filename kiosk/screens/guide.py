@@ -56,14 +56,23 @@ class GuideScreen(KioskScreen):
         self.startable = item.kind == "self_service"
         self.full = False
         self._fill_facts(item)
+        # the full notice is laid out when asked for (on_full): hidden, its ~10-20 labels were
+        # made, measured, wrapped and drawn on the tile's tap all the same
+        self.ids.sections.clear_widgets()
+
+    def on_full(self, *_args) -> None:
+        item = self.journey.item if self.full else None
+        if item is None:
+            return
         box = self.ids.sections
-        box.clear_widgets()
         labels = self._built.pop(item.id, None) or _section_labels(item)
         self._built[item.id] = labels  # the most recently shown last
         while len(self._built) > GUIDES_KEPT:
             self._built.popitem(last=False)
-        for label in labels:
-            box.add_widget(label)
+        if list(reversed(box.children)) != labels:
+            box.clear_widgets()
+            for label in labels:
+                box.add_widget(label)
 
     def _fill_facts(self, item) -> None:
         grid = self.ids.facts
