@@ -4,7 +4,7 @@ Every card, tile, button and circle of the kiosk is a rounded rectangle with a b
 ``RoundedRectangle`` is a fan of ~40 long, thin triangles from its centre, and a ``Line`` wider
 than one pixel is built of a small triangle fan at every one of its ~120 points (round joints),
 even when its colour is transparent. On a terminal without a GPU every frame is rasterised by the
-CPU, and those triangles were a third of the home page's frame (probe at 1080x1920, llvmpipe:
+CPU, and those triangles were most of the home page's frame (probe at 1080x1920, llvmpipe:
 the 30 borders ~12 ms, the 61 rounded fills ~10 ms, of 26-33 ms).
 
 ``CardShape`` draws the same card as a ``BorderImage``: a small picture of the card's corners,
