@@ -70,15 +70,8 @@ def collect(raw: Path, out: Path, size: tuple[int, int] | None) -> dict:
         if "masks" not in step:  # a failure shot, not a screen of the set
             continue
         source = raw / step["png"]
-        scale = 1.0
-        if size is not None:  # masks are in the window's pixels
-            window = step.get("window")
-            if window is None:
-                from PIL import Image
-
-                with Image.open(source) as image:
-                    window = image.size
-            scale = size[0] / window[0]
+        # masks are in the window's pixels; the tour records the window's size with each shot
+        scale = 1.0 if size is None else size[0] / step["window"][0]
         save_png(source, out / f"{name}.png", size)
         screens[name] = {
             "screen": step["screen"],

@@ -150,11 +150,12 @@ class CardShape(InstructionGroup):
         # a kv rule sets the properties one by one: the card is worked out once, before the next
         # frame, not once per property (each half-set look would be a picture of its own)
         self._trigger = Clock.create_trigger(lambda _dt: self._update(), -1)
-        for name, value in kwargs.items():
-            if name not in ("group", "noadd"):
-                setattr(self, name, value)
-        if len(kwargs) > 1:
-            self._update()  # made in code with its looks given: drawn as it is
+        looks = {k: v for k, v in kwargs.items() if k not in ("group", "noadd")}
+        for name, value in looks.items():
+            setattr(self, name, value)
+        if looks:  # made in code with its looks given: drawn as it is, at once
+            self._trigger.cancel()
+            self._update()
 
     def _update(self) -> None:
         placed = placement(self._pos, self._size, self._radius, self._line_width, self._fill, self._line, self._shade)
